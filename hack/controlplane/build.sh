@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds etcd, kube-apiserver and kube-controller-manager from Go modules into a
+# versioned cache outside the repository. Idempotent: a finished build is skipped,
+# an interrupted one resumes (Go's module and build caches keep the work done).
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-1.35.4}
+ETCD_VERSION=${ETCD_VERSION:-3.6.16}
+CACHE_ROOT=${CNP_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cnp-operator}
+OUT="$CACHE_ROOT/bin/k8s-v$K8S_VERSION-etcd-v$ETCD_VERSION"
+WORK="$CACHE_ROOT/build"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+log() { printf '[controlplane] %s\n' "$*" >&2; }
+die() { log "error: $1"; exit "${2:-1}"; }
+
+if [ "${1:-}" = "--print-dir" ]; then echo "$OUT"; exit 0; fi
+
+if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; then
+  log "cached: $OUT"
+  echo "$OUT"
+  exit 0
+fi
+
+command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.25 on PATH, e.g. /usr/local/go/bin)" 3
+export PATH="$PATH:/usr/local/go/bin"
+mkdir -p "$OUT" "$WORK"
+
+# The module files live in the repository (hack/controlplane/{k8s,etcd}); they are
+# copied into the scratch directory so the build never writes into the checkout.
+build_module() {
+  local name=$1
+  local dir="$WORK/$name-$K8S_VERSION-$ETCD_VERSION"
+  mkdir -p "$dir"
+  cp "$HERE/$name/go.mod" "$dir/go.mod"
+  [ -f "$HERE/$name/go.sum" ] && cp "$HERE/$name/go.sum" "$dir/go.sum"
+  cp "$HERE/$name/tools.go" "$dir/tools.go"
+  echo "$dir"
+}
+
+started=$(date +%s)
+log "building Kubernetes v$K8S_VERSION and etcd v$ETCD_VERSION into $OUT (first build takes a while)"
+
+kdir=$(build_module k8s)
+( cd "$kdir"
+  go mod download >/dev/null 2>&1 || true
+  MINOR=$(echo "$K8S_VERSION" | cut -d. -f2)
+  LDF="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$MINOR"
+  for cmd in kube-apiserver kube-controller-manager; do
+    if [ ! -x "$OUT/$cmd" ]; then
+      log "go build $cmd"
+      go build -mod=mod -trimpath -ldflags "$LDF" -o "$OUT/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" \
+        || die "building $cmd failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))" 4
+      mv "$OUT/$cmd.tmp" "$OUT/$cmd"
+    fi
+  done
+)
+
+edir=$(build_module etcd)
+( cd "$edir"
+  if [ ! -x "$OUT/etcd" ]; then
+    log "go build etcd"
+    go build -mod=mod -trimpath -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3 \
+      || die "building etcd failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))" 4
+    mv "$OUT/etcd.tmp" "$OUT/etcd"
+  fi
+)
+
+log "done in $(( $(date +%s) - started ))s: $OUT"
+echo "$OUT"

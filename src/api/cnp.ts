@@ -1,0 +1,388 @@
+import { Checker, hasErrors, type Diagnostic } from './diagnostics.js';
+import { parseCidr } from './ip.js';
+import { parseSelector } from './labels.js';
+import {
+  ACTIONS,
+  EMPTY_SELECTOR,
+  TIERS,
+  type Action,
+  type Cidr,
+  type Direction,
+  type Peer,
+  type PodSet,
+  type Policy,
+  type PortMatch,
+  type Protocol,
+  type Rule,
+} from './model.js';
+import { asEnum, asInteger, asList, asObject, asString, exactlyOne, rejectUnknown, type JsonObject } from './values.js';
+
+export const CNP_GROUP = 'policy.networking.k8s.io';
+export const CNP_VERSIONS = ['v1alpha2', 'v1beta1'] as const;
+export const CNP_KIND = 'ClusterNetworkPolicy';
+
+// Limits of the upstream CRD (v0.2.0).
+const MAX_RULES = 25;
+const MAX_PEERS = 25;
+const MAX_PROTOCOLS = 25;
+const MAX_LIST = 25;
+const MAX_RULE_NAME = 100;
+const MAX_CIDR_LENGTH = 43;
+const MAX_PRIORITY = 1000;
+
+// The upstream pattern has `[a-zA-z0-9]`, a typo fixed upstream in PR #391; the fixed one is used.
+const DOMAIN_NAME = /^(\*\.)?([a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-Z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+const INGRESS_PEERS = ['namespaces', 'pods'] as const;
+const EGRESS_PEERS = ['namespaces', 'pods', 'nodes', 'networks', 'domainNames'] as const;
+const PROTOCOL_KEYS = ['tcp', 'udp', 'sctp', 'destinationNamedPort'] as const;
+
+export interface CnpResult {
+  /** The normalised policy; undefined when there are errors. */
+  readonly policy: Policy | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Validates one ClusterNetworkPolicy object and normalises it. */
+export function parseClusterNetworkPolicy(raw: unknown): CnpResult {
+  const diagnostics: Diagnostic[] = [];
+  const root = new Checker(diagnostics, '');
+  const obj = asObject(raw, root);
+  if (obj === undefined) return { policy: undefined, diagnostics };
+
+  const apiVersion = obj['apiVersion'];
+  const versions = CNP_VERSIONS.map((v) => `${CNP_GROUP}/${v}`);
+  if (typeof apiVersion !== 'string' || !versions.includes(apiVersion)) {
+    root.field('apiVersion').error(`must be one of ${versions.join(', ')}, got ${JSON.stringify(apiVersion)}`);
+  }
+  if (obj['kind'] !== CNP_KIND) root.field('kind').error(`must be ${CNP_KIND}`);
+  rejectUnknown(obj, root, ['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+
+  const meta = parseMetadata(obj['metadata'], root.field('metadata'));
+  const specChecker = root.field('spec');
+  if (obj['spec'] === undefined) {
+    specChecker.error('is required');
+    return { policy: undefined, diagnostics };
+  }
+  const spec = asObject(obj['spec'], specChecker);
+  if (spec === undefined) return { policy: undefined, diagnostics };
+  rejectUnknown(spec, specChecker, ['tier', 'priority', 'subject', 'ingress', 'egress']);
+
+  const tier = required(spec, specChecker, 'tier', (v, c) => asEnum(v, c, TIERS));
+  const priority = required(spec, specChecker, 'priority', (v, c) => asInteger(v, c, 0, MAX_PRIORITY));
+  const subject = required(spec, specChecker, 'subject', parseSubject);
+  const ingress = parseRules(spec['ingress'], specChecker.field('ingress'), 'ingress');
+  const egress = parseRules(spec['egress'], specChecker.field('egress'), 'egress');
+
+  if (hasErrors(diagnostics) || meta === undefined || tier === undefined || priority === undefined || subject === undefined) {
+    return { policy: undefined, diagnostics };
+  }
+  return {
+    policy: { name: meta.name, uid: meta.uid, generation: meta.generation, tier, priority, subject, ingress, egress },
+    diagnostics,
+  };
+}
+
+function required<T>(obj: JsonObject, c: Checker, key: string, parse: (v: unknown, c: Checker) => T | undefined): T | undefined {
+  if (obj[key] === undefined || obj[key] === null) {
+    c.field(key).error('is required');
+    return undefined;
+  }
+  return parse(obj[key], c.field(key));
+}
+
+interface Meta {
+  readonly name: string;
+  readonly uid: string | undefined;
+  readonly generation: number | undefined;
+}
+
+function parseMetadata(raw: unknown, c: Checker): Meta | undefined {
+  if (raw === undefined) {
+    c.error('is required');
+    return undefined;
+  }
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  const name = required(obj, c, 'name', asString);
+  if (name === undefined) return undefined;
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    c.field('name').error(`${JSON.stringify(name)} is not a valid name (a lowercase DNS subdomain: a-z, 0-9, '-', '.', at most 253 characters)`);
+    return undefined;
+  }
+  const uid = typeof obj['uid'] === 'string' ? obj['uid'] : undefined;
+  const generation = typeof obj['generation'] === 'number' ? obj['generation'] : undefined;
+  return { name, uid, generation };
+}
+
+function parsePodSet(raw: unknown, c: Checker): PodSet | undefined {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  rejectUnknown(obj, c, ['namespaceSelector', 'podSelector']);
+  // An omitted namespaceSelector means every namespace (unlike NetworkPolicy).
+  const namespaces =
+    obj['namespaceSelector'] === undefined || obj['namespaceSelector'] === null
+      ? EMPTY_SELECTOR
+      : parseSelector(obj['namespaceSelector'], c.field('namespaceSelector'));
+  const pods = required(obj, c, 'podSelector', parseSelector);
+  return namespaces === undefined || pods === undefined ? undefined : { namespaces, pods };
+}
+
+function parseSubject(raw: unknown, c: Checker): PodSet | undefined {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  rejectUnknown(obj, c, ['namespaces', 'pods']);
+  const which = exactlyOne(obj, c, ['namespaces', 'pods'], 'subject');
+  if (which === 'namespaces') {
+    const ns = parseSelector(obj['namespaces'], c.field('namespaces'));
+    return ns === undefined ? undefined : { namespaces: ns, pods: EMPTY_SELECTOR };
+  }
+  if (which === 'pods') return parsePodSet(obj['pods'], c.field('pods'));
+  return undefined;
+}
+
+function parseRules(raw: unknown, c: Checker, direction: Direction): Rule[] {
+  if (raw === undefined || raw === null) return [];
+  const list = asList(raw, c, 0, MAX_RULES);
+  if (list === undefined) return [];
+  const rules: Rule[] = [];
+  list.forEach((item, i) => {
+    const rule = parseRule(item, c.index(i), i, direction);
+    if (rule !== undefined) rules.push(rule);
+  });
+  return rules;
+}
+
+/** What parsing a peer or protocol entry yields: a value, an error, or something we do not understand. */
+type Part<T> = { ok: T } | { unsupported: string } | undefined;
+
+function parseRule(raw: unknown, c: Checker, index: number, direction: Direction): Rule | undefined {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  const peerKey = direction === 'ingress' ? 'from' : 'to';
+  rejectUnknown(obj, c, ['name', 'action', peerKey, 'protocols']);
+  let name: string | undefined;
+  if (obj['name'] !== undefined && obj['name'] !== null) {
+    name = asString(obj['name'], c.field('name'));
+    if (name !== undefined && name.length > MAX_RULE_NAME) {
+      c.field('name').error(`must be at most ${MAX_RULE_NAME} characters, got ${name.length}`);
+    }
+  }
+  const action = required(obj, c, 'action', (v, cc) => asEnum(v, cc, ACTIONS));
+
+  const unsupported: string[] = [];
+  const peers: Peer[] = [];
+  let peersOk = true;
+  const pc = c.field(peerKey);
+  if (obj[peerKey] === undefined || obj[peerKey] === null) {
+    pc.error('is required');
+    peersOk = false;
+  } else {
+    const list = asList(obj[peerKey], pc, 1, MAX_PEERS);
+    if (list === undefined) peersOk = false;
+    list?.forEach((item, i) => {
+      const part = parsePeer(item, pc.index(i), direction);
+      if (part === undefined) peersOk = false;
+      else if ('ok' in part) peers.push(part.ok);
+      else unsupported.push(`${peerKey}[${i}]: ${part.unsupported}`);
+    });
+  }
+
+  let ports: PortMatch[] | undefined;
+  let hasNamedPort = false;
+  let protocolsOk = true;
+  if (obj['protocols'] !== undefined && obj['protocols'] !== null) {
+    const prc = c.field('protocols');
+    const list = asList(obj['protocols'], prc, 1, MAX_PROTOCOLS);
+    if (list === undefined) protocolsOk = false;
+    ports = [];
+    list?.forEach((item, i) => {
+      const part = parseProtocol(item, prc.index(i));
+      if (part === undefined) protocolsOk = false;
+      else if ('ok' in part) {
+        ports!.push(part.ok);
+        if (part.ok.kind === 'named') hasNamedPort = true;
+      } else unsupported.push(`protocols[${i}]: ${part.unsupported}`);
+    });
+  }
+
+  // The experimental CRD's CEL rule: named ports exist only on pods.
+  if (direction === 'egress' && hasNamedPort && peers.some((p) => p.kind !== 'pods')) {
+    c.error('networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames');
+    protocolsOk = false;
+  }
+  // Documented (NPEP-133, PR #368) but not in the CRD: domainNames only in Accept rules.
+  if (action !== undefined && action !== 'Accept' && peers.some((p) => p.kind === 'domainNames')) {
+    c.field('action').error(`domainNames peers may only be used in Accept rules, got ${action}`);
+    peersOk = false;
+  }
+
+  if (action === undefined || !peersOk || !protocolsOk) return undefined;
+  if (unsupported.length > 0) {
+    for (const u of unsupported) c.unsupported(`${u}; the rule fails closed (${action === 'Accept' ? 'it matches no traffic' : 'it denies all traffic'})`);
+    return failClosedRule(index, name, action, unsupported.join('; '));
+  }
+  return { index, name, action, peers, ports };
+}
+
+/** Accept → matches nothing; Deny or Pass → denies everything at its position (upstream's "fail closed"). */
+export function failClosedRule(index: number, name: string | undefined, action: Action, reason: string): Rule {
+  return action === 'Accept'
+    ? { index, name, action: 'Accept', peers: [], ports: undefined, failClosed: reason }
+    : { index, name, action: 'Deny', peers: [{ kind: 'all' }], ports: undefined, failClosed: reason };
+}
+
+function parsePeer(raw: unknown, c: Checker, direction: Direction): Part<Peer> {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  const known: readonly string[] = direction === 'ingress' ? INGRESS_PEERS : EGRESS_PEERS;
+  const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
+  const foreign = set.filter((k) => !known.includes(k));
+  if (set.length === 0) {
+    return { unsupported: 'peer sets no field (an API version this operator does not know?)' };
+  }
+  if (foreign.length > 0 && foreign.length === set.length && set.length === 1) {
+    return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
+  }
+  const which = exactlyOne(obj, c, known, 'peer');
+  for (const k of foreign) c.field(k).error(`unknown field (a ${direction} peer may set one of ${known.join(', ')})`);
+  if (which === undefined || foreign.length > 0) return undefined;
+  const fc = c.field(which);
+  switch (which) {
+    case 'namespaces': {
+      const ns = parseSelector(obj[which], fc);
+      return ns === undefined ? undefined : { ok: { kind: 'pods', pods: { namespaces: ns, pods: EMPTY_SELECTOR } } };
+    }
+    case 'pods': {
+      const pods = parsePodSet(obj[which], fc);
+      return pods === undefined ? undefined : { ok: { kind: 'pods', pods } };
+    }
+    case 'nodes': {
+      const nodes = parseSelector(obj[which], fc);
+      return nodes === undefined ? undefined : { ok: { kind: 'nodes', nodes } };
+    }
+    case 'networks': {
+      const cidrs = parseNetworks(obj[which], fc);
+      return cidrs === undefined ? undefined : { ok: { kind: 'networks', cidrs } };
+    }
+    case 'domainNames': {
+      const names = parseDomainNames(obj[which], fc);
+      return names === undefined ? undefined : { ok: { kind: 'domainNames', names } };
+    }
+  }
+  return undefined;
+}
+
+function parseNetworks(raw: unknown, c: Checker): Cidr[] | undefined {
+  const list = asList(raw, c, 1, MAX_LIST);
+  if (list === undefined) return undefined;
+  const cidrs: Cidr[] = [];
+  const seen = new Map<string, number>();
+  let ok = true;
+  list.forEach((item, i) => {
+    const ic = c.index(i);
+    const text = asString(item, ic);
+    if (text === undefined) {
+      ok = false;
+      return;
+    }
+    if (text.length > MAX_CIDR_LENGTH) {
+      ic.error(`must be at most ${MAX_CIDR_LENGTH} characters`);
+      ok = false;
+      return;
+    }
+    if (seen.has(text)) {
+      ic.error(`duplicate of networks[${seen.get(text)}] (the list is a set)`);
+      ok = false;
+      return;
+    }
+    seen.set(text, i);
+    const parsed = parseCidr(text);
+    if (parsed === undefined) {
+      ic.error(`Invalid CIDR format provided: ${JSON.stringify(text)}`);
+      ok = false;
+      return;
+    }
+    if (parsed.hadHostBits) ic.warning(`${text} has host bits set; it is used as ${parsed.cidr.text}`);
+    cidrs.push(parsed.cidr);
+  });
+  return ok ? cidrs : undefined;
+}
+
+function parseDomainNames(raw: unknown, c: Checker): string[] | undefined {
+  const list = asList(raw, c, 1, MAX_LIST);
+  if (list === undefined) return undefined;
+  const names: string[] = [];
+  let ok = true;
+  list.forEach((item, i) => {
+    const ic = c.index(i);
+    const text = asString(item, ic);
+    if (text === undefined) {
+      ok = false;
+    } else if (!DOMAIN_NAME.test(text)) {
+      ic.error(`${JSON.stringify(text)} is not a valid domain name (labels of letters, digits, '-' and '_', optionally starting with "*.")`);
+      ok = false;
+    } else if (names.includes(text)) {
+      ic.error(`duplicate domain name ${JSON.stringify(text)} (the list is a set)`);
+      ok = false;
+    } else names.push(text);
+  });
+  return ok ? names : undefined;
+}
+
+function parseProtocol(raw: unknown, c: Checker): Part<PortMatch> {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
+  const foreign = set.filter((k) => !(PROTOCOL_KEYS as readonly string[]).includes(k));
+  if (set.length === 0) return { unsupported: 'protocol entry sets no field (an API version this operator does not know?)' };
+  if (set.length === 1 && foreign.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
+  const which = exactlyOne(obj, c, PROTOCOL_KEYS, 'protocol entry');
+  for (const k of foreign) c.field(k).error(`unknown field (a protocol entry sets one of ${PROTOCOL_KEYS.join(', ')})`);
+  if (which === undefined || foreign.length > 0) return undefined;
+  const fc = c.field(which);
+  if (which === 'destinationNamedPort') {
+    const name = asString(obj[which], fc);
+    if (name === undefined) return undefined;
+    if (name === '') {
+      fc.error('must not be empty (an empty name selects no port)');
+      return undefined;
+    }
+    return { ok: { kind: 'named', name } };
+  }
+  const protocol = which.toUpperCase() as Protocol;
+  const body = asObject(obj[which], fc);
+  if (body === undefined) return undefined;
+  rejectUnknown(body, fc, ['destinationPort']);
+  if (body['destinationPort'] === undefined || body['destinationPort'] === null) {
+    // The CRD's minProperties: 1 makes destinationPort required.
+    fc.error('must set destinationPort (use a range 1-65535 for every port)');
+    return undefined;
+  }
+  const dc = fc.field('destinationPort');
+  const port = asObject(body['destinationPort'], dc);
+  if (port === undefined) return undefined;
+  const kind = exactlyOne(port, dc, ['number', 'range'], 'destinationPort');
+  rejectUnknown(port, dc, ['number', 'range']);
+  if (kind === 'number') {
+    const n = asInteger(port['number'], dc.field('number'), 1, 65535);
+    return n === undefined ? undefined : { ok: { kind: 'range', protocol, start: n, end: n } };
+  }
+  if (kind === 'range') {
+    const rc = dc.field('range');
+    const range = asObject(port['range'], rc);
+    if (range === undefined) return undefined;
+    rejectUnknown(range, rc, ['start', 'end']);
+    const start = required(range, rc, 'start', (v, cc) => asInteger(v, cc, 1, 65535));
+    const end = required(range, rc, 'end', (v, cc) => asInteger(v, cc, 1, 65535));
+    if (start === undefined || end === undefined) return undefined;
+    if (!(start < end)) {
+      rc.error(`Start port must be less than End port (start ${start}, end ${end})`);
+      return undefined;
+    }
+    return { ok: { kind: 'range', protocol, start, end } };
+  }
+  return undefined;
+}
+

@@ -1,0 +1,135 @@
+import type { Checker } from './diagnostics.js';
+import type { Operator, Requirement, Selector } from './model.js';
+import { canonicalSelector, OPERATORS } from './selector.js';
+import { asList, asObject, asString, describe, rejectUnknown } from './values.js';
+
+// Label syntax is checked because selectors are written into backend selector
+// languages; a key that Kubernetes would never store cannot match anything, and
+// refusing it keeps odd characters out of generated Calico/Cilium selectors.
+const NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (slash >= 0) {
+    const prefix = key.slice(0, slash);
+    if (prefix.length === 0 || prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
+      return `label key ${JSON.stringify(key)} has an invalid prefix (a DNS subdomain of at most 253 characters)`;
+    }
+  }
+  if (name.length === 0 || name.length > 63 || !NAME.test(name)) {
+    return `label key ${JSON.stringify(key)} is not a valid label name (at most 63 characters: alphanumerics, '-', '_', '.', starting and ending alphanumeric)`;
+  }
+  return undefined;
+}
+
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63 || !NAME.test(value)) {
+    return `label value ${JSON.stringify(value)} is invalid (at most 63 characters: alphanumerics, '-', '_', '.', starting and ending alphanumeric)`;
+  }
+  return undefined;
+}
+
+/** Validates a metav1.LabelSelector and normalises it into requirements. */
+export function parseSelector(raw: unknown, c: Checker): Selector | undefined {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  rejectUnknown(obj, c, ['matchLabels', 'matchExpressions']);
+  const reqs: Requirement[] = [];
+  let ok = true;
+  if (obj['matchLabels'] !== undefined && obj['matchLabels'] !== null) {
+    const lc = c.field('matchLabels');
+    const labels = asObject(obj['matchLabels'], lc);
+    if (labels === undefined) ok = false;
+    else {
+      for (const [key, value] of Object.entries(labels)) {
+        const kc = lc.field(key);
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem !== undefined) {
+          kc.error(keyProblem);
+          ok = false;
+        }
+        if (typeof value !== 'string') {
+          kc.error(`label value must be a string, got ${describe(value)}`);
+          ok = false;
+          continue;
+        }
+        const valueProblem = labelValueProblem(value);
+        if (valueProblem !== undefined) {
+          kc.error(valueProblem);
+          ok = false;
+        }
+        reqs.push({ key, operator: 'In', values: [value] });
+      }
+    }
+  }
+  if (obj['matchExpressions'] !== undefined && obj['matchExpressions'] !== null) {
+    const ec = c.field('matchExpressions');
+    const list = asList(obj['matchExpressions'], ec, 0, Number.MAX_SAFE_INTEGER);
+    if (list === undefined) ok = false;
+    else {
+      list.forEach((item, i) => {
+        const req = parseRequirement(item, ec.index(i));
+        if (req === undefined) ok = false;
+        else reqs.push(req);
+      });
+    }
+  }
+  return ok ? canonicalSelector(reqs) : undefined;
+}
+
+function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
+  const obj = asObject(raw, c);
+  if (obj === undefined) return undefined;
+  rejectUnknown(obj, c, ['key', 'operator', 'values']);
+  let ok = true;
+  const key = obj['key'] === undefined ? (c.field('key').error('is required'), undefined) : asString(obj['key'], c.field('key'));
+  if (key !== undefined) {
+    const problem = labelKeyProblem(key);
+    if (problem !== undefined) {
+      c.field('key').error(problem);
+      ok = false;
+    }
+  } else ok = false;
+  let operator: Operator | undefined;
+  const rawOp = obj['operator'];
+  if (rawOp === undefined) {
+    c.field('operator').error('is required');
+  } else if (typeof rawOp === 'string' && (OPERATORS as readonly string[]).includes(rawOp)) {
+    operator = rawOp as Operator;
+  } else {
+    // The CRD stores any string here; an operator we do not know can only be guessed at, so it is refused.
+    c.field('operator').error(`unknown selector operator ${describe(rawOp)} (must be one of ${OPERATORS.join(', ')})`);
+  }
+  const values: string[] = [];
+  if (obj['values'] !== undefined && obj['values'] !== null) {
+    const vc = c.field('values');
+    const list = asList(obj['values'], vc, 0, Number.MAX_SAFE_INTEGER);
+    list?.forEach((v, i) => {
+      const s = asString(v, vc.index(i));
+      if (s === undefined) ok = false;
+      else {
+        const problem = labelValueProblem(s);
+        if (problem !== undefined) {
+          vc.index(i).error(problem);
+          ok = false;
+        }
+        values.push(s);
+      }
+    });
+    if (list === undefined) ok = false;
+  }
+  if (operator === 'In' || operator === 'NotIn') {
+    if (values.length === 0) {
+      c.field('values').error(`must be non-empty when operator is ${operator}`);
+      ok = false;
+    }
+  } else if (operator !== undefined && values.length > 0) {
+    c.field('values').error(`must be empty when operator is ${operator}`);
+    ok = false;
+  }
+  if (!ok || key === undefined || operator === undefined) return undefined;
+  return { key, operator, values };
+}
