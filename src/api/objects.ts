@@ -159,7 +159,7 @@ export function parseNetworkPolicy(raw: unknown): ObjectResult<NetworkPolicy> {
   const { name, namespace } = metaName(obj, c, true);
   const sc = c.field('spec');
   const spec = asObject(obj['spec'] ?? {}, sc) ?? {};
-  const podSelector = spec['podSelector'] === undefined ? EMPTY_SELECTOR : parseSelector(spec['podSelector'], sc.field('podSelector'));
+  const podSelector = spec['podSelector'] === undefined || spec['podSelector'] === null ? EMPTY_SELECTOR : parseSelector(spec['podSelector'], sc.field('podSelector'));
   const ingress = parseNpRules(spec['ingress'], sc.field('ingress'), 'from');
   const egress = parseNpRules(spec['egress'], sc.field('egress'), 'to');
   let policyTypes: Direction[];
