@@ -35,7 +35,7 @@ const version = (name, storage) => ({
   name,
   served: true,
   storage,
-  schema: structuredClone(source.schema),
+  schema: JSON.parse(JSON.stringify(source.schema)),
   subresources: { status: {} },
   additionalPrinterColumns: printerColumns,
 });
