@@ -16,15 +16,29 @@ die() { log "error: $1"; exit "${2:-1}"; }
 
 if [ "${1:-}" = "--print-dir" ]; then echo "$OUT"; exit 0; fi
 
-if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; then
+built() { [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; }
+
+if built; then
   log "cached: $OUT"
   echo "$OUT"
   exit 0
 fi
 
-command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.25 on PATH, e.g. /usr/local/go/bin)" 3
+# The official tarball installs into /usr/local/go without touching PATH.
 export PATH="$PATH:/usr/local/go/bin"
+command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.25 on PATH or in /usr/local/go/bin; https://go.dev/dl/)" 3
 mkdir -p "$OUT" "$WORK"
+
+# Two callers (a test run and "cluster up") may ask at once; the second waits, then finds the cache.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE_ROOT/build.lock"
+  flock 9
+  if built; then
+    log "built by another process: $OUT"
+    echo "$OUT"
+    exit 0
+  fi
+fi
 
 # The module files live in the repository (hack/controlplane/{k8s,etcd}); they are
 # copied into the scratch directory so the build never writes into the checkout.
