@@ -69,7 +69,7 @@ function parseYaml(text: string, file: string): unknown[] {
     if (error !== undefined) {
       const line = error.linePos?.[0];
       const where = line === undefined ? '' : ` (line ${line.line}, column ${line.col})`;
-      throw new InputError({ file, document: i + 1 }, `not valid YAML${where}: ${error.message.split('\n')[0]}`);
+      throw new InputError({ file, document: i + 1 }, `not valid YAML${where}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     return doc.toJS({ maxAliasCount: 100 });
   });

@@ -72,7 +72,7 @@ export function loadSnapshot(documents: readonly Document[]): LoadResult {
       if (result.value === undefined) return;
       const id = key(result.value);
       if (into.has(id)) {
-        report(label, [{ severity: 'error', field: 'metadata.name', message: `${kind} ${id} appears more than once in the input; the later one wins` }]);
+        report(label, [{ severity: 'warning', field: 'metadata.name', message: `${kind} ${id} appears more than once in the input; the later one is used` }]);
       }
       into.set(id, result.value);
     };
