@@ -71,6 +71,11 @@ function parseYaml(text: string, file: string): unknown[] {
       const where = line === undefined ? '' : ` (line ${line.line}, column ${line.col})`;
       throw new InputError({ file, document: i + 1 }, `not valid YAML${where}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
-    return doc.toJS({ maxAliasCount: 100 });
+    try {
+      return doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // The yaml library refuses alias expansion past maxAliasCount ("billion laughs").
+      throw new InputError({ file, document: i + 1 }, `not usable YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
   });
 }

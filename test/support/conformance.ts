@@ -177,3 +177,32 @@ export function loadConformance(family: Family = 4): ConformanceCase[] {
   cached.set(family, result);
   return result;
 }
+
+/** The snapshot's namespaces, pods and nodes as Kubernetes objects, for feeding the CLI. */
+export function clusterObjects(snapshot: Snapshot): object[] {
+  return [
+    ...snapshot.namespaces.map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n.name, labels: n.labels } })),
+    ...snapshot.nodes.map((n) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: n.name, labels: n.labels },
+      status: { addresses: n.addresses.map((address) => ({ type: 'InternalIP', address })) },
+    })),
+    ...snapshot.pods.map((p) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+      spec: {
+        nodeName: p.nodeName,
+        hostNetwork: p.hostNetwork,
+        containers: [{ name: 'main', ports: p.ports.map((cp) => ({ name: cp.name, containerPort: cp.port, protocol: cp.protocol })) }],
+      },
+      status: { podIP: p.ips[0], podIPs: p.ips.map((ip) => ({ ip })) },
+    })),
+  ];
+}
+
+/** The state file of a step with its placeholders resolved, as the CLI would read it. */
+export function stateText(step: ConformanceStep, family: Family = 4): string {
+  return resolvePlaceholders(readFileSync(join(CONFORMANCE, step.stateFile), 'utf8'), step.snapshot.pods, family);
+}
