@@ -1,0 +1,146 @@
+import type { Analysis } from '../semantics/analysis.js';
+import type { Finding } from '../translate/types.js';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** metav1.Condition. */
+export interface Condition {
+  readonly type: string;
+  readonly status: ConditionStatus;
+  readonly observedGeneration: number;
+  readonly lastTransitionTime: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export const ACCEPTED = 'Accepted';
+export const PROGRAMMED = 'Programmed';
+export const EXACT = 'Exact';
+
+/** The API's limit on a condition message. */
+const MAX_MESSAGE = 32768;
+
+/** What the reconciler knows about one CNP, from which its conditions follow. */
+export type ProgramState =
+  | { readonly kind: 'programmed'; readonly objects: number; readonly backend: string }
+  | { readonly kind: 'invalid' }
+  | { readonly kind: 'backend-unavailable'; readonly message: string }
+  | { readonly kind: 'native-enforcement'; readonly message: string }
+  | { readonly kind: 'apply-failed'; readonly message: string }
+  | { readonly kind: 'conflict'; readonly message: string };
+
+export interface ConditionInput {
+  readonly generation: number;
+  /** Validation problems with field paths; errors make the CNP unusable. */
+  readonly errors: readonly string[];
+  /** Parts not understood, enforced in their fail-closed form. */
+  readonly unsupported: readonly string[];
+  readonly warnings: readonly string[];
+  readonly program: ProgramState;
+  readonly findings: readonly Finding[];
+}
+
+function clip(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 20)}… (truncated)`;
+}
+
+function list(items: readonly string[]): string {
+  return items.join('; ');
+}
+
+export function describeFinding(f: Finding): string {
+  const rule = f.direction === undefined ? '' : `${f.direction}[${f.ruleIndex ?? '?'}]${f.ruleName === undefined ? '' : ` "${f.ruleName}"`}: `;
+  const effect =
+    f.effect === 'accept-narrowed' ? ' (fails closed: accepts less than written)' : f.effect === 'deny-widened' ? ' (fails closed: denies more than written)' : '';
+  return `${rule}${f.message}${effect}`;
+}
+
+type Draft = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+function accepted(input: ConditionInput): Draft {
+  if (input.errors.length > 0) return { type: ACCEPTED, status: 'False', reason: 'Invalid', message: list(input.errors) };
+  if (input.unsupported.length > 0) {
+    return { type: ACCEPTED, status: 'False', reason: 'UnsupportedField', message: list(input.unsupported) };
+  }
+  return { type: ACCEPTED, status: 'True', reason: 'Accepted', message: input.warnings.length > 0 ? list(input.warnings) : 'The policy is valid.' };
+}
+
+function programmed(p: ProgramState): Draft {
+  switch (p.kind) {
+    case 'programmed':
+      return { type: PROGRAMMED, status: 'True', reason: 'Programmed', message: `${p.objects} ${p.backend} object${p.objects === 1 ? '' : 's'} written and in sync.` };
+    case 'invalid':
+      return { type: PROGRAMMED, status: 'False', reason: 'Invalid', message: 'Nothing was written for this generation; objects written for an earlier valid one are kept.' };
+    case 'backend-unavailable':
+      return { type: PROGRAMMED, status: 'False', reason: 'BackendUnavailable', message: p.message };
+    case 'native-enforcement':
+      return { type: PROGRAMMED, status: 'False', reason: 'NativeEnforcement', message: p.message };
+    case 'apply-failed':
+      return { type: PROGRAMMED, status: 'False', reason: 'ApplyFailed', message: p.message };
+    case 'conflict':
+      return { type: PROGRAMMED, status: 'False', reason: 'Conflict', message: p.message };
+  }
+}
+
+function exact(input: ConditionInput): Draft {
+  if (input.program.kind !== 'programmed') {
+    return { type: EXACT, status: 'Unknown', reason: 'NotProgrammed', message: 'The policy is not programmed.' };
+  }
+  const approximations = input.findings.filter((f) => f.effect !== 'none');
+  if (approximations.length === 0) return { type: EXACT, status: 'True', reason: 'Exact', message: 'The backend enforces exactly this policy.' };
+  return { type: EXACT, status: 'False', reason: 'Approximated', message: list(approximations.map(describeFinding)) };
+}
+
+/**
+ * The CNP's conditions, keeping lastTransitionTime from `previous` when a
+ * condition's status did not change (metav1.Condition semantics).
+ */
+export function computeConditions(input: ConditionInput, previous: readonly Condition[], now: string): Condition[] {
+  return [accepted(input), programmed(input.program), exact(input)].map((draft) => {
+    const old = previous.find((c) => c.type === draft.type);
+    return {
+      type: draft.type,
+      status: draft.status,
+      observedGeneration: input.generation,
+      lastTransitionTime: old !== undefined && old.status === draft.status ? old.lastTransitionTime : now,
+      reason: draft.reason,
+      message: clip(draft.message),
+    };
+  });
+}
+
+/** Whether writing `next` would change anything a reader sees. */
+export function conditionsEqual(a: readonly Condition[], b: readonly Condition[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((c) => {
+    const o = b.find((x) => x.type === c.type);
+    return (
+      o !== undefined &&
+      o.status === c.status &&
+      o.reason === c.reason &&
+      o.message === c.message &&
+      o.observedGeneration === c.observedGeneration &&
+      o.lastTransitionTime === c.lastTransitionTime
+    );
+  });
+}
+
+/** Analysis results that concern one policy, as human-readable warnings. */
+export function analysisWarnings(analysis: Analysis, policy: string): string[] {
+  const out: string[] = [];
+  for (const s of analysis.shadowed) {
+    if (s.policy !== policy) continue;
+    const by = s.by.policy === policy ? '' : ` of ${s.by.policy}`;
+    out.push(
+      `${s.direction}[${s.ruleIndex}]${s.ruleName === undefined ? '' : ` "${s.ruleName}"`} can never match: ${s.by.direction}[${s.by.ruleIndex}]${s.by.ruleName === undefined ? '' : ` "${s.by.ruleName}"`}${by} matches all it would`,
+    );
+  }
+  for (const a of analysis.ambiguous) {
+    if (a.first !== policy && a.second !== policy) continue;
+    const other = a.first === policy ? a.second : a.first;
+    out.push(
+      `same tier and priority (${a.priority}) as ${other} with subjects that may overlap: the API leaves their order open; cnp-operator evaluates ${a.first} before ${a.second} (by name)`,
+    );
+  }
+  return out;
+}
