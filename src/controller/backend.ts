@@ -1,0 +1,33 @@
+import type { Snapshot } from '../api/model.js';
+import type { Translation } from '../translate/types.js';
+import type { KubeObject, ResourceType } from './port.js';
+
+/** A CNI the operator writes to, once detected. */
+export interface Backend {
+  readonly name: 'calico' | 'cilium';
+  /** For status and logs, e.g. "Calico v3.30.2 (projectcalico.org/v3)". */
+  readonly description: string;
+  /** The kinds it writes: watched (by ownership label) and the only kinds it ever modifies. */
+  readonly types: readonly ResourceType[];
+  /** Which cluster objects the translation depends on. */
+  readonly inputs: { readonly networkPolicies: boolean; readonly nodes: boolean; readonly namespaces: boolean; readonly pods: boolean };
+  translate(snapshot: Snapshot): Translation;
+}
+
+export function typeFor(backend: Backend, obj: { apiVersion: string; kind: string }): ResourceType | undefined {
+  return backend.types.find((t) => `${t.group === '' ? '' : `${t.group}/`}${t.version}` === obj.apiVersion && t.kind === obj.kind);
+}
+
+export function apiVersionOf(t: ResourceType): string {
+  return t.group === '' ? t.version : `${t.group}/${t.version}`;
+}
+
+export type Detection =
+  | { readonly kind: 'ready'; readonly backend: Backend }
+  /** The CNI enforces CNPs itself: the operator validates and reports, and writes nothing. */
+  | { readonly kind: 'stand-down'; readonly message: string }
+  | { readonly kind: 'unavailable'; readonly message: string };
+
+export function isOwnedKind(backend: Backend, obj: KubeObject): boolean {
+  return typeFor(backend, obj) !== undefined;
+}

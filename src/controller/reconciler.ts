@@ -1,0 +1,203 @@
+import { formatDiagnostic } from '../api/diagnostics.js';
+import { analyse, type Analysis } from '../semantics/analysis.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
+import { apiVersionOf, typeFor, type Detection } from './backend.js';
+import { analysisWarnings, computeConditions, conditionsEqual, type Condition, type ProgramState } from './conditions.js';
+import { changedOwners, groupTranslation, matchesDesired, objectKey, ownerOf, SHARED_KEY, type DesiredState } from './desired.js';
+import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
+import { buildSnapshot, type ClusterInputs, type ParsedCnp } from './snapshot-from-cache.js';
+
+/** The key that recomputes the translation; every other key is a CNP name or SHARED_KEY. */
+export const RECOMPUTE_KEY = '@recompute';
+export const SHARED_QUEUE_KEY = '@shared';
+
+export interface Caches {
+  inputs(): ClusterInputs;
+  cnp(name: string): KubeObject | undefined;
+  /** Objects carrying the operator's managed-by label, of the backend's kinds. */
+  owned(): readonly KubeObject[];
+}
+
+export interface EventSink {
+  emit(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export interface ReconcilerHooks {
+  driftCorrected?(obj: KubeObject): void;
+  managedObjects?(count: number): void;
+}
+
+export interface ReconcilerOptions {
+  readonly port: KubePort;
+  readonly caches: Caches;
+  /** The served CNP version to write status through. */
+  readonly cnpType: ResourceType;
+  readonly detection: () => Detection;
+  readonly fieldManager: string;
+  readonly events: EventSink;
+  readonly enqueue: (key: string) => void;
+  readonly now: () => string;
+  readonly hooks?: ReconcilerHooks;
+}
+
+/**
+ * Level-triggered reconcile of CNPs into backend objects. The translation is
+ * global (Cilium compiles each policy against the ones before it), so it is
+ * recomputed under one key and only owners whose output changed are re-queued.
+ */
+export class Reconciler {
+  private desired: DesiredState | undefined;
+  private parsed = new Map<string, ParsedCnp>();
+  private analysis: Analysis = { shadowed: [], ambiguous: [] };
+  /** What we last wrote per object: a differing live object after that is drift. */
+  private readonly written = new Map<string, string>();
+  drifts = 0;
+
+  constructor(private readonly o: ReconcilerOptions) {}
+
+  async reconcile(key: string): Promise<void> {
+    if (key === RECOMPUTE_KEY) return this.recompute();
+    if (this.desired === undefined) this.recompute();
+    if (key === SHARED_QUEUE_KEY) {
+      const state = await this.reconcileOwner(SHARED_KEY, undefined);
+      if (state.kind !== 'programmed' && state.kind !== 'backend-unavailable') throw new Error(`shared objects: ${'message' in state ? state.message : state.kind}`);
+      return;
+    }
+    return this.reconcileCnp(key);
+  }
+
+  private recompute(): void {
+    const detection = this.o.detection();
+    const { snapshot, parsed } = buildSnapshot(this.o.caches.inputs());
+    const previousParsed = this.parsed;
+    this.parsed = parsed;
+    this.analysis = analyse(snapshot.policies);
+    const before = this.desired;
+    this.desired = detection.kind === 'ready' ? groupTranslation(detection.backend.translate(snapshot)) : groupTranslation({ objects: [], findings: [] });
+    const changed = new Set(changedOwners(before, this.desired));
+    // Warnings from analysis depend on other policies too: re-check every CNP whose inputs moved.
+    for (const name of parsed.keys()) if (previousParsed.get(name)?.generation !== parsed.get(name)?.generation) changed.add(name);
+    if (before === undefined) for (const name of parsed.keys()) changed.add(name);
+    for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
+    this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));
+  }
+
+  private async reconcileCnp(name: string): Promise<void> {
+    const cnp = this.o.caches.cnp(name);
+    if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) {
+      // Garbage collection removes dependents too; deleting here makes it prompt and covers clusters without it.
+      await this.deleteOwned(name, new Set());
+      return;
+    }
+    const parsed = this.parsed.get(name);
+    const detection = this.o.detection();
+    if (parsed === undefined || parsed.generation !== (cnp.metadata.generation ?? 0)) {
+      // The cache moved past the translation; recompute first, this key comes back.
+      this.o.enqueue(RECOMPUTE_KEY);
+      return;
+    }
+    const errors = parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(undefined, d));
+    const unsupported = parsed.diagnostics.filter((d) => d.severity === 'unsupported').map((d) => formatDiagnostic(undefined, d));
+    const warnings = [
+      ...parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(undefined, d)),
+      ...analysisWarnings(this.analysis, name),
+    ];
+    let program: ProgramState;
+    if (parsed.policy === undefined) {
+      program = { kind: 'invalid' };
+    } else if (detection.kind === 'stand-down') {
+      program = { kind: 'native-enforcement', message: detection.message };
+    } else if (detection.kind === 'unavailable') {
+      program = { kind: 'backend-unavailable', message: detection.message };
+    } else {
+      program = await this.reconcileOwner(name, cnp);
+    }
+    await this.writeStatus(cnp, { generation: parsed.generation, errors, unsupported, warnings, program, findings: this.desired?.findings.get(name) ?? [] });
+    if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
+  }
+
+  /** Makes the live objects of one owner equal to the desired ones. */
+  private async reconcileOwner(owner: string, cnp: KubeObject | undefined): Promise<ProgramState> {
+    const detection = this.o.detection();
+    if (detection.kind !== 'ready') return { kind: 'backend-unavailable', message: detection.message };
+    const backend = detection.backend;
+    const desired = this.desired?.byOwner.get(owner) ?? [];
+    const live = new Map(this.o.caches.owned().filter((o) => ownerOf(o) === owner).map((o) => [objectKey(o), o]));
+    for (const want of desired) {
+      const type = typeFor(backend, want);
+      if (type === undefined) return { kind: 'apply-failed', message: `the translation produced ${want.apiVersion} ${want.kind}, which the backend does not serve` };
+      const key = objectKey(want);
+      const body = JSON.stringify(want);
+      const have = live.get(key);
+      if (have !== undefined && matchesDesired(have, want)) {
+        this.written.set(key, body);
+        continue;
+      }
+      if (have === undefined) {
+        // Never take over an object someone else made under the same name.
+        const existing = await this.o.port.get(type, want.metadata.name);
+        if (existing !== undefined && existing.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
+          return { kind: 'conflict', message: `${want.kind} ${want.metadata.name} exists and is not managed by cnp-operator; it is left alone` };
+        }
+      }
+      const drift = this.written.get(key) === body;
+      try {
+        await this.o.port.apply(type, want as KubeObject, { fieldManager: this.o.fieldManager, force: true });
+      } catch (err) {
+        return { kind: 'apply-failed', message: `${want.kind} ${want.metadata.name}: ${errorMessage(err)}` };
+      }
+      this.written.set(key, body);
+      if (drift) {
+        this.drifts++;
+        this.o.hooks?.driftCorrected?.(want as KubeObject);
+        const regarding = cnp ?? (want as KubeObject);
+        this.o.events.emit(regarding, 'Warning', 'DriftCorrected', `${want.kind} ${want.metadata.name} was ${have === undefined ? 'deleted' : 'changed'} by someone else; restored`);
+      }
+    }
+    const keep = new Set(desired.map(objectKey));
+    await this.deleteOwned(owner, keep);
+    return { kind: 'programmed', objects: desired.length, backend: backend.description };
+  }
+
+  private async deleteOwned(owner: string, keep: ReadonlySet<string>): Promise<void> {
+    const detection = this.o.detection();
+    if (detection.kind !== 'ready') return;
+    for (const obj of this.o.caches.owned()) {
+      if (ownerOf(obj) !== owner || keep.has(objectKey(obj))) continue;
+      const type = typeFor(detection.backend, obj);
+      if (type === undefined || obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
+      try {
+        await this.o.port.delete(type, obj.metadata.name, { uid: obj.metadata.uid });
+      } catch (err) {
+        // A changed uid means the object was replaced: not the one we meant to delete.
+        if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+      }
+      this.written.delete(objectKey(obj));
+    }
+  }
+
+  private async writeStatus(cnp: KubeObject, input: Parameters<typeof computeConditions>[0]): Promise<void> {
+    const status = (cnp['status'] ?? {}) as { conditions?: Condition[] };
+    const previous = status.conditions ?? [];
+    const ours = previous.filter((c) => ['Accepted', 'Programmed', 'Exact'].includes(c.type));
+    const next = computeConditions(input, ours, this.o.now());
+    if (conditionsEqual(ours, next)) return;
+    const before = new Map(ours.map((c) => [c.type, c]));
+    await this.o.port.applyStatus(
+      this.o.cnpType,
+      { apiVersion: apiVersionOf(this.o.cnpType), kind: this.o.cnpType.kind, metadata: { name: cnp.metadata.name }, status: { conditions: next } },
+      { fieldManager: this.o.fieldManager, force: true },
+    );
+    for (const c of next) {
+      const old = before.get(c.type);
+      if (old !== undefined && old.status === c.status && old.reason === c.reason) continue;
+      if (c.status === 'False' && c.type !== 'Exact') this.o.events.emit(cnp, 'Warning', c.reason, c.message);
+      else if (c.type === 'Programmed' && c.status === 'True') this.o.events.emit(cnp, 'Normal', 'Programmed', c.message);
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof KubeApiError) return `${err.status}${err.reason === undefined ? '' : ` ${err.reason}`}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
