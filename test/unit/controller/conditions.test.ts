@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { computeConditions, conditionsEqual, type ConditionInput } from '../../../src/controller/conditions.js';
+import { computeConditions, conditionsEqual, type Condition, type ConditionInput } from '../../../src/controller/conditions.js';
 import { changedOwners, groupTranslation, matchesDesired } from '../../../src/controller/desired.js';
 import type { Finding, KubeObject } from '../../../src/translate/types.js';
 
 const ok: ConditionInput = { generation: 3, errors: [], unsupported: [], warnings: [], program: { kind: 'programmed', objects: 1, backend: 'calico' }, findings: [] };
-const byType = (list: { type: string }[]) => Object.fromEntries(list.map((c) => [c.type, c]));
+const byType = (list: Condition[]): Record<string, Condition> => Object.fromEntries(list.map((c) => [c.type, c]));
 
 describe('status conditions', () => {
   it('a valid, programmed, exact policy', () => {
@@ -21,7 +21,7 @@ describe('status conditions', () => {
     const finding: Finding = { policy: 'p', direction: 'egress', ruleIndex: 2, ruleName: 'dns', kind: 'unsupported-peer', effect: 'accept-narrowed', message: 'domainNames are not enforced by Calico open source' };
     const flipped = byType(computeConditions({ ...ok, findings: [finding] }, first, 't3'));
     expect(flipped['Exact']).toMatchObject({ status: 'False', reason: 'Approximated', lastTransitionTime: 't3' });
-    expect((flipped['Exact'] as { message: string }).message).toBe('egress[2] "dns": domainNames are not enforced by Calico open source (fails closed: accepts less than written)');
+    expect(flipped["Exact"]!.message).toBe('egress[2] "dns": domainNames are not enforced by Calico open source (fails closed: accepts less than written)');
     expect(flipped['Accepted']).toMatchObject({ lastTransitionTime: 't1' });
   });
 
@@ -44,7 +44,7 @@ describe('status conditions', () => {
 
   it('clips huge messages to the API limit', () => {
     const c = byType(computeConditions({ ...ok, errors: ['x'.repeat(40000)] }, [], 't'));
-    expect((c['Accepted'] as { message: string }).message.length).toBeLessThanOrEqual(32768);
+    expect(c["Accepted"]!.message.length).toBeLessThanOrEqual(32768);
   });
 
   it('compares conditions as a reader sees them', () => {
