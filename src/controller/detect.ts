@@ -1,0 +1,119 @@
+import type { Snapshot } from '../api/model.js';
+import { translateCalico } from '../translate/calico/index.js';
+import { translateCilium } from '../translate/cilium/index.js';
+import type { Backend, Detection } from './backend.js';
+import { KubeApiError, type KubePort, type ResourceType } from './port.js';
+
+export type CalicoApi = 'projectcalico.org/v3' | 'crd.projectcalico.org/v1';
+
+export interface DetectOptions {
+  readonly backend: 'auto' | 'calico' | 'cilium';
+  /** Write even where the CNI enforces CNPs itself (double enforcement: for migrations only). */
+  readonly force: boolean;
+  readonly calicoApi?: CalicoApi;
+}
+
+/** Calico versions with tiers but without native ClusterNetworkPolicy support. */
+export const CALICO_MIN = [3, 29] as const;
+export const CALICO_NATIVE = [3, 32] as const;
+
+function parseVersion(text: unknown): [number, number, number] | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return m === null ? undefined : [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+function before(v: readonly number[], bound: readonly number[]): boolean {
+  for (let i = 0; i < bound.length; i++) {
+    if ((v[i] ?? 0) !== bound[i]) return (v[i] ?? 0) < bound[i]!;
+  }
+  return false;
+}
+
+function type(group: string, version: string, plural: string, kind: string, namespaced = false): ResourceType {
+  return { group, version, plural, kind, namespaced };
+}
+
+async function served(port: KubePort, group: string, version: string, plurals: readonly string[]): Promise<boolean> {
+  const resources = await port.discover(group, version);
+  return resources !== undefined && plurals.every((p) => resources.some((r) => r.name === p));
+}
+
+async function detectCalico(port: KubePort, options: DetectOptions): Promise<Detection | undefined> {
+  const v3 = await served(port, 'projectcalico.org', 'v3', ['tiers', 'globalnetworkpolicies', 'globalnetworksets']);
+  const v1 = await served(port, 'crd.projectcalico.org', 'v1', ['tiers', 'globalnetworkpolicies', 'globalnetworksets']);
+  if (!v3 && !v1) return undefined;
+  const api: CalicoApi = options.calicoApi ?? (v3 ? 'projectcalico.org/v3' : 'crd.projectcalico.org/v1');
+  if ((api === 'projectcalico.org/v3' && !v3) || (api === 'crd.projectcalico.org/v1' && !v1)) {
+    return { kind: 'unavailable', message: `Calico API ${api} was requested but is not served` };
+  }
+  const group = api.split('/')[0]!;
+  const version = api.split('/')[1]!;
+  let info;
+  try {
+    info = await port.get(type(group, version, 'clusterinformations', 'ClusterInformation'), 'default');
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+  }
+  const text = (info?.['spec'] as { calicoVersion?: unknown } | undefined)?.calicoVersion;
+  const parsed = parseVersion(text);
+  if (parsed === undefined) {
+    return { kind: 'unavailable', message: `cannot tell the Calico version: ClusterInformation "default" in ${api} has no spec.calicoVersion` };
+  }
+  const shown = `Calico ${String(text)}`;
+  if (before(parsed, CALICO_MIN)) {
+    return { kind: 'unavailable', message: `${shown} has no policy tiers; cnp-operator needs Calico ${CALICO_MIN.join('.')} or newer` };
+  }
+  if (!before(parsed, CALICO_NATIVE) && !options.force) {
+    return { kind: 'stand-down', message: `${shown} enforces ClusterNetworkPolicy itself (from ${CALICO_NATIVE.join('.')}); cnp-operator writes nothing (override with --force)` };
+  }
+  const types = [type(group, version, 'tiers', 'Tier'), type(group, version, 'globalnetworkpolicies', 'GlobalNetworkPolicy'), type(group, version, 'globalnetworksets', 'GlobalNetworkSet')];
+  const backend: Backend = {
+    name: 'calico',
+    description: `${shown} (${api})`,
+    types,
+    inputs: { networkPolicies: false, nodes: true, namespaces: false, pods: false },
+    translate: (snapshot: Snapshot) => translateCalico(snapshot, { api }),
+  };
+  return { kind: 'ready', backend };
+}
+
+async function detectCilium(port: KubePort, options: DetectOptions): Promise<Detection | undefined> {
+  if (!(await served(port, 'cilium.io', 'v2', ['ciliumclusterwidenetworkpolicies']))) return undefined;
+  let config;
+  try {
+    config = await port.get(type('', 'v1', 'configmaps', 'ConfigMap', true), 'cilium-config', 'kube-system');
+  } catch (err) {
+    if (!(err instanceof KubeApiError && (err.status === 404 || err.status === 403))) throw err;
+  }
+  const data = (config?.['data'] ?? {}) as Record<string, string>;
+  if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
+    return {
+      kind: 'stand-down',
+      message: 'Cilium enforces ClusterNetworkPolicy itself (enable-k8s-cluster-network-policy is true in kube-system/cilium-config); cnp-operator writes nothing (override with --force)',
+    };
+  }
+  const backend: Backend = {
+    name: 'cilium',
+    description: 'Cilium (cilium.io/v2)',
+    types: [type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy')],
+    inputs: { networkPolicies: true, nodes: true, namespaces: true, pods: true },
+    translate: (snapshot: Snapshot) => translateCilium(snapshot),
+  };
+  return { kind: 'ready', backend };
+}
+
+/** Finds the CNI to write to. Calico is preferred when both look installed (`auto`). */
+export async function detectBackend(port: KubePort, options: DetectOptions): Promise<Detection> {
+  if (options.backend !== 'cilium') {
+    const calico = await detectCalico(port, options);
+    if (calico !== undefined) return calico;
+    if (options.backend === 'calico') return { kind: 'unavailable', message: 'Calico was requested but neither projectcalico.org/v3 nor crd.projectcalico.org/v1 serves tiers and global network policies' };
+  }
+  const cilium = await detectCilium(port, options);
+  if (cilium !== undefined) return cilium;
+  return {
+    kind: 'unavailable',
+    message: options.backend === 'cilium' ? 'Cilium was requested but cilium.io/v2 ciliumclusterwidenetworkpolicies is not served' : 'no supported CNI found (Calico 3.29–3.31 or Cilium with CiliumClusterwideNetworkPolicy)',
+  };
+}
