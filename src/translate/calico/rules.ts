@@ -1,0 +1,173 @@
+import type { Action, Cidr, Direction, Peer, Policy, PortMatch, Protocol, Rule, Selector } from '../../api/model.js';
+import { PROTOCOLS } from '../../api/model.js';
+import type { Finding } from '../types.js';
+import { namespaceSelectorExpression, podSelectorExpression } from './selectors.js';
+import type { CalicoAction, CalicoPort, CalicoProtocol, CalicoRule, EntityRule } from './types.js';
+
+// One CNP rule becomes one Calico rule per (peer × protocol group), in CNP rule order
+// (reference/calico.md §5.1, §8). All the Calico rules of one CNP rule share its action, so their
+// order among themselves does not matter; the order between CNP rules is kept.
+
+/** Rule metadata annotation naming the CNP rule a Calico rule came from (e.g. `egress[3]`). */
+export const RULE_ANNOTATION = 'policy.cnp-operator.io/rule';
+/** Calico's own key for the CNP rule name (`K8sCNPRuleNameLabel`). */
+export const RULE_NAME_ANNOTATION = 'name';
+
+const ACTIONS: Record<Action, CalicoAction> = { Accept: 'Allow', Deny: 'Deny', Pass: 'Pass' };
+
+export interface RuleContext {
+  readonly policy: Policy;
+  readonly direction: Direction;
+  /** The Calico selector (with `namespaceSelector: global()`) of the node set for a node selector. */
+  readonly nodeSet: (nodes: Selector) => string;
+  readonly findings: Finding[];
+}
+
+/** A protocol and its ports, or named ports (no protocol), or everything (neither). */
+interface PortGroup {
+  readonly protocol: CalicoProtocol | undefined;
+  readonly ports: readonly CalicoPort[] | undefined;
+}
+
+/** Groups CNP protocol entries: one group per protocol, one for named ports; sorted and merged. */
+export function portGroups(ports: readonly PortMatch[] | undefined): PortGroup[] {
+  if (ports === undefined) return [{ protocol: undefined, ports: undefined }];
+  const groups: PortGroup[] = [];
+  for (const protocol of PROTOCOLS as readonly Protocol[]) {
+    const ranges = ports
+      .filter((p) => p.kind === 'range' && p.protocol === protocol)
+      .map((p) => (p.kind === 'range' ? [p.start, p.end] : [0, 0]) as [number, number])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    if (ranges.length === 0) continue;
+    // Merge overlapping and adjacent intervals: the same ports, fewer entries.
+    const merged: [number, number][] = [];
+    for (const [start, end] of ranges) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && start <= last[1] + 1) last[1] = Math.max(last[1], end);
+      else merged.push([start, end]);
+    }
+    groups.push({ protocol, ports: merged.map(([s, e]) => (s === e ? s : `${s}:${e}`)) });
+  }
+  const names = [...new Set(ports.flatMap((p) => (p.kind === 'named' ? [p.name] : [])))].sort();
+  // A named port carries no protocol: Felix matches the (IP, protocol, port) of the container
+  // port with that name on the destination endpoint (reference/calico.md §2.3, §5.1).
+  if (names.length > 0) groups.push({ protocol: undefined, ports: names });
+  return groups;
+}
+
+function sortedCidrs(cidrs: readonly Cidr[]): string[] {
+  return [...new Map(cidrs.map((c) => [c.text, c])).values()]
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.prefix - b.prefix))
+    .map((c) => c.text);
+}
+
+/**
+ * The entity rules a peer becomes (more than one when it has IPv4 and IPv6 CIDRs, which Calico's
+ * validator refuses in one rule), `[{}]` for a peer matching everything, `[]` for one matching nothing.
+ */
+function peerEntities(peer: Peer, ctx: RuleContext): EntityRule[] {
+  switch (peer.kind) {
+    case 'all':
+      return [{}];
+    case 'pods':
+      return [{ selector: podSelectorExpression(peer.pods.pods), namespaceSelector: namespaceSelectorExpression(peer.pods.namespaces) }];
+    case 'nodes':
+      // Only egress has node peers; in ingress a non-pod peer matches nothing (cnp-api.md §4.2).
+      if (ctx.direction !== 'egress') return [];
+      return [{ selector: ctx.nodeSet(peer.nodes), namespaceSelector: 'global()' }];
+    case 'networks': {
+      if (ctx.direction !== 'egress') return [];
+      const v4 = sortedCidrs(peer.cidrs.filter((c) => c.family === 4));
+      const v6 = sortedCidrs(peer.cidrs.filter((c) => c.family === 6));
+      return [v4, v6].filter((nets) => nets.length > 0).map((nets) => ({ nets }));
+    }
+    case 'domainNames':
+      // Calico open source has no domain policy (reference/calico.md §2.3); reported by the caller.
+      return [];
+  }
+}
+
+function annotations(rule: Rule, direction: Direction): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (rule.name !== undefined) result[RULE_NAME_ANNOTATION] = rule.name;
+  result[RULE_ANNOTATION] = `${direction}[${rule.index}]`;
+  return result;
+}
+
+function calicoRule(action: CalicoAction, group: PortGroup, entity: EntityRule, direction: Direction, meta: Record<string, string>): CalicoRule {
+  // Fresh objects for every rule: shared references would come out as YAML anchors and aliases.
+  const copy = (e: EntityRule): EntityRule => ({
+    ...(e.nets === undefined ? {} : { nets: [...e.nets] }),
+    ...(e.selector === undefined ? {} : { selector: e.selector }),
+    ...(e.namespaceSelector === undefined ? {} : { namespaceSelector: e.namespaceSelector }),
+    ...(e.ports === undefined ? {} : { ports: [...e.ports] }),
+  });
+  const ports: EntityRule = group.ports === undefined ? {} : { ports: group.ports };
+  const source = direction === 'ingress' ? copy(entity) : {};
+  const destination = direction === 'ingress' ? copy(ports) : copy({ ...entity, ...ports });
+  return {
+    action,
+    ...(group.protocol === undefined ? {} : { protocol: group.protocol }),
+    ...(Object.keys(source).length === 0 ? {} : { source }),
+    ...(Object.keys(destination).length === 0 ? {} : { destination }),
+    metadata: { annotations: { ...meta } },
+  };
+}
+
+function finding(ctx: RuleContext, rule: Rule, kind: Finding['kind'], effect: Finding['effect'], message: string): Finding {
+  return {
+    policy: ctx.policy.name,
+    direction: ctx.direction,
+    ruleIndex: rule.index,
+    ...(rule.name === undefined ? {} : { ruleName: rule.name }),
+    kind,
+    effect,
+    message,
+  };
+}
+
+/** The Calico rules for one CNP rule, recording any approximation in `ctx.findings`. */
+export function translateRule(rule: Rule, ctx: RuleContext): CalicoRule[] {
+  const where = `${ctx.direction}[${rule.index}]${rule.name === undefined ? '' : ` "${rule.name}"`}`;
+  if (rule.failClosed !== undefined) {
+    ctx.findings.push(
+      rule.action === 'Accept'
+        ? finding(ctx, rule, 'unsupported-field', 'accept-narrowed', `${where} was not understood (${rule.failClosed}); it fails closed: the Accept rule matches no traffic`)
+        : finding(ctx, rule, 'unsupported-field', 'deny-widened', `${where} was not understood (${rule.failClosed}); it fails closed: the rule denies all traffic`),
+    );
+  }
+  let peers = rule.peers;
+  const domains = peers.filter((p): p is Extract<Peer, { kind: 'domainNames' }> => p.kind === 'domainNames');
+  if (domains.length > 0) {
+    const names = domains.flatMap((d) => d.names).join(', ');
+    if (rule.action === 'Accept') {
+      ctx.findings.push(
+        finding(
+          ctx,
+          rule,
+          'unsupported-peer',
+          'accept-narrowed',
+          `${where}: Calico open source has no domain-name policy, so traffic to ${names} is not accepted by this rule (it fails closed)` +
+            (domains.length === peers.length ? '; the rule is dropped' : '; its other peers still apply'),
+        ),
+      );
+      peers = peers.filter((p) => p.kind !== 'domainNames');
+    } else {
+      // Upstream allows domainNames only in Accept rules; anything else fails closed as deny-all.
+      ctx.findings.push(
+        finding(ctx, rule, 'unsupported-peer', 'deny-widened', `${where}: domainNames in a ${rule.action} rule cannot be enforced; it fails closed: the rule denies all traffic`),
+      );
+      return [{ action: 'Deny', metadata: { annotations: annotations(rule, ctx.direction) } }];
+    }
+  }
+  const action = ACTIONS[rule.action];
+  const meta = annotations(rule, ctx.direction);
+  const groups = portGroups(rule.ports);
+  const result: CalicoRule[] = [];
+  for (const peer of peers) {
+    for (const entity of peerEntities(peer, ctx)) {
+      for (const group of groups) result.push(calicoRule(action, group, entity, ctx.direction, meta));
+    }
+  }
+  return result;
+}
