@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiError, kube, type KubeObject, kubeconfig, uniqueName, waitFor } from '../harness/index.js';
+import { ApiError, kube, type KubeObject, kubeconfig, parseObjects, uniqueName, waitFor } from '../harness/index.js';
+import { REPO } from '../support/paths.js';
 
 const CNP_V1A2 = 'policy.networking.k8s.io/v1alpha2';
 const CNP_V1B1 = 'policy.networking.k8s.io/v1beta1';
@@ -73,6 +76,18 @@ describe('the ClusterNetworkPolicy CRD on a real API server', () => {
     const bAsAlpha = await kube().get(CNP_V1A2, KIND, b);
     expect(aAsBeta?.apiVersion).toBe(CNP_V1B1);
     expect(bAsAlpha?.['spec']).toMatchObject({ tier: 'Admin', priority: 10 });
+  });
+
+  it('accepts every sample in config/samples', async () => {
+    const dir = join(REPO, 'config', 'samples');
+    const samples = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => parseObjects(readFileSync(join(dir, f), 'utf8')));
+    expect(samples.length).toBeGreaterThanOrEqual(3);
+    for (const sample of samples) {
+      // Renamed, so a cluster reused through KUBECONFIG keeps its own copies untouched.
+      const name = uniqueName(sample.metadata.name);
+      created.push([CNP_V1A2, KIND, name]);
+      await kube().create({ ...sample, metadata: { name } });
+    }
   });
 
   it('delivers a change to a watch', async () => {
