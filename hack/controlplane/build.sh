@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver and kube-controller-manager from Go modules into a
+# Builds etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules into a
 # versioned cache outside the repository. Idempotent: a finished build is skipped,
 # an interrupted one resumes (Go's module and build caches keep the work done).
 set -euo pipefail
@@ -16,7 +16,8 @@ die() { log "error: $1"; exit "${2:-1}"; }
 
 if [ "${1:-}" = "--print-dir" ]; then echo "$OUT"; exit 0; fi
 
-built() { [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/etcd" ]; }
+# kubectl is built too: the tests and the demo use it, and a fresh machine may not have it.
+built() { [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/kube-controller-manager" ] && [ -x "$OUT/kubectl" ] && [ -x "$OUT/etcd" ]; }
 
 if built; then
   log "cached: $OUT"
@@ -60,7 +61,7 @@ kdir=$(build_module k8s)
   go mod download >/dev/null 2>&1 || true
   MINOR=$(echo "$K8S_VERSION" | cut -d. -f2)
   LDF="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$MINOR"
-  for cmd in kube-apiserver kube-controller-manager; do
+  for cmd in kube-apiserver kube-controller-manager kubectl; do
     if [ ! -x "$OUT/$cmd" ]; then
       log "go build $cmd"
       go build -mod=mod -trimpath -ldflags "$LDF" -o "$OUT/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" \

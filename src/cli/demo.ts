@@ -71,13 +71,14 @@ export async function demoCommand(args: string[]): Promise<number> {
     if (interrupted) return stopped();
 
     heading('4. kubectl get cnp');
-    process.stdout.write((await getCnp(cp)) + '\n');
+    process.stdout.write((await getCnp(cp, binaries.kubectl)) + '\n');
 
     heading('5. Try it');
     process.stdout.write(
       [
         'In another terminal:',
         `  export KUBECONFIG=${cp.kubeconfigPath}`,
+        ...(onPath('kubectl') ? [] : [`  alias kubectl=${binaries.kubectl}   # not on your PATH; this one was built with the control plane`]),
         '  kubectl get cnp',
         '  kubectl get cnp protect-payments -o yaml',
         '  kubectl apply -f config/samples/   # or your own policies',
@@ -114,6 +115,10 @@ function stopped(): number {
   return 130;
 }
 
+function onPath(command: string): boolean {
+  return spawnSync(command, ['version', '--client'], { stdio: 'ignore', timeout: 30_000 }).error === undefined;
+}
+
 /** `translate` belongs to another part of the CLI, so it runs as users run it: as a command. */
 function translate(backend: string): void {
   const args = ['translate', '--backend', backend, '-f', samplesDir];
@@ -128,10 +133,10 @@ function translate(backend: string): void {
   if (r.status !== 0) process.stdout.write(`(translate --backend ${backend} failed: exit ${r.status ?? r.signal ?? r.error?.message})\n`);
 }
 
-/** kubectl's view when kubectl is installed; the API server's own table (same columns) otherwise. */
-async function getCnp(cp: ControlPlane): Promise<string> {
-  const r = spawnSync('kubectl', ['--kubeconfig', cp.kubeconfigPath, 'get', 'cnp'], { encoding: 'utf8', timeout: 60_000 });
+/** What `kubectl get cnp` prints (kubectl built with the control plane); the API server's own table if that fails. */
+async function getCnp(cp: ControlPlane, kubectl: string): Promise<string> {
+  const r = spawnSync(kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'cnp'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) return r.stdout.trimEnd();
-  const why = r.error ? 'kubectl is not installed' : `kubectl failed: ${r.stderr.trim()}`;
+  const why = r.error ? r.error.message : `kubectl failed: ${r.stderr.trim()}`;
   return `(${why}; the API server's table:)\n${await table(cp, '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies')}`;
 }

@@ -9,6 +9,8 @@ export interface Binaries {
   readonly etcd: string;
   readonly apiserver: string;
   readonly controllerManager: string;
+  /** Matches the server's version; used by the tests and the demo when kubectl is not installed. */
+  readonly kubectl: string;
 }
 
 export function binariesIn(dir: string): Binaries {
@@ -17,6 +19,7 @@ export function binariesIn(dir: string): Binaries {
     etcd: join(dir, 'etcd'),
     apiserver: join(dir, 'kube-apiserver'),
     controllerManager: join(dir, 'kube-controller-manager'),
+    kubectl: join(dir, 'kubectl'),
   };
 }
 
@@ -30,7 +33,7 @@ function executable(path: string): boolean {
 }
 
 function complete(b: Binaries): boolean {
-  return executable(b.etcd) && executable(b.apiserver) && executable(b.controllerManager);
+  return [b.etcd, b.apiserver, b.controllerManager, b.kubectl].every(executable);
 }
 
 /** The directory build.sh builds into (CNP_OPERATOR_BIN_DIR overrides it with prebuilt binaries). */
@@ -59,7 +62,7 @@ export async function ensureBinaries(opts: EnsureOptions = {}): Promise<Binaries
   if (env['CNP_OPERATOR_BIN_DIR']) {
     const b = binariesIn(env['CNP_OPERATOR_BIN_DIR']);
     if (!complete(b)) {
-      throw new ControlPlaneError(`CNP_OPERATOR_BIN_DIR=${b.dir} must hold etcd, kube-apiserver and kube-controller-manager`);
+      throw new ControlPlaneError(`CNP_OPERATOR_BIN_DIR=${b.dir} must hold etcd, kube-apiserver, kube-controller-manager and kubectl`);
     }
     return b;
   }

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { ensureBinaries } from '../../src/cluster/binaries.js';
 import { type ControlPlane, startControlPlane } from '../../src/cluster/controlplane.js';
 import { Kube } from './client.js';
 import { installCrdsWith } from './crds.js';
@@ -10,6 +11,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The kubeconfig of the control plane this run uses (see test/harness/index.ts). */
     kubeconfigPath: string;
+    /** A kubectl matching the server's version (built with the control plane). */
+    kubectlPath: string;
   }
 }
 
@@ -21,6 +24,7 @@ const log = (m: string) => process.stderr.write(`[harness] ${m}\n`);
  * Set CNP_TEST_KEEP_CLUSTER=1 to keep a fresh one's logs for a post-mortem.
  */
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const binaries = await ensureBinaries();
   let cp: ControlPlane | undefined;
   let kubeconfigPath = process.env['KUBECONFIG'];
   if (kubeconfigPath) {
@@ -31,6 +35,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     const started = Date.now();
     cp = await startControlPlane({
       name: 'test',
+      binaries,
       stateDir: mkdtempSync(join(tmpdir(), 'cnp-operator-test-')),
       progress: log,
       // Before the controller manager, so garbage collection knows the CRDs from its start.
@@ -40,6 +45,7 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     log(`control plane ready at ${cp.server} in ${((Date.now() - started) / 1000).toFixed(1)}s (state in ${cp.stateDir})`);
   }
   project.provide('kubeconfigPath', kubeconfigPath);
+  project.provide('kubectlPath', binaries.kubectl);
   return async () => {
     await cp?.stop({ keepState: process.env['CNP_TEST_KEEP_CLUSTER'] === '1' });
   };

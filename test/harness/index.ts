@@ -12,6 +12,11 @@ export function kubeconfig(): string {
   return inject('kubeconfigPath');
 }
 
+/** kubectl built with the control plane, so its version matches the server's. */
+export function kubectl(): string {
+  return inject('kubectlPath');
+}
+
 let shared: Kube | undefined;
 
 /** A client for this run's control plane, shared within a test file. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { kubectl } from '../harness/index.js';
 import { REPO } from '../support/paths.js';
 
 const run = promisify(execFile);
@@ -78,7 +79,7 @@ describe('cnp-operator cluster', () => {
 
     // Each answers on its own kubeconfig.
     for (const s of both) {
-      const { stdout } = await run('kubectl', ['--kubeconfig', s.kubeconfig, 'get', 'namespace', 'default', '-o', 'name'], { encoding: 'utf8' });
+      const { stdout } = await run(kubectl(), ['--kubeconfig', s.kubeconfig, 'get', 'namespace', 'default', '-o', 'name'], { encoding: 'utf8' });
       expect(stdout.trim()).toBe('namespace/default');
     }
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ApiError, kube, type KubeObject, kubeconfig, parseObjects, uniqueName, waitFor } from '../harness/index.js';
+import { ApiError, kube, type KubeObject, kubeconfig, kubectl, parseObjects, uniqueName, waitFor } from '../harness/index.js';
 import { REPO } from '../support/paths.js';
 
 const CNP_V1A2 = 'policy.networking.k8s.io/v1alpha2';
@@ -133,7 +133,7 @@ describe('the ClusterNetworkPolicy CRD on a real API server', () => {
       },
       'application/merge-patch+json',
     );
-    const out = execFileSync('kubectl', ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' });
+    const out = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' });
     const [header, row] = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
     expect(header).toEqual(['NAME', 'TIER', 'PRIORITY', 'PROGRAMMED', 'EXACT', 'AGE']);
     expect(row?.slice(0, 5)).toEqual([name, 'Admin', '10', 'True', 'False']);
