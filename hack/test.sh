@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command (README and CI): works on a fresh clone. Installs the npm packages if
+# missing, builds, builds the control-plane binaries (cached after the first run), then runs
+# every vitest project: unit, simulation and CLI tests, and the integration tests against a
+# real local control plane. Extra arguments go to vitest (e.g. `npm test -- --project unit`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+step() { printf '\n[test] %s\n' "$*" >&2; }
+
+if [ ! -d node_modules ]; then
+  step "npm ci"
+  npm ci
+fi
+
+step "npm run build"
+npm run build
+
+step "control-plane binaries (hack/controlplane/build.sh)"
+bash hack/controlplane/build.sh >/dev/null
+
+step "vitest"
+exec npx vitest run "$@"
