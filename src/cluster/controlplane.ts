@@ -25,6 +25,8 @@ export interface StartOptions {
    * here are found by the garbage collector's first discovery instead of its next (30s) one.
    */
   readonly beforeControllerManager?: (api: ApiAccess) => Promise<void>;
+  /** Picks [etcd client, etcd peer, apiserver] ports; tests replace it to provoke a clash. */
+  readonly choosePorts?: () => Promise<readonly number[]>;
   /** How long each component may take to become ready; generous because CI machines are busy. */
   readonly timeoutMs?: number;
   readonly progress?: (message: string) => void;
@@ -82,7 +84,7 @@ async function attemptStart(
   const dir = opts.stateDir;
   const detached = opts.detached ?? false;
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  const [etcdPort, peerPort, apiPort] = (await freePorts(3)) as [number, number, number];
+  const [etcdPort, peerPort, apiPort] = (await (opts.choosePorts ?? (() => freePorts(3)))()) as [number, number, number];
   const logs = join(dir, 'logs');
   const server = `https://127.0.0.1:${apiPort}`;
   const certDir = join(dir, 'pki');
