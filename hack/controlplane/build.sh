@@ -26,7 +26,7 @@ if built; then
 fi
 
 # The official tarball installs into /usr/local/go without touching PATH.
-export PATH="$PATH:/usr/local/go/bin"
+export PATH="$PATH:${CNP_OPERATOR_GO_FALLBACK:-/usr/local/go/bin}"
 command -v go >/dev/null 2>&1 || die "Go is not installed (need Go >= 1.25 on PATH or in /usr/local/go/bin; https://go.dev/dl/)" 3
 mkdir -p "$OUT" "$WORK"
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubectl } from '../harness/index.js';
@@ -56,6 +56,14 @@ function alive(pid: number): boolean {
   return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
 }
 
+async function which(command: string): Promise<string> {
+  return (await run('bash', ['-c', `PATH="$PATH:/usr/local/go/bin" command -v ${command}`], { encoding: 'utf8' })).stdout.trim();
+}
+
+function pathWithout(dir: string): string {
+  return (process.env['PATH'] ?? '').split(':').filter((d) => d !== dir && d !== '').join(':');
+}
+
 afterAll(async () => {
   await cli('down', '--all').catch(() => undefined);
   rmSync(clustersDir, { recursive: true, force: true });
@@ -99,6 +107,27 @@ describe('cnp-operator cluster', () => {
     expect(ours()).toEqual([]);
     expect(await status()).toEqual([]);
   }, 400_000);
+
+  it('says clearly when Go is missing (exit 3) or the module proxy unreachable (exit 4)', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'cnp-operator-build-test-'));
+    try {
+      const base = { ...env, CNP_OPERATOR_CACHE: join(scratch, 'cache'), GOMODCACHE: join(scratch, 'mod'), GOCACHE: join(scratch, 'gocache') };
+      const goDir = dirname(await which('go'));
+      const noGo = run(process.execPath, [BIN, 'cluster', 'build'], {
+        env: { ...base, PATH: pathWithout(goDir), CNP_OPERATOR_GO_FALLBACK: join(scratch, 'no-go') },
+        encoding: 'utf8',
+      });
+      await expect(noGo).rejects.toMatchObject({ code: 3, stderr: expect.stringMatching(/Go is needed once .*install Go/) });
+      const noProxy = run(process.execPath, [BIN, 'cluster', 'build'], {
+        env: { ...base, GOPROXY: 'off', GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+        encoding: 'utf8',
+        timeout: 170_000,
+      });
+      await expect(noProxy).rejects.toMatchObject({ code: 4, stderr: expect.stringMatching(/Go module proxy/) });
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   it('reports a stopped instance as not running and rejects bad names', async () => {
     const down = await cli('down', '--name', 'never-started');
