@@ -1,0 +1,245 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeApiError } from '../controller/port.js';
+
+export interface TransportOptions {
+  /** Sent as User-Agent, so API server audit logs name the operator. */
+  readonly userAgent?: string;
+  /** A unary request fails (status 0, reason Timeout) after this long without socket activity. */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface RequestSpec {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Path and query below the server URL, e.g. `/api/v1/namespaces`. */
+  readonly path: string;
+  readonly body?: unknown;
+  readonly contentType?: string;
+}
+
+export interface StreamSpec {
+  readonly path: string;
+  readonly signal: AbortSignal;
+  /** The stream is abandoned (status 0, reason Timeout) when no bytes arrive for this long. */
+  readonly inactivityMs: number;
+  /** Called for each non-empty line; a throw ends the stream with that error. */
+  readonly onLine: (line: string) => void;
+}
+
+export interface Response {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * HTTP to the API server over ONE keep-alive agent. client-node 1.4 builds a new https.Agent
+ * per request (kubernetes-client/javascript#2893): no connection reuse and a socket per
+ * watch reconnect. Here client-node only contributes the credentials and TLS material of
+ * the kubeconfig; the agent pools sockets by that material, so a rotated client
+ * certificate simply opens new connections.
+ */
+export class Transport {
+  readonly server: string;
+  readonly #kc: KubeConfig;
+  readonly #base: URL;
+  readonly #agent: http.Agent;
+  readonly #request: typeof https.request;
+  readonly #userAgent: string;
+  readonly #timeoutMs: number;
+
+  constructor(kc: KubeConfig, options: TransportOptions = {}) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    // client-node proxies through its own agents; this transport has only the direct one.
+    if (cluster.proxyUrl) throw new Error(`cluster ${cluster.name}: proxy-url is not supported`);
+    this.#kc = kc;
+    this.#base = new URL(cluster.server);
+    this.server = cluster.server;
+    const plain = this.#base.protocol === 'http:';
+    // No maxSockets: every watch holds a socket for its lifetime, so a cap would queue
+    // ordinary requests behind long-lived watches.
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 16 };
+    this.#agent = plain ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
+    this.#request = plain ? http.request : https.request;
+    this.#userAgent = options.userAgent ?? 'cnp-operator';
+    this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  /** One request; resolves for 2xx, rejects with KubeApiError otherwise (status 0 when the request never got an answer). */
+  async request(spec: RequestSpec): Promise<Response> {
+    const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
+    if (payload !== undefined) {
+      headers['Content-Type'] = spec.contentType ?? 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(payload);
+    }
+    const options = await this.#options(spec.method, headers);
+    const what = `${spec.method} ${spec.path}`;
+    return new Promise<Response>((resolve, reject) => {
+      const req = this.#request(this.#url(spec.path), options, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', (err) => reject(transportError(what, err)));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve({ status, body: parseBody(text) });
+          else reject(apiError(what, status, text));
+        });
+      });
+      req.setTimeout(this.#timeoutMs, () => req.destroy(timeoutError(what, this.#timeoutMs)));
+      req.on('error', (err) => reject(transportError(what, err)));
+      req.end(payload);
+    });
+  }
+
+  /**
+   * A streaming GET (a watch): lines are handed over as they complete. Resolves when the
+   * server ends the response or the signal aborts; rejects on a non-200 answer, a
+   * transport error, inactivity, or a throw from onLine.
+   */
+  async stream(spec: StreamSpec): Promise<void> {
+    if (spec.signal.aborted) return;
+    const options = await this.#options('GET', { Accept: 'application/json' });
+    const what = `GET ${spec.path}`;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      // Only a stream that ended normally leaves its socket to the keep-alive pool.
+      const finish = (err?: unknown, ended = false): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        spec.signal.removeEventListener('abort', onAbort);
+        if (!ended) req.destroy();
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      const onAbort = (): void => finish();
+      // Half-open connections deliver nothing and never fail; bookmarks and the server's own
+      // timeout guarantee bytes or an end on a healthy stream, so silence means dead.
+      const armInactivity = (): void => {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish(timeoutError(what, spec.inactivityMs)), spec.inactivityMs);
+      };
+      const req = this.#request(this.#url(spec.path), options, (res) => {
+        const status = res.statusCode ?? 0;
+        res.setEncoding('utf8');
+        if (status !== 200) {
+          let text = '';
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => finish(apiError(what, status, text)));
+          res.on('error', (err) => finish(transportError(what, err)));
+          return;
+        }
+        const lines = new LineSplitter(spec.onLine);
+        res.on('data', (chunk: string) => {
+          armInactivity();
+          try {
+            lines.push(chunk);
+          } catch (err) {
+            finish(err);
+          }
+        });
+        res.on('end', () => {
+          try {
+            lines.end();
+            finish(undefined, true);
+          } catch (err) {
+            finish(err);
+          }
+        });
+        res.on('error', (err) => finish(transportError(what, err)));
+        // A response cut off mid-stream closes without 'end'.
+        res.on('close', () => finish(res.complete ? undefined : transportError(what, new Error('stream closed before its end'))));
+      });
+      req.on('error', (err) => finish(transportError(what, err)));
+      spec.signal.addEventListener('abort', onAbort, { once: true });
+      armInactivity();
+      req.end();
+    });
+  }
+
+  /** Closes idle sockets; in-flight requests and watches are not affected. */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  #url(path: string): URL {
+    const url = new URL(this.#base);
+    const [pathname, search] = splitQuery(path);
+    url.pathname = `${this.#base.pathname.replace(/\/$/, '')}${pathname}`;
+    url.search = search;
+    return url;
+  }
+
+  async #options(method: string, headers: http.OutgoingHttpHeaders): Promise<https.RequestOptions> {
+    const options: https.RequestOptions = { method, headers: { ...headers, 'User-Agent': this.#userAgent } };
+    // Adds the Authorization header (re-reading rotated tokens) and the TLS material; it
+    // also makes a fresh agent, which is dropped unused in favour of the shared one.
+    await this.#kc.applyToHTTPSOptions(options);
+    options.agent = this.#agent;
+    return options;
+  }
+}
+
+/** Splits a chunked text stream into lines; a line may span chunks. */
+export class LineSplitter {
+  #rest = '';
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    const parts = (this.#rest + chunk).split('\n');
+    this.#rest = parts.pop() ?? '';
+    for (const line of parts) if (line.trim() !== '') this.onLine(line);
+  }
+
+  end(): void {
+    const rest = this.#rest;
+    this.#rest = '';
+    if (rest.trim() !== '') this.onLine(rest);
+  }
+}
+
+function splitQuery(path: string): [string, string] {
+  const i = path.indexOf('?');
+  return i < 0 ? [path, ''] : [path.slice(0, i), path.slice(i)];
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+interface Status {
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+/** A non-2xx answer: the API server's Status (reason and message) when the body is one. */
+export function apiError(what: string, status: number, text: string): KubeApiError {
+  const body = parseBody(text);
+  const s: Status = typeof body === 'object' && body !== null ? (body as Status) : {};
+  const detail = s.message ?? (typeof body === 'string' && body !== '' ? body.trim() : http.STATUS_CODES[status] ?? 'unknown error');
+  return new KubeApiError(status, s.reason, `${what}: ${status} ${detail}`);
+}
+
+/** A request that got no answer: status 0, the Node error code as the reason. */
+function transportError(what: string, err: Error): KubeApiError {
+  if (err instanceof KubeApiError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const e = new KubeApiError(0, code ?? 'TransportError', `${what}: ${err.message}`);
+  e.cause = err;
+  return e;
+}
+
+function timeoutError(what: string, ms: number): KubeApiError {
+  return new KubeApiError(0, 'Timeout', `${what}: no data for ${ms}ms`);
+}
