@@ -33,6 +33,7 @@ export type FindingKind =
   | 'unselectable-label' // a label the backend leaves out of identities (Cilium)
   | 'node-peer-local' // node peers and same-node traffic (Cilium)
   | 'size-limit' // the compiled output would exceed the configured bound
+  | 'named-port' // a named port Cilium cannot resolve per destination (egress, up to Cilium 1.19)
   | 'ambiguous-order'; // equal priority with overlapping subjects: we order by name
 
 export type FindingEffect =
