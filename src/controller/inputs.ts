@@ -1,0 +1,31 @@
+import { parseNamespace, parseNode, parsePod } from '../api/objects.js';
+import type { KubeObject, ResourceType } from './port.js';
+
+export const CNP_GROUP = 'policy.networking.k8s.io';
+export const CNP_PLURAL = 'clusternetworkpolicies';
+
+export function cnpType(version: string): ResourceType {
+  return { group: CNP_GROUP, version, plural: CNP_PLURAL, kind: 'ClusterNetworkPolicy', namespaced: false };
+}
+
+export const NETWORK_POLICY: ResourceType = { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true };
+export const NODE: ResourceType = { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false };
+export const NAMESPACE: ResourceType = { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false };
+export const POD: ResourceType = { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true };
+
+/**
+ * The part of an input object policy depends on. Pods and nodes change status all
+ * the time; only a change in this projection is worth a recomputation.
+ */
+export function relevantProjection(type: ResourceType, obj: KubeObject): string {
+  switch (type.kind) {
+    case 'Pod':
+      return JSON.stringify(parsePod(obj).value ?? null);
+    case 'Node':
+      return JSON.stringify(parseNode(obj).value ?? null);
+    case 'Namespace':
+      return JSON.stringify(parseNamespace(obj).value ?? null);
+    default:
+      return JSON.stringify([obj.metadata.generation, obj['spec'] ?? null, obj.metadata.labels ?? null]);
+  }
+}

@@ -1,0 +1,309 @@
+import type { Detection } from './backend.js';
+import { detectBackend, type DetectOptions } from './detect.js';
+import { ownerOf, SHARED_KEY } from './desired.js';
+import { cnpType, CNP_GROUP, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection } from './inputs.js';
+import type { KubeObject, KubePort, ResourceType } from './port.js';
+import { RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
+import {
+  cachesSynced,
+  Controller,
+  defaultIdentity,
+  EventRecorder,
+  Informer,
+  informersNotWedged,
+  LeaderElector,
+  Metrics,
+  startHealthServer,
+  systemClock,
+  WorkQueue,
+  type HealthServer,
+  type Logger,
+} from './runtime/index.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
+
+export interface ManagerOptions {
+  readonly port: KubePort;
+  readonly log: Logger;
+  readonly detect: DetectOptions;
+  readonly fieldManager?: string;
+  /** Leader election on a Lease; off only for single-replica development runs. */
+  readonly leaderElection?: { readonly namespace: string; readonly name?: string; readonly identity?: string };
+  /** Probes (/healthz, /readyz); undefined: none. 0 picks a free port. */
+  readonly healthPort?: number;
+  /** /metrics; undefined: none. */
+  readonly metricsPort?: number;
+  readonly healthHost?: string;
+  readonly workers?: number;
+  /** How often the backend is detected again (a CNI installed or upgraded later). */
+  readonly redetectMs?: number;
+  readonly relistIntervalMs?: number;
+  readonly watchTimeoutSeconds?: { readonly min: number; readonly max: number };
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+const CONTROLLER = 'clusternetworkpolicy';
+
+/**
+ * Wires informers, the work queue, leader election, probes and metrics around the
+ * Reconciler. Every replica keeps warm caches; only the leader runs workers.
+ */
+export class Manager {
+  readonly metrics = new Metrics();
+  private readonly informers: Informer[] = [];
+  private readonly queue: WorkQueue<string>;
+  private readonly controller: Controller<string>;
+  private readonly events: EventRecorder;
+  private elector: LeaderElector | undefined;
+  private servers: HealthServer[] = [];
+  private reconciler: Reconciler | undefined;
+  private detection: Detection = { kind: 'unavailable', message: 'not detected yet' };
+  private redetectTimer: ReturnType<typeof setInterval> | undefined;
+  private cnpInformer: Informer | undefined;
+  private owned: Informer[] = [];
+  private stopped = false;
+  private code = 0;
+  private exitCode: ((code: number) => void) | undefined;
+  /** Resolves with the process exit code when the manager ends (signal, lost lease, fatal error). */
+  readonly done: Promise<number>;
+  readonly drift = this.metrics.counter<'kind'>('cnp_drift_corrections_total', 'Edits or deletions of generated objects by others that were reverted', ['kind']);
+  readonly managed = this.metrics.gauge('cnp_managed_objects', 'Backend objects the operator currently wants to exist');
+
+  constructor(private readonly o: ManagerOptions) {
+    this.queue = new WorkQueue<string>({ metrics: this.metrics.workQueue(CONTROLLER) });
+    this.events = new EventRecorder({ port: o.port, component: 'cnp-operator', instance: o.leaderElection?.identity, log: o.log });
+    this.controller = new Controller<string>({
+      name: CONTROLLER,
+      queue: this.queue,
+      workers: o.workers ?? 2,
+      metrics: this.metrics.controller(CONTROLLER),
+      log: o.log,
+      reconcile: async (key) => {
+        if (this.reconciler === undefined) return;
+        await this.reconciler.reconcile(key);
+      },
+    });
+    this.done = new Promise((resolve) => (this.exitCode = resolve));
+  }
+
+  private informer(type: ResourceType, labelSelector?: string): Informer {
+    const informer = new Informer({
+      port: this.o.port,
+      type,
+      ...(labelSelector === undefined ? {} : { labelSelector }),
+      log: this.o.log,
+      ...(this.o.relistIntervalMs === undefined ? {} : { relistIntervalMs: this.o.relistIntervalMs }),
+      ...(this.o.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: this.o.watchTimeoutSeconds }),
+    });
+    this.informers.push(informer);
+    return informer;
+  }
+
+  private async servedCnpVersion(): Promise<string> {
+    for (const version of ['v1alpha2', 'v1beta1']) {
+      const resources = await this.o.port.discover(CNP_GROUP, version);
+      if (resources?.some((r) => r.name === 'clusternetworkpolicies')) return version;
+    }
+    throw new Error('the ClusterNetworkPolicy CRD (policy.networking.k8s.io v1alpha2 or v1beta1) is not installed');
+  }
+
+  async start(): Promise<void> {
+    const log = this.o.log;
+    const version = await this.servedCnpVersion();
+    this.detection = await detectBackend(this.o.port, this.o.detect);
+    log.info('backend detected', { detection: this.detection.kind, ...(this.detection.kind === 'ready' ? { backend: this.detection.backend.description } : { message: this.detection.message }) });
+
+    const enqueue = (key: string): void => this.controller.enqueue(key);
+    const cnps = this.informer(cnpType(version));
+    this.cnpInformer = cnps;
+    cnps.addEventHandlers({
+      onAdd: (obj) => {
+        enqueue(RECOMPUTE_KEY);
+        enqueue(obj.metadata.name);
+      },
+      onUpdate: (before, after) => {
+        // Status writes (ours included) do not change the generation: nothing to recompute.
+        if (before.metadata.generation !== after.metadata.generation || before.metadata.uid !== after.metadata.uid) enqueue(RECOMPUTE_KEY);
+        enqueue(after.metadata.name);
+      },
+      onDelete: (obj) => {
+        enqueue(RECOMPUTE_KEY);
+        enqueue(obj.metadata.name);
+      },
+      onRelist: (objs) => {
+        enqueue(RECOMPUTE_KEY);
+        for (const o of objs) enqueue(o.metadata.name);
+      },
+    });
+
+    const inputs: Record<'networkPolicies' | 'nodes' | 'namespaces' | 'pods', Informer | undefined> = { networkPolicies: undefined, nodes: undefined, namespaces: undefined, pods: undefined };
+    if (this.detection.kind === 'ready') {
+      const needs = this.detection.backend.inputs;
+      const types = { networkPolicies: NETWORK_POLICY, nodes: NODE, namespaces: NAMESPACE, pods: POD } as const;
+      for (const k of ['networkPolicies', 'nodes', 'namespaces', 'pods'] as const) {
+        if (!needs[k]) continue;
+        const type = types[k];
+        const informer = this.informer(type);
+        informer.addEventHandlers({
+          onAdd: () => enqueue(RECOMPUTE_KEY),
+          onDelete: () => enqueue(RECOMPUTE_KEY),
+          onUpdate: (a, b) => {
+            if (relevantProjection(type, a) !== relevantProjection(type, b)) enqueue(RECOMPUTE_KEY);
+          },
+          onRelist: () => enqueue(RECOMPUTE_KEY),
+        });
+        inputs[k] = informer;
+      }
+      for (const type of this.detection.backend.types) {
+        const informer = this.informer(type, `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`);
+        const ownerKey = (obj: KubeObject): string => (ownerOf(obj) === SHARED_KEY ? SHARED_QUEUE_KEY : ownerOf(obj));
+        informer.addEventHandlers({
+          onAdd: (obj) => enqueue(ownerKey(obj)),
+          onUpdate: (_a, obj) => enqueue(ownerKey(obj)),
+          onDelete: (obj) => enqueue(ownerKey(obj)),
+          // Owners of every owned object are re-checked: this is also the orphan sweep.
+          onRelist: (objs) => {
+            enqueue(SHARED_QUEUE_KEY);
+            for (const o of objs) enqueue(ownerKey(o));
+          },
+        });
+        this.owned.push(informer);
+      }
+    }
+
+    this.reconciler = new Reconciler({
+      port: this.o.port,
+      cnpType: cnpType(version),
+      detection: () => this.detection,
+      fieldManager: this.o.fieldManager ?? 'cnp-operator',
+      events: this.events,
+      enqueue,
+      now: () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      caches: {
+        cnp: (name) => cnps.get(name),
+        owned: () => this.owned.flatMap((i) => i.list()),
+        inputs: () => ({
+          cnps: cnps.list(),
+          networkPolicies: inputs.networkPolicies?.list() ?? [],
+          nodes: inputs.nodes?.list() ?? [],
+          namespaces: inputs.namespaces?.list() ?? [],
+          pods: inputs.pods?.list() ?? [],
+        }),
+      },
+      hooks: {
+        driftCorrected: (obj) => this.drift.inc({ kind: obj.kind }),
+        managedObjects: (n) => this.managed.set(n),
+      },
+    });
+
+    for (const informer of this.informers) informer.start();
+    await this.startServers();
+
+    this.redetectTimer = setInterval(() => void this.redetect(), this.o.redetectMs ?? 60_000);
+    this.redetectTimer.unref();
+
+    if (this.o.leaderElection === undefined) {
+      await this.lead();
+      return;
+    }
+    this.elector = new LeaderElector({
+      port: this.o.port,
+      namespace: this.o.leaderElection.namespace,
+      name: this.o.leaderElection.name ?? 'cnp-operator',
+      identity: this.o.leaderElection.identity ?? defaultIdentity(),
+      ...(this.o.leaseDurationMs === undefined ? {} : { leaseDurationMs: this.o.leaseDurationMs }),
+      ...(this.o.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: this.o.renewDeadlineMs }),
+      ...(this.o.retryPeriodMs === undefined ? {} : { retryPeriodMs: this.o.retryPeriodMs }),
+      log,
+      onLeadershipChange: this.metrics.leaderElection('cnp-operator'),
+      onStartedLeading: () => {
+        log.info('became leader');
+        this.lead().catch((err: unknown) => this.fail('controller failed to start', err));
+      },
+      onStoppedLeading: (reason) => {
+        if (reason === 'lost') this.fail('lost the leader lease', undefined);
+      },
+    });
+    this.elector.start();
+  }
+
+  private async lead(): Promise<void> {
+    await this.controller.start();
+    this.o.log.info('reconciling', { backend: this.detection.kind === 'ready' ? this.detection.backend.description : this.detection.message });
+  }
+
+  private async startServers(): Promise<void> {
+    const host = this.o.healthHost;
+    if (this.o.healthPort !== undefined) {
+      this.servers.push(
+        await startHealthServer({
+          port: this.o.healthPort,
+          ...(host === undefined ? {} : { host }),
+          healthz: { informers: informersNotWedged(this.informers, systemClock) },
+          readyz: { caches: cachesSynced(this.informers) },
+          ...(this.o.metricsPort === undefined || this.o.metricsPort === this.o.healthPort ? { metrics: this.metrics } : {}),
+        }),
+      );
+    }
+    if (this.o.metricsPort !== undefined && this.o.metricsPort !== this.o.healthPort) {
+      this.servers.push(await startHealthServer({ port: this.o.metricsPort, ...(host === undefined ? {} : { host }), metrics: this.metrics }));
+    }
+  }
+
+  /** Ports actually bound (useful with port 0). */
+  ports(): number[] {
+    return this.servers.map((s) => s.port);
+  }
+
+  private async redetect(): Promise<void> {
+    if (this.stopped) return;
+    let next: Detection;
+    try {
+      next = await detectBackend(this.o.port, this.o.detect);
+    } catch (err) {
+      this.o.log.warn('backend detection failed', { error: String(err) });
+      return;
+    }
+    const describe = (d: Detection) => (d.kind === 'ready' ? `ready:${d.backend.description}` : `${d.kind}:${d.message}`);
+    if (describe(next) === describe(this.detection)) return;
+    const wasReady = this.detection.kind === 'ready';
+    const sameBackend = wasReady && next.kind === 'ready' && next.backend.types.every((t, i) => this.detection.kind === 'ready' && JSON.stringify(this.detection.backend.types[i]) === JSON.stringify(t));
+    this.o.log.warn('backend changed', { from: describe(this.detection), to: describe(next) });
+    if ((next.kind === 'ready' && !sameBackend) || (wasReady && next.kind === 'ready' && !sameBackend)) {
+      // Different kinds to watch: start over cleanly (Kubernetes restarts the pod).
+      this.fail('the backend changed; restarting to watch its kinds', undefined);
+      return;
+    }
+    this.detection = next;
+    this.controller.enqueue(RECOMPUTE_KEY);
+    for (const cnp of this.cnpInformer?.list() ?? []) this.controller.enqueue(cnp.metadata.name);
+  }
+
+  private fail(message: string, err: unknown): void {
+    this.o.log.error(message, err === undefined ? {} : { error: err instanceof Error ? err.message : String(err) });
+    this.code = 1;
+    void this.stop();
+  }
+
+  /** Graceful shutdown: finish reconciles in flight, release the lease, stop watching. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.redetectTimer !== undefined) clearInterval(this.redetectTimer);
+    await this.controller.stop(30_000);
+    await this.elector?.stop();
+    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all(this.servers.map((s) => s.close()));
+    this.exitCode?.(this.code);
+  }
+
+  /** For tests and benchmarks. */
+  get driftCorrections(): number {
+    return this.reconciler?.drifts ?? 0;
+  }
+
+  queueDepth(): number {
+    return this.queue.len();
+  }
+}
