@@ -101,7 +101,7 @@ function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
     operator = rawOp as Operator;
   } else {
     // The CRD stores any string here; an operator we do not know can only be guessed at, so it is refused.
-    c.field('operator').error(`unknown selector operator ${describe(rawOp)} (must be one of ${OPERATORS.join(', ')})`);
+    c.field('operator').error(`unknown selector operator ${typeof rawOp === 'string' ? JSON.stringify(rawOp) : describe(rawOp)} (must be one of ${OPERATORS.join(', ')})`);
   }
   const values: string[] = [];
   if (obj['values'] !== undefined && obj['values'] !== null) {
