@@ -33,6 +33,11 @@ export interface CalicoModelOptions {
   readonly version?: CalicoVersion;
   /** Model calico-kube-controllers' auto host endpoints (one per node). */
   readonly autoHostEndpoints?: boolean;
+  /**
+   * Refuse objects Calico's API would refuse or Felix would misread (default true). Off only to
+   * show what Felix does with such objects.
+   */
+  readonly validate?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -279,7 +284,7 @@ export class CalicoModel {
 
   constructor(objects: readonly unknown[], snapshot: Snapshot, options: CalicoModelOptions = {}) {
     const version = options.version ?? '3.31';
-    const problems = calicoObjectProblems(objects, version);
+    const problems = options.validate === false ? [] : calicoObjectProblems(objects, version);
     if (problems.length > 0) throw new Error(`Calico would refuse or misread these objects:\n  ${problems.join('\n  ')}`);
     this.snapshot = snapshot;
     this.tiers.set('default', { name: 'default', order: 1_000_000, defaultAction: 'Deny', valid: true });
