@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../../src/controller/port.js';
+import { EVENT_TYPE, EventRecorder } from '../../../src/controller/runtime/events.js';
+import { FakeClock } from './fakes/fake-clock.js';
+import { FakePort } from './fakes/fake-port.js';
+
+const cnp: KubeObject = {
+  apiVersion: 'policy.networking.k8s.io/v1alpha2',
+  kind: 'ClusterNetworkPolicy',
+  metadata: { name: 'deny-all', uid: 'u-1', resourceVersion: '7' },
+};
+
+function events(port: FakePort): KubeObject[] {
+  return port.calls.filter((c) => c.op === 'create' || c.op === 'replace').map((c) => c.options as KubeObject);
+}
+
+describe('EventRecorder', () => {
+  it('writes a core/v1 Event about a cluster-scoped object into the default namespace', async () => {
+    const port = new FakePort();
+    const rec = new EventRecorder({ port, component: 'cnp-operator', instance: 'pod-1', clock: new FakeClock() });
+    rec.emit(cnp, 'Warning', 'ApplyFailed', 'GlobalNetworkPolicy x: 422 invalid');
+    await rec.flush();
+    const [created] = events(port);
+    expect(created).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { namespace: 'default' },
+      involvedObject: { apiVersion: 'policy.networking.k8s.io/v1alpha2', kind: 'ClusterNetworkPolicy', name: 'deny-all', uid: 'u-1', resourceVersion: '7' },
+      type: 'Warning',
+      reason: 'ApplyFailed',
+      message: 'GlobalNetworkPolicy x: 422 invalid',
+      source: { component: 'cnp-operator' },
+      reportingComponent: 'cnp-operator',
+      reportingInstance: 'pod-1',
+      count: 1,
+      firstTimestamp: '2026-11-25T13:00:00Z',
+    });
+    expect(created?.metadata.name).toMatch(/^deny-all\.[0-9a-f]+$/);
+  });
+
+  it('counts repeats on one Event instead of creating more', async () => {
+    const port = new FakePort();
+    const clock = new FakeClock();
+    const rec = new EventRecorder({ port, component: 'cnp-operator', clock });
+    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
+    await clock.advance(60_000);
+    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
+    await rec.flush();
+    expect(port.count('create')).toBe(1);
+    expect(port.count('replace')).toBe(1);
+    const stored = events(port)[1]!;
+    expect(stored).toMatchObject({ count: 2, firstTimestamp: '2026-11-25T13:00:00Z', lastTimestamp: '2026-11-25T13:01:00Z' });
+    expect(port.peek(EVENT_TYPE, stored.metadata.name, 'default')?.['count']).toBe(2);
+  });
+
+  it('limits a flood about one object to a burst, then one per refill period', async () => {
+    const port = new FakePort();
+    const clock = new FakeClock();
+    const rec = new EventRecorder({ port, component: 'cnp-operator', clock, burst: 3, refillMs: 300_000 });
+    for (let i = 0; i < 10; i++) rec.emit(cnp, 'Warning', 'ApplyFailed', `attempt ${i}`);
+    await rec.flush();
+    expect(port.count('create')).toBe(3);
+    await clock.advance(300_000);
+    for (let i = 0; i < 10; i++) rec.emit(cnp, 'Warning', 'ApplyFailed', `later ${i}`);
+    await rec.flush();
+    expect(port.count('create')).toBe(4);
+  });
+
+  it('never throws when the API refuses the Event', async () => {
+    const port = new FakePort();
+    port.failNext('create', new Error('forbidden'));
+    const rec = new EventRecorder({ port, component: 'cnp-operator', clock: new FakeClock() });
+    expect(() => rec.emit(cnp, 'Warning', 'X', 'y')).not.toThrow();
+    await rec.flush();
+    rec.emit(cnp, 'Warning', 'X', 'z');
+    await rec.flush();
+    expect(port.count('create')).toBe(2);
+  });
+});
