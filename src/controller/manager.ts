@@ -27,7 +27,7 @@ export interface ManagerOptions {
   readonly detect: DetectOptions;
   readonly fieldManager?: string;
   /** Leader election on a Lease; off only for single-replica development runs. */
-  readonly leaderElection?: { readonly namespace: string; readonly name?: string; readonly identity?: string };
+  readonly leaderElection?: { readonly namespace: string; readonly name?: string; readonly identity?: string; readonly releaseOnStop?: boolean };
   /** Probes (/healthz, /readyz); undefined: none. 0 picks a free port. */
   readonly healthPort?: number;
   /** /metrics; undefined: none. */
@@ -212,6 +212,7 @@ export class Manager {
       namespace: this.o.leaderElection.namespace,
       name: this.o.leaderElection.name ?? 'cnp-operator',
       identity: this.o.leaderElection.identity ?? defaultIdentity(),
+      ...(this.o.leaderElection.releaseOnStop === undefined ? {} : { releaseOnStop: this.o.leaderElection.releaseOnStop }),
       ...(this.o.leaseDurationMs === undefined ? {} : { leaseDurationMs: this.o.leaseDurationMs }),
       ...(this.o.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: this.o.renewDeadlineMs }),
       ...(this.o.retryPeriodMs === undefined ? {} : { retryPeriodMs: this.o.retryPeriodMs }),
@@ -301,6 +302,10 @@ export class Manager {
   /** For tests and benchmarks. */
   get driftCorrections(): number {
     return this.reconciler?.drifts ?? 0;
+  }
+
+  isLeader(): boolean {
+    return this.elector === undefined ? !this.stopped : this.elector.isLeader();
   }
 
   queueDepth(): number {
