@@ -113,10 +113,13 @@ function tierStage(tier: Tier): Stage {
         return [{ ...base, verdict, reason: `${where} ${rule.action === 'Accept' ? 'accepts' : 'denies'} it${closed}` }];
       }
     }
+    const withRules = policies.filter((p) => (ctx.direction === 'egress' ? p.egress : p.ingress).length > 0);
     const reason =
       policies.length === 0
         ? `no ${tier} ClusterNetworkPolicy selects ${ctx.subject.namespace}/${ctx.subject.name}`
-        : `no ${ctx.direction} rule of ${policies.map((p) => p.name).join(', ')} matches`;
+        : withRules.length === 0
+          ? `no ${tier} ClusterNetworkPolicy selecting ${ctx.subject.namespace}/${ctx.subject.name} has ${ctx.direction} rules`
+          : `no ${ctx.direction} rule of ${withRules.map((p) => p.name).join(', ')} matches`;
     return [{ stage, tier, verdict: 'next', reason }];
   };
 }
