@@ -1,0 +1,202 @@
+import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, type Rule, type Tier } from '../../api/model.js';
+import type { Finding, FindingEffect, FindingKind } from '../types.js';
+import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
+import { ALL_PORTS } from './ports.js';
+import { cubesDisjointFor, pruneContained, subtractCubeFrom, type Cube, type Inexact } from './space.js';
+
+// Ordered CNP semantics → Cilium's deny-wins, allow-union model.
+//
+// Per direction and subject pod, the CNP verdict is (design.md):
+//   allow ⇔ A_acc ∨ ((A_pass ∨ A_none) ∧ (isolated ? NP allows : ¬B_den))
+// where A_acc / A_den / A_pass are the traffic whose first matching Admin rule
+// accepts / denies / passes, and B_den the traffic whose first matching Baseline rule
+// denies. Cilium allows ⇔ ¬D ∧ (L ∨ (isolated ? NP allows : true)), since every
+// generated policy sets enableDefaultDeny false (isolation only comes from
+// NetworkPolicies). So we emit
+//   D = A_den ∪ (¬isolated ∧ B_den ∖ L)        (deny rules)
+//   L = ∪ Admin Accept_i ∖ earlier Pass        (allow rules)
+// which gives the CNP verdict exactly:
+// - Admin Deny_i  denies  C_i ∖ ∪{C_j : j < i, Accept or Pass}. Earlier Denies need
+//   not be subtracted: what they match is denied anyway.
+// - Admin Accept_i allows C_i ∖ ∪{C_j : j < i, Pass}. Earlier Denies need not be
+//   subtracted: deny wins. Earlier Passes must be: that traffic belongs to the
+//   NetworkPolicy or Baseline tier.
+// - Baseline Deny_i denies C_i ∖ (NetworkPolicy subjects ∪ L ∪ ∪{C_j : j < i,
+//   Baseline Accept or Pass}). L lies between A_acc and A_acc ∪ A_den, which is all
+//   the subtraction needs.
+// - Baseline Accept and Pass emit nothing: default allow holds where they apply.
+//
+// Where a match can only be approximated (a finding), Accept uses an under-approximation,
+// Deny an over-approximation, and a Pass passes its under-approximation and denies the
+// rest of its over-approximation: the result never allows what the CNP denies.
+
+export type Sign = 'allow' | 'deny';
+
+export interface Compiled {
+  readonly policy: Policy;
+  readonly direction: Direction;
+  readonly rule: Rule;
+  readonly sign: Sign;
+  readonly cubes: readonly Cube[];
+}
+
+export interface Compilation {
+  readonly compiled: Compiled[];
+  readonly findings: Finding[];
+}
+
+interface Entry {
+  readonly policy: Policy;
+  readonly direction: Direction;
+  readonly rule: Rule;
+  readonly kind: 'accept' | 'deny' | 'pass';
+  readonly cubes: Cube[];
+}
+
+const INEXACT_KIND: Record<Inexact, FindingKind> = { 'named-port': 'named-port', 'domain-names': 'unsupported-peer' };
+const INEXACT_MESSAGE: Record<Inexact, string> = {
+  'named-port': 'a named port overlaps numbered ports of another rule differently on different pods; Cilium cannot subtract one from the other',
+  'domain-names': 'addresses learnt for domain names can only be told apart from CIDRs at run time; Cilium cannot subtract one from the other',
+};
+
+function effectOf(action: Action): FindingEffect {
+  return action === 'Accept' ? 'accept-narrowed' : 'deny-widened';
+}
+
+export class Compiler {
+  readonly findings: Finding[] = [];
+  private readonly seen = new Set<string>();
+  private rules = 0;
+
+  constructor(readonly cluster: Cluster) {}
+
+  compile(): Compilation {
+    const compiled: Compiled[] = [];
+    const sorted = [...this.cluster.snapshot.policies].sort(comparePolicies);
+    for (const direction of DIRECTIONS) {
+      const admin = this.entries(sorted, 'Admin', direction);
+      const baseline = this.entries(sorted, 'Baseline', direction);
+      const acceptedOrPassed: Cube[] = [];
+      const passed: Cube[] = [];
+      const allowed: Cube[] = [];
+      for (const e of admin) {
+        if (e.kind === 'accept') {
+          const l = this.subtract(e, passed, 'under');
+          if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
+          allowed.push(...l);
+          acceptedOrPassed.push(...e.cubes);
+        } else if (e.kind === 'pass') {
+          acceptedOrPassed.push(...e.cubes);
+          passed.push(...e.cubes);
+        } else {
+          const d = this.subtract(e, acceptedOrPassed, 'over');
+          if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
+        }
+      }
+      const decided: Cube[] = [...this.isolated(direction, baseline), ...allowed];
+      for (const e of baseline) {
+        if (e.kind === 'deny') {
+          const d = this.subtract(e, decided, 'over');
+          if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
+        } else decided.push(...e.cubes);
+      }
+    }
+    return { compiled, findings: this.findings };
+  }
+
+  private report(policy: Policy, direction: Direction | undefined, rule: Rule | undefined, kind: FindingKind, effect: FindingEffect, message: string): void {
+    const finding: Finding = {
+      policy: policy.name,
+      ...(direction === undefined ? {} : { direction }),
+      ...(rule === undefined ? {} : { ruleIndex: rule.index }),
+      ...(rule?.name === undefined ? {} : { ruleName: rule.name }),
+      kind,
+      effect,
+      message,
+    };
+    const key = JSON.stringify(finding);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.findings.push(finding);
+  }
+
+  private entries(policies: readonly Policy[], tier: Tier, direction: Direction): Entry[] {
+    const out: Entry[] = [];
+    for (const policy of policies) {
+      if (policy.tier !== tier) continue;
+      for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {
+        const m = ruleMatch(this.cluster, policy.subject, rule, direction);
+        for (const issue of m.issues) this.report(policy, direction, rule, issue.kind, effectOf(rule.action), issue.message);
+        if (rule.failClosed !== undefined) {
+          this.report(
+            policy,
+            direction,
+            rule,
+            'unsupported-field',
+            effectOf(rule.action),
+            rule.action === 'Accept' ? `not understood (${rule.failClosed}): the rule matches nothing` : `not understood (${rule.failClosed}): the rule denies all traffic`,
+          );
+        }
+        const exact = m.issues.length === 0;
+        if (rule.action === 'Accept') out.push({ policy, direction, rule, kind: 'accept', cubes: m.under });
+        else if (rule.action === 'Deny') out.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
+        else {
+          out.push({ policy, direction, rule, kind: 'pass', cubes: m.under });
+          // What might be passed but cannot be told apart is denied, right after the Pass.
+          if (!exact) out.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Subjects a NetworkPolicy isolates in this direction, as cubes to subtract from Baseline denies. */
+  private isolated(direction: Direction, baseline: readonly Entry[]): Cube[] {
+    const out: Cube[] = [];
+    for (const np of this.cluster.snapshot.networkPolicies) {
+      if (!np.policyTypes.includes(direction)) continue;
+      const c = networkPolicyCube(this.cluster, np);
+      if (c.under !== undefined) out.push({ subject: c.under, peer: { kind: 'any' }, ports: ALL_PORTS });
+      if (c.issues.length > 0 && c.over !== undefined) {
+        // Baseline denies stay on pods we cannot tell are isolated: report the ones affected.
+        const overCube: Cube = { subject: c.over, peer: { kind: 'any' }, ports: ALL_PORTS };
+        for (const e of baseline) {
+          if (e.kind !== 'deny' || e.cubes.every((x) => cubesDisjointFor(x, overCube, this.cluster.names))) continue;
+          for (const issue of c.issues) this.report(e.policy, direction, e.rule, issue.kind, 'deny-widened', `${issue.message}: Baseline denies also apply to the pods it isolates`);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The entry's cubes minus `earlier`, approximated in the safe direction, within the bounds. */
+  private subtract(e: Entry, earlier: readonly Cube[], mode: 'over' | 'under'): Cube[] {
+    const { maxPiecesPerRule, maxRules } = this.cluster.options;
+    const names = this.cluster.names;
+    const fallback = (why: string): Cube[] => {
+      this.report(e.policy, e.direction, e.rule, 'size-limit', effectOf(e.rule.action), why);
+      const out = mode === 'over' ? e.cubes : [];
+      this.rules += out.length;
+      return out;
+    };
+    if (this.rules >= maxRules) return fallback(`the translation reached its bound of ${maxRules} rules`);
+    const relevant = earlier.filter((s) => e.cubes.some((c) => !cubesDisjointFor(c, s, names)));
+    let current: Cube[] = e.cubes;
+    const inexact = new Set<Inexact>();
+    for (const s of relevant) {
+      const next: Cube[] = [];
+      let changed = false;
+      for (const c of current) {
+        const d = subtractCubeFrom(c, s, names, mode);
+        for (const why of d.inexact) inexact.add(why);
+        if (d.cubes.length !== 1 || d.cubes[0] !== c) changed = true;
+        next.push(...d.cubes);
+      }
+      current = changed ? pruneContained(next, names) : next;
+      if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
+    }
+    for (const why of inexact) this.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);
+    this.rules += current.length;
+    return current;
+  }
+}

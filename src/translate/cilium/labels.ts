@@ -1,0 +1,232 @@
+import type { Operator, Requirement } from '../../api/model.js';
+
+// Label-set algebra for Kubernetes label selectors, closed under intersection
+// and difference. A selector is a conjunction of per-key constraints; each
+// constraint is a subset of {absent} ∪ {all strings} of one of two shapes:
+//
+//   in    values:  the label is present with one of `values`  (+ absent when `absent`)
+//   notIn values:  the label is present with none of `values` (+ absent when `absent`)
+//
+// The four Kubernetes operators are exactly the expressible constraints:
+//   In V          = {absent: false, in V}
+//   NotIn V       = {absent: true,  notIn V}     (NotIn matches objects without the key)
+//   Exists        = {absent: false, notIn ∅}
+//   DoesNotExist  = {absent: true,  in ∅}
+// plus the conjunction Exists ∧ NotIn V = {absent: false, notIn V}. The only shape
+// that is not a conjunction of requirements, {absent: true, in V≠∅}, is never
+// stored: complements that would produce it are split into two pieces.
+
+export interface KeyConstraint {
+  readonly absent: boolean;
+  readonly notIn: boolean;
+  /** Sorted, de-duplicated. */
+  readonly values: readonly string[];
+}
+
+/** A conjunction of constraints, sorted by key; keys without a constraint are unconstrained. */
+export type LabelCube = readonly (readonly [string, KeyConstraint])[];
+
+export const UNIVERSAL_CUBE: LabelCube = [];
+
+const EXISTS: KeyConstraint = { absent: false, notIn: true, values: [] };
+
+function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+export function constraintOf(operator: Operator, values: readonly string[]): KeyConstraint {
+  switch (operator) {
+    case 'In':
+      return { absent: false, notIn: false, values: sortedUnique(values) };
+    case 'NotIn':
+      return { absent: true, notIn: true, values: sortedUnique(values) };
+    case 'Exists':
+      return EXISTS;
+    case 'DoesNotExist':
+      return { absent: true, notIn: false, values: [] };
+  }
+}
+
+function isEmptyConstraint(c: KeyConstraint): boolean {
+  return !c.absent && !c.notIn && c.values.length === 0;
+}
+
+function isUniversalConstraint(c: KeyConstraint): boolean {
+  return c.absent && c.notIn && c.values.length === 0;
+}
+
+function intersectValues(a: readonly string[], b: readonly string[]): string[] {
+  const set = new Set(b);
+  return a.filter((v) => set.has(v));
+}
+
+function minusValues(a: readonly string[], b: readonly string[]): string[] {
+  const set = new Set(b);
+  return a.filter((v) => !set.has(v));
+}
+
+export function intersectConstraint(a: KeyConstraint, b: KeyConstraint): KeyConstraint {
+  const absent = a.absent && b.absent;
+  if (!a.notIn && !b.notIn) return { absent, notIn: false, values: intersectValues(a.values, b.values) };
+  if (!a.notIn) return { absent, notIn: false, values: minusValues(a.values, b.values) };
+  if (!b.notIn) return { absent, notIn: false, values: minusValues(b.values, a.values) };
+  return { absent, notIn: true, values: sortedUnique([...a.values, ...b.values]) };
+}
+
+/** a ⊇ b */
+export function constraintContains(a: KeyConstraint, b: KeyConstraint): boolean {
+  if (b.absent && !a.absent) return false;
+  if (!b.notIn) {
+    // b's present values are the finite set b.values.
+    return a.notIn ? intersectValues(b.values, a.values).length === 0 : minusValues(b.values, a.values).length === 0;
+  }
+  // b's present values are cofinite: only a cofinite a with fewer exclusions contains it.
+  return a.notIn && minusValues(a.values, b.values).length === 0;
+}
+
+/** The complement of a constraint, as one or two expressible constraints. */
+export function complementConstraint(c: KeyConstraint): KeyConstraint[] {
+  if (isUniversalConstraint(c)) return [];
+  const flipped: KeyConstraint = { absent: !c.absent, notIn: !c.notIn, values: c.values };
+  if (flipped.absent && !flipped.notIn && flipped.values.length > 0) {
+    // absent ∪ In V: DoesNotExist, or In V.
+    return [
+      { absent: true, notIn: false, values: [] },
+      { absent: false, notIn: false, values: flipped.values },
+    ];
+  }
+  return [flipped];
+}
+
+export function constraintMatches(c: KeyConstraint, value: string | undefined): boolean {
+  if (value === undefined) return c.absent;
+  return c.values.includes(value) !== c.notIn;
+}
+
+/** Union of two constraints on one key when it is a single expressible constraint. */
+export function unionConstraint(a: KeyConstraint, b: KeyConstraint): KeyConstraint | undefined {
+  const absent = a.absent || b.absent;
+  let result: KeyConstraint;
+  if (!a.notIn && !b.notIn) result = { absent, notIn: false, values: sortedUnique([...a.values, ...b.values]) };
+  else if (a.notIn && b.notIn) result = { absent, notIn: true, values: intersectValues(a.values, b.values) };
+  else {
+    const inc = a.notIn ? b : a;
+    const exc = a.notIn ? a : b;
+    result = { absent, notIn: true, values: minusValues(exc.values, inc.values) };
+  }
+  if (result.absent && !result.notIn && result.values.length > 0) return undefined;
+  return result;
+}
+
+function get(cube: LabelCube, key: string): KeyConstraint | undefined {
+  for (const [k, c] of cube) if (k === key) return c;
+  return undefined;
+}
+
+function withKey(cube: LabelCube, key: string, constraint: KeyConstraint): LabelCube {
+  const out = cube.filter(([k]) => k !== key);
+  if (!isUniversalConstraint(constraint)) out.push([key, constraint]);
+  return out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+}
+
+/** Builds a cube from requirements, with keys renamed; undefined when contradictory. */
+export function cubeOf(requirements: readonly Requirement[], key: (k: string) => string = (k) => k): LabelCube | undefined {
+  let cube: LabelCube = UNIVERSAL_CUBE;
+  for (const r of requirements) {
+    const next = intersectCube(cube, [[key(r.key), constraintOf(r.operator, r.values)]]);
+    if (next === undefined) return undefined;
+    cube = next;
+  }
+  return cube;
+}
+
+export function intersectCube(a: LabelCube, b: LabelCube): LabelCube | undefined {
+  let out: LabelCube = a;
+  for (const [k, cb] of b) {
+    const ca = get(out, k);
+    const c = ca === undefined ? cb : intersectConstraint(ca, cb);
+    if (isEmptyConstraint(c)) return undefined;
+    out = withKey(out, k, c);
+  }
+  return out;
+}
+
+/** a ⊇ b */
+export function cubeContains(a: LabelCube, b: LabelCube): boolean {
+  for (const [k, ca] of a) {
+    const cb = get(b, k);
+    if (cb === undefined) {
+      if (!isUniversalConstraint(ca)) return false;
+    } else if (!constraintContains(ca, cb)) return false;
+  }
+  return true;
+}
+
+export function cubesDisjoint(a: LabelCube, b: LabelCube): boolean {
+  return intersectCube(a, b) === undefined;
+}
+
+/** a \ b as (possibly overlapping) cubes whose union is exactly the difference. */
+export function subtractCube(a: LabelCube, b: LabelCube): LabelCube[] {
+  if (cubesDisjoint(a, b)) return [a];
+  const pieces: LabelCube[] = [];
+  for (const [k, cb] of b) {
+    const ca = get(a, k);
+    if (ca !== undefined && constraintContains(cb, ca)) continue;
+    for (const comp of complementConstraint(cb)) {
+      const c = ca === undefined ? comp : intersectConstraint(ca, comp);
+      if (!isEmptyConstraint(c)) pieces.push(withKey(a, k, c));
+    }
+  }
+  return pieces;
+}
+
+export function cubeMatches(cube: LabelCube, labels: Readonly<Record<string, string>>): boolean {
+  return cube.every(([k, c]) => constraintMatches(c, Object.prototype.hasOwnProperty.call(labels, k) ? labels[k] : undefined));
+}
+
+/**
+ * Merges two cubes whose union is one cube: equal except on one key, where the union of
+ * the two constraints is expressible. Undefined when they cannot be merged.
+ */
+export function mergeCubes(a: LabelCube, b: LabelCube): LabelCube | undefined {
+  const keys = new Set([...a.map(([k]) => k), ...b.map(([k]) => k)]);
+  let differing: string | undefined;
+  for (const k of keys) {
+    const ca = get(a, k);
+    const cb = get(b, k);
+    if (ca !== undefined && cb !== undefined && sameConstraint(ca, cb)) continue;
+    if (differing !== undefined) return undefined;
+    differing = k;
+  }
+  if (differing === undefined) return a;
+  const ca = get(a, differing) ?? { absent: true, notIn: true, values: [] };
+  const cb = get(b, differing) ?? { absent: true, notIn: true, values: [] };
+  const u = unionConstraint(ca, cb);
+  return u === undefined ? undefined : withKey(a, differing, u);
+}
+
+function sameConstraint(a: KeyConstraint, b: KeyConstraint): boolean {
+  return a.absent === b.absent && a.notIn === b.notIn && a.values.length === b.values.length && a.values.every((v, i) => v === b.values[i]);
+}
+
+/** The requirements that express a cube (a conjunction), in key order. */
+export function cubeRequirements(cube: LabelCube): Requirement[] {
+  const out: Requirement[] = [];
+  for (const [key, c] of cube) {
+    if (!c.notIn) {
+      if (c.absent) {
+        if (c.values.length > 0) throw new Error(`internal: constraint on ${key} is not a conjunction`);
+        out.push({ key, operator: 'DoesNotExist', values: [] });
+      } else out.push({ key, operator: 'In', values: c.values });
+    } else {
+      if (!c.absent) out.push({ key, operator: 'Exists', values: [] });
+      if (c.values.length > 0) out.push({ key, operator: 'NotIn', values: c.values });
+    }
+  }
+  return out;
+}
+
+export function cubeKey(cube: LabelCube): string {
+  return JSON.stringify(cube);
+}

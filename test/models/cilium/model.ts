@@ -1,0 +1,493 @@
+import { cidrContains, parseCidr, parseIp, type Ip } from '../../../src/api/ip.js';
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Node, Pod, Protocol, Selector, Snapshot } from '../../../src/api/model.js';
+import type { Flow } from '../../../src/semantics/flow.js';
+
+// A model of how Cilium (1.16–1.19, and 1.20 without its ClusterNetworkPolicy support)
+// decides a connection, written from ../shared/reference/cilium.md — not from our
+// translator. It evaluates CiliumClusterwideNetworkPolicy objects (as JSON) together with
+// the cluster's Kubernetes NetworkPolicies:
+//
+// - §5.1/5.2: per endpoint and direction, a matching deny rule drops; otherwise a matching
+//   allow rule (of any policy, CCNP or NetworkPolicy) allows; otherwise the endpoint's
+//   default decides.
+// - §5.3: the default is deny when any selecting policy requests it: a NetworkPolicy for
+//   its policyTypes, a CCNP rule list for its directions unless enableDefaultDeny says false.
+// - §3.1/3.2: selectors match identity labels — the pod's labels minus the ones the label
+//   filter drops, `io.kubernetes.pod.namespace`, and the namespace's labels as
+//   `io.cilium.k8s.namespace.labels.*`; CCNP peer selectors without a namespace key get
+//   `k8s:io.kubernetes.pod.namespace Exists`; keys without a source match any source.
+// - §4.1/5.5: nodes and host-network pods are `host` on their own node and `remote-node`
+//   elsewhere; addresses outside the cluster are `world`. Only pods are policy endpoints
+//   here (no host firewall).
+// - §4.2: CIDR rules match world addresses only (policy-cidr-match-mode empty).
+// - §4.5/3.2: node peers match remote nodes by their (filtered) labels.
+// - §4.4: ports; named ports resolve on the destination pod for ingress; for egress, up
+//   to 1.19, against every pod in the cluster (cilium/cilium#12567, #44429): one number
+//   per name and protocol, or the rule is ignored when pods disagree.
+// - §4.1: traffic from the local host to a pod is allowed unless allow-localhost=policy.
+// - A pod reaching its own address never leaves it (loopback): not subject to policy.
+
+export interface CiliumModelConfig {
+  /** `always` (Cilium's default): the local host may always reach its pods. */
+  readonly allowLocalhost: 'always' | 'policy';
+  /** Pod label key prefixes the identity label filter drops. */
+  readonly labelExclusions: readonly string[];
+  /** Node label key prefixes dropped from node identities. */
+  readonly nodeLabelExclusions: readonly string[];
+  /** `cluster-wide` up to Cilium 1.19, `per-destination` from 1.20. */
+  readonly egressNamedPorts: 'cluster-wide' | 'per-destination';
+  /** enable-non-default-deny-policies (Helm default true): honour enableDefaultDeny false. */
+  readonly nonDefaultDenyPolicies: boolean;
+  /** Domain name → addresses learnt from DNS answers (for toFQDNs). */
+  readonly dns: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The identity label filter of Cilium's documentation (identity-relevant-labels.rst). */
+export const DOCUMENTED_LABEL_EXCLUSIONS: readonly string[] = [
+  'io.kubernetes',
+  'kubernetes.io',
+  'statefulset.kubernetes.io/pod-name',
+  'apps.kubernetes.io/pod-index',
+  'batch.kubernetes.io/job-completion-index',
+  'batch.kubernetes.io/controller-uid',
+  'beta.kubernetes.io',
+  'k8s.io',
+  'pod-template-generation',
+  'pod-template-hash',
+  'controller-revision-hash',
+  'annotation',
+  'controller-uid',
+  'etcd_node',
+  'io.cilium.k8s',
+];
+
+export const DEFAULT_MODEL_CONFIG: CiliumModelConfig = {
+  allowLocalhost: 'always',
+  labelExclusions: DOCUMENTED_LABEL_EXCLUSIONS,
+  nodeLabelExclusions: DOCUMENTED_LABEL_EXCLUSIONS,
+  egressNamedPorts: 'cluster-wide',
+  nonDefaultDenyPolicies: true,
+  dns: {},
+};
+
+type Source = 'k8s' | 'reserved' | 'node';
+
+interface Label {
+  readonly source: Source;
+  readonly key: string;
+  readonly value: string;
+}
+
+/** A peer or subject as Cilium sees it. */
+type Party =
+  | { readonly kind: 'pod'; readonly pod: Pod; readonly ip: Ip | undefined }
+  | { readonly kind: 'node'; readonly node: Node; readonly ip: Ip | undefined }
+  | { readonly kind: 'world'; readonly ip: Ip | undefined };
+
+export interface ModelDirection {
+  readonly verdict: 'allow' | 'deny';
+  readonly reason: string;
+}
+
+export interface ModelResult {
+  readonly verdict: 'allow' | 'deny';
+  readonly egress: ModelDirection;
+  readonly ingress: ModelDirection;
+}
+
+// ---- the CCNP JSON, loosely typed (the model reads what Cilium reads) ----
+
+interface JsonSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+interface JsonPort {
+  port?: string;
+  endPort?: number;
+  protocol?: string;
+}
+interface JsonPortRule {
+  ports?: JsonPort[];
+  rules?: { dns?: { matchName?: string; matchPattern?: string }[] };
+}
+interface JsonRule {
+  [field: string]: unknown;
+  toPorts?: JsonPortRule[];
+  icmps?: unknown[];
+}
+interface JsonSpec {
+  endpointSelector?: JsonSelector;
+  nodeSelector?: JsonSelector;
+  ingress?: JsonRule[];
+  ingressDeny?: JsonRule[];
+  egress?: JsonRule[];
+  egressDeny?: JsonRule[];
+  enableDefaultDeny?: { ingress?: boolean; egress?: boolean };
+}
+interface JsonPolicy {
+  kind?: string;
+  spec?: JsonSpec;
+  specs?: JsonSpec[];
+}
+
+type Dir = 'ingress' | 'egress';
+
+export class CiliumModel {
+  private readonly specs: JsonSpec[] = [];
+  private readonly config: CiliumModelConfig;
+  private readonly namespaces: Map<string, Readonly<Record<string, string>>>;
+
+  constructor(
+    objects: readonly unknown[],
+    private readonly snapshot: Snapshot,
+    config: Partial<CiliumModelConfig> = {},
+  ) {
+    this.config = { ...DEFAULT_MODEL_CONFIG, ...config };
+    for (const o of objects as JsonPolicy[]) {
+      if (o.kind !== 'CiliumClusterwideNetworkPolicy') throw new Error(`the model only reads CiliumClusterwideNetworkPolicy, got ${String(o.kind)}`);
+      if (o.spec !== undefined) this.specs.push(o.spec);
+      for (const s of o.specs ?? []) this.specs.push(s);
+    }
+    this.namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n.labels]));
+  }
+
+  evaluate(flow: Flow): ModelResult {
+    const from = this.resolve(flow.from);
+    const to = this.resolve(flow.to);
+    if (from.kind === 'pod' && to.kind === 'pod' && from.pod === to.pod) {
+      const same: ModelDirection = { verdict: 'allow', reason: 'loopback: a pod reaching its own address' };
+      return { verdict: 'allow', egress: same, ingress: same };
+    }
+    const egress = from.kind === 'pod' ? this.decide(from.pod, 'egress', to, to, flow) : { verdict: 'allow' as const, reason: 'the source is not a pod endpoint: no egress policy' };
+    let ingress: ModelDirection;
+    if (to.kind !== 'pod') ingress = { verdict: 'allow', reason: 'the destination is not a pod endpoint: no ingress policy' };
+    else if (this.config.allowLocalhost === 'always' && from.kind === 'node' && from.node.name === to.pod.nodeName) {
+      ingress = { verdict: 'allow', reason: 'the local host may always reach its pods (allow-localhost)' };
+    } else ingress = this.decide(to.pod, 'ingress', from, to, flow);
+    return { verdict: egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny', egress, ingress };
+  }
+
+  /** Whether some spec selects the pod as its subject. */
+  selects(pod: Pod): boolean {
+    if (pod.hostNetwork) return false;
+    const own = this.podLabels(pod);
+    return this.specs.some((s) => s.endpointSelector !== undefined && selectorMatches(s.endpointSelector, own));
+  }
+
+  // ---- endpoints and identities ----
+
+  private resolve(endpoint: Flow['from']): Party {
+    if (endpoint.kind === 'pod') {
+      const pod = this.snapshot.pods.find((p) => p.namespace === endpoint.namespace && p.name === endpoint.name);
+      if (pod === undefined) throw new Error(`unknown pod ${endpoint.namespace}/${endpoint.name}`);
+      const ip = pod.ips[0] === undefined ? undefined : parseIp(pod.ips[0]);
+      if (pod.hostNetwork) {
+        const node = this.snapshot.nodes.find((n) => n.name === pod.nodeName);
+        if (node === undefined) throw new Error(`host-network pod ${pod.name} has no known node`);
+        return { kind: 'node', node, ip };
+      }
+      return { kind: 'pod', pod, ip };
+    }
+    const ip = parseIp(endpoint.ip);
+    if (ip === undefined) throw new Error(`bad address ${endpoint.ip}`);
+    const pod = this.snapshot.pods.find((p) => !p.hostNetwork && p.ips.some((a) => sameIp(a, ip)));
+    if (pod !== undefined) return { kind: 'pod', pod, ip };
+    const node = this.snapshot.nodes.find((n) => n.addresses.some((a) => sameIp(a, ip)));
+    if (node !== undefined) return { kind: 'node', node, ip };
+    return { kind: 'world', ip };
+  }
+
+  private podLabels(pod: Pod): Label[] {
+    const labels: Label[] = [
+      { source: 'k8s', key: 'io.kubernetes.pod.namespace', value: pod.namespace },
+      { source: 'k8s', key: 'io.cilium.k8s.policy.cluster', value: 'default' },
+      { source: 'k8s', key: 'io.cilium.k8s.policy.serviceaccount', value: 'default' },
+    ];
+    for (const [k, v] of Object.entries(this.namespaces.get(pod.namespace) ?? {})) labels.push({ source: 'k8s', key: `io.cilium.k8s.namespace.labels.${k}`, value: v });
+    for (const [k, v] of Object.entries(pod.labels)) {
+      if (this.config.labelExclusions.some((p) => k.startsWith(p))) continue;
+      labels.push({ source: 'k8s', key: k, value: v });
+    }
+    return labels;
+  }
+
+  /** The identity labels of a party, as seen from `observer` (the enforcing pod's node). */
+  private identity(party: Party, observer: Pod): Label[] {
+    switch (party.kind) {
+      case 'pod':
+        return this.podLabels(party.pod);
+      case 'node':
+        if (party.node.name === observer.nodeName) return [{ source: 'reserved', key: 'host', value: '' }];
+        return [
+          { source: 'reserved', key: 'remote-node', value: '' },
+          ...Object.entries(party.node.labels)
+            .filter(([k]) => !this.config.nodeLabelExclusions.some((p) => k.startsWith(p)))
+            .map(([key, value]): Label => ({ source: 'node', key, value })),
+        ];
+      case 'world':
+        return [{ source: 'reserved', key: 'world', value: '' }];
+    }
+  }
+
+  // ---- one endpoint, one direction ----
+
+  private decide(subject: Pod, dir: Dir, peer: Party, destination: Party, flow: Flow): ModelDirection {
+    const own = this.podLabels(subject);
+    const peerIdentity = this.identity(peer, subject);
+    const ctx: MatchContext = { dir, peer, peerIdentity, destination, flow, subject };
+    const selecting = this.specs.filter((s) => s.endpointSelector !== undefined && selectorMatches(s.endpointSelector, own));
+    const nps = this.snapshot.networkPolicies.filter((np) => np.namespace === subject.namespace && k8sSelectorMatches(np.podSelector, own));
+    const denyList = dir === 'ingress' ? 'ingressDeny' : 'egressDeny';
+    const allowList = dir === 'ingress' ? 'ingress' : 'egress';
+    for (const s of selecting) {
+      const i = (s[denyList] ?? []).findIndex((r) => this.ruleMatches(r, ctx));
+      if (i >= 0) return { verdict: 'deny', reason: `deny rule ${denyList}[${i}] of a CCNP spec matches` };
+    }
+    for (const s of selecting) {
+      const i = (s[allowList] ?? []).findIndex((r) => this.ruleMatches(r, ctx));
+      if (i >= 0) return { verdict: 'allow', reason: `allow rule ${allowList}[${i}] of a CCNP spec matches` };
+    }
+    for (const np of nps) {
+      if (!np.policyTypes.includes(dir)) continue;
+      const rules = dir === 'ingress' ? np.ingress : np.egress;
+      const i = rules.findIndex((r) => (r.peers === undefined || r.peers.some((p) => this.npPeerMatches(np, p, ctx))) && this.npPortsMatch(r.ports, ctx));
+      if (i >= 0) return { verdict: 'allow', reason: `NetworkPolicy ${np.namespace}/${np.name} ${dir}[${i}] allows it` };
+    }
+    const isolating = [
+      ...nps.filter((np) => np.policyTypes.includes(dir)).map((np) => `NetworkPolicy ${np.namespace}/${np.name}`),
+      ...selecting.filter((s) => this.defaultDeny(s, dir)).map(() => 'a CCNP without enableDefaultDeny false'),
+    ];
+    if (isolating.length > 0) return { verdict: 'deny', reason: `default deny (${isolating.join(', ')}) and no allow rule matches` };
+    return { verdict: 'allow', reason: 'no policy puts the endpoint in default deny' };
+  }
+
+  private defaultDeny(spec: JsonSpec, dir: Dir): boolean {
+    const hasRules = (spec[dir]?.length ?? 0) > 0 || (spec[dir === 'ingress' ? 'ingressDeny' : 'egressDeny']?.length ?? 0) > 0;
+    if (!hasRules) return false;
+    if (!this.config.nonDefaultDenyPolicies) return true;
+    return spec.enableDefaultDeny?.[dir] ?? true;
+  }
+
+  // ---- CCNP rules ----
+
+  private ruleMatches(rule: JsonRule, ctx: MatchContext): boolean {
+    const side = ctx.dir === 'egress' ? 'to' : 'from';
+    const peerFields = ['Endpoints', 'Entities', 'CIDR', 'CIDRSet', 'Nodes', 'FQDNs', 'Services', 'Groups', 'Requires'].filter((f) => rule[`${side}${f}`] !== undefined);
+    let peerOk: boolean;
+    if (peerFields.length === 0) {
+      // No peer: a wildcard when ports (or ICMP) are given, otherwise nothing.
+      if (rule.toPorts === undefined && rule.icmps === undefined) return false;
+      peerOk = true;
+    } else {
+      peerOk = peerFields.some((f) => this.peerFieldMatches(f, rule[`${side}${f}`], ctx));
+    }
+    if (!peerOk) return false;
+    if (rule.icmps !== undefined) return false; // the model's flows are TCP, UDP or SCTP
+    if (rule.toPorts === undefined) return true;
+    return rule.toPorts.some((pr) => (pr.ports ?? []).length === 0 || (pr.ports ?? []).some((p) => this.portMatches(p, ctx)));
+  }
+
+  private peerFieldMatches(field: string, value: unknown, ctx: MatchContext): boolean {
+    const list = value as unknown[];
+    switch (field) {
+      case 'Endpoints':
+        return (list as JsonSelector[]).some((s) => selectorMatches(withNamespaceExists(s), ctx.peerIdentity));
+      case 'Nodes':
+        return (list as JsonSelector[]).some((s) => selectorMatches(withRemoteNode(s), ctx.peerIdentity));
+      case 'Entities':
+        return (list as string[]).some((e) => entityMatches(e, ctx.peerIdentity));
+      case 'CIDR':
+        return ctx.peer.kind === 'world' && ctx.peer.ip !== undefined && (list as string[]).some((c) => inCidr(c, [], ctx.peer.ip!));
+      case 'CIDRSet':
+        return ctx.peer.kind === 'world' && ctx.peer.ip !== undefined && (list as { cidr?: string; except?: string[] }[]).some((c) => c.cidr !== undefined && inCidr(c.cidr, c.except ?? [], ctx.peer.ip!));
+      case 'FQDNs': {
+        if (ctx.peer.kind !== 'world' || ctx.peer.ip === undefined) return false; // in-cluster addresses never match (field doc)
+        const ip = ctx.peer.ip;
+        return (list as { matchName?: string; matchPattern?: string }[]).some((f) =>
+          Object.entries(this.config.dns).some(([name, ips]) => fqdnMatches(f, name) && ips.some((a) => sameIp(a, ip))),
+        );
+      }
+      default:
+        return false; // toServices, toGroups, toRequires: not modelled, never match
+    }
+  }
+
+  private portMatches(p: JsonPort, ctx: MatchContext): boolean {
+    const protocol = p.protocol ?? 'ANY';
+    if (protocol !== 'ANY' && protocol !== ctx.flow.protocol) return false;
+    const port = p.port ?? '0';
+    if (/^[0-9]+$/.test(port)) {
+      const n = Number(port);
+      if (n === 0) return true;
+      return ctx.flow.port >= n && ctx.flow.port <= (p.endPort !== undefined && p.endPort > n ? p.endPort : n);
+    }
+    return this.namedPortMatches(port.toLowerCase(), protocol === 'ANY' ? undefined : (protocol as Protocol), ctx);
+  }
+
+  /** Named ports: on the destination pod for ingress; cluster-wide for egress up to 1.19. */
+  private namedPortMatches(name: string, protocol: Protocol | undefined, ctx: MatchContext): boolean {
+    if (ctx.dir === 'egress' && this.config.egressNamedPorts === 'cluster-wide') {
+      const numbers = new Set<number>();
+      for (const pod of this.snapshot.pods) {
+        for (const cp of pod.ports) {
+          if (cp.name === name && cp.protocol === ctx.flow.protocol && (protocol === undefined || cp.protocol === protocol)) numbers.add(cp.port);
+        }
+      }
+      // Pods that disagree on the number: Cilium ignores the rule.
+      return numbers.size === 1 && numbers.has(ctx.flow.port);
+    }
+    const dest = ctx.destination;
+    if (dest.kind !== 'pod') return false;
+    return dest.pod.ports.some((cp) => cp.name === name && cp.protocol === ctx.flow.protocol && cp.port === ctx.flow.port && (protocol === undefined || cp.protocol === protocol));
+  }
+
+  // ---- NetworkPolicy rules as Cilium enforces them ----
+
+  private npPeerMatches(np: NetworkPolicy, peer: NetworkPolicyPeer, ctx: MatchContext): boolean {
+    if (peer.kind === 'ipBlock') {
+      if (ctx.peer.kind !== 'world' || ctx.peer.ip === undefined) return false; // ipBlock matches outside the cluster only
+      const ip = ctx.peer.ip;
+      return cidrContains(peer.cidr, ip) && !peer.except.some((e) => cidrContains(e, ip));
+    }
+    if (ctx.peer.kind !== 'pod') return false;
+    const identity = ctx.peerIdentity;
+    const ns = identity.find((l) => l.key === 'io.kubernetes.pod.namespace')?.value;
+    if (peer.namespaces === undefined) {
+      if (ns !== np.namespace) return false;
+    } else {
+      const nsLabels = identity
+        .filter((l) => l.key.startsWith('io.cilium.k8s.namespace.labels.'))
+        .map((l): Label => ({ source: 'k8s', key: l.key.slice('io.cilium.k8s.namespace.labels.'.length), value: l.value }));
+      if (!k8sSelectorMatches(peer.namespaces, nsLabels)) return false;
+    }
+    return k8sSelectorMatches(peer.pods, identity);
+  }
+
+  private npPortsMatch(ports: readonly NetworkPolicyPort[] | undefined, ctx: MatchContext): boolean {
+    if (ports === undefined) return true;
+    return ports.some((p) => {
+      if (p.protocol !== ctx.flow.protocol) return false;
+      if (p.port === undefined) return true;
+      if (typeof p.port === 'string') return this.namedPortMatches(p.port, p.protocol, ctx);
+      return ctx.flow.port >= p.port && ctx.flow.port <= (p.endPort ?? p.port);
+    });
+  }
+}
+
+interface MatchContext {
+  readonly dir: Dir;
+  readonly subject: Pod;
+  readonly peer: Party;
+  readonly peerIdentity: readonly Label[];
+  readonly destination: Party;
+  readonly flow: Flow;
+}
+
+// ---- selectors over identity labels ----
+
+const SOURCES = new Set(['k8s', 'reserved', 'node', 'any', 'cidr', 'fqdn', 'unspec', 'container']);
+
+function parseKey(raw: string): { source: string; key: string } {
+  const colon = raw.indexOf(':');
+  if (colon > 0 && SOURCES.has(raw.slice(0, colon))) return { source: raw.slice(0, colon), key: raw.slice(colon + 1) };
+  return { source: 'any', key: raw };
+}
+
+function labelValue(labels: readonly Label[], raw: string): string | undefined {
+  const { source, key } = parseKey(raw);
+  const hit = labels.find((l) => l.key === key && (source === 'any' || source === l.source));
+  return hit?.value;
+}
+
+function requirementMatches(labels: readonly Label[], key: string, operator: string, values: readonly string[]): boolean {
+  const v = labelValue(labels, key);
+  switch (operator) {
+    case 'In':
+      return v !== undefined && values.includes(v);
+    case 'NotIn':
+      return v === undefined || !values.includes(v);
+    case 'Exists':
+      return v !== undefined;
+    case 'DoesNotExist':
+      return v === undefined;
+    default:
+      throw new Error(`unknown selector operator ${operator}`);
+  }
+}
+
+function selectorMatches(s: JsonSelector, labels: readonly Label[]): boolean {
+  return (
+    Object.entries(s.matchLabels ?? {}).every(([k, v]) => requirementMatches(labels, k, 'In', [v])) &&
+    (s.matchExpressions ?? []).every((e) => requirementMatches(labels, e.key, e.operator, e.values ?? []))
+  );
+}
+
+/** A Kubernetes selector (NetworkPolicy) evaluated by Cilium over identity labels of source k8s. */
+function k8sSelectorMatches(s: Selector, labels: readonly Label[]): boolean {
+  return s.requirements.every((r) => requirementMatches(labels, `k8s:${r.key}`, r.operator, r.values));
+}
+
+function keysOf(s: JsonSelector): string[] {
+  return [...Object.keys(s.matchLabels ?? {}), ...(s.matchExpressions ?? []).map((e) => e.key)];
+}
+
+/** §3.2: a CCNP peer selector without a namespace key (and no reserved key) only matches pods. */
+function withNamespaceExists(s: JsonSelector): JsonSelector {
+  const keys = keysOf(s).map(parseKey);
+  if (keys.some((k) => k.key === 'io.kubernetes.pod.namespace' || k.source === 'reserved')) return s;
+  return { ...s, matchExpressions: [...(s.matchExpressions ?? []), { key: 'k8s:io.kubernetes.pod.namespace', operator: 'Exists' }] };
+}
+
+/** §3.2/4.5: node peers only match remote nodes. */
+function withRemoteNode(s: JsonSelector): JsonSelector {
+  return { ...s, matchExpressions: [...(s.matchExpressions ?? []), { key: 'reserved:remote-node', operator: 'Exists' }] };
+}
+
+function entityMatches(entity: string, labels: readonly Label[]): boolean {
+  const has = (k: string) => labels.some((l) => l.source === 'reserved' && l.key === k);
+  switch (entity) {
+    case 'all':
+      return true;
+    case 'world':
+      return has('world');
+    case 'cluster':
+      return !has('world');
+    case 'host':
+      return has('host');
+    case 'remote-node':
+      return has('remote-node');
+    default:
+      return false; // health, init, ingress, unmanaged, kube-apiserver, none: no such parties in the model
+  }
+}
+
+function inCidr(base: string, except: readonly string[], ip: Ip): boolean {
+  const c = parseCidr(base)?.cidr;
+  if (c === undefined || !cidrContains(c, ip)) return false;
+  return !except.some((e) => {
+    const x = parseCidr(e)?.cidr;
+    return x !== undefined && cidrContains(x, ip);
+  });
+}
+
+function sameIp(text: string, ip: Ip): boolean {
+  const other = parseIp(text);
+  return other !== undefined && other.family === ip.family && other.value === ip.value;
+}
+
+/** §4.3 matchName / matchPattern (`*` within a label, `**.` for any number of labels). */
+function fqdnMatches(f: { matchName?: string; matchPattern?: string }, name: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/\.$/, '');
+  if (f.matchName !== undefined) return norm(f.matchName) === norm(name);
+  if (f.matchPattern === undefined) return false;
+  const pattern = norm(f.matchPattern);
+  if (pattern === '*') return true;
+  let re: string;
+  if (pattern.startsWith('**.')) re = `^([-a-z0-9_]+\\.)+${escape(pattern.slice(3))}$`;
+  else re = `^${pattern.split('*').map(escape).join('[-a-z0-9_]*')}$`;
+  return new RegExp(re).test(norm(name));
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
