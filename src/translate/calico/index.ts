@@ -49,6 +49,7 @@ export function translateCalico(snapshot: Snapshot, options?: CalicoOptions): Tr
   const names = policyNames(policies, (p) => tierName(p.tier));
   const orders = policyOrders(policies);
   const nodeSets = new NodeSetNames();
+  const nodeNets = nodeNetsCache(snapshot.nodes);
   const findings: Finding[] = [];
   const objects: KubeObject[] = [tierObject(o, o.adminTier, o.adminTierOrder), tierObject(o, o.baselineTier, o.baselineTierOrder)];
 
@@ -70,7 +71,7 @@ export function translateCalico(snapshot: Snapshot, options?: CalicoOptions): Tr
       for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) rules[direction].push(...translateRule(rule, ctx));
     }
     objects.push(policyObject(o, policy, gnpName, tierName(policy.tier), orders.get(policy.name)!, rules));
-    for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, set.selector, snapshot.nodes));
+    for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, nodeNets(set.selector)));
   }
 
   objects.sort((a, b) => KIND_RANK[a.kind]! - KIND_RANK[b.kind]! || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
@@ -148,22 +149,33 @@ function policyObject(
   return { ...metadataBase(o), kind: 'GlobalNetworkPolicy', metadata: ownedMetadata(policy, name, { [TIER_LABEL]: tier }), spec };
 }
 
-function nodeAddresses(selector: Selector, nodes: readonly Node[]): string[] {
-  const ips = new Map<string, { family: 4 | 6; value: bigint; text: string }>();
-  for (const node of nodes) {
-    if (!selectorMatches(selector, node.labels)) continue;
-    for (const address of node.addresses) {
+/** The host CIDRs of the nodes a selector matches, sorted (IPv4 first); memoised per selector. */
+function nodeNetsCache(nodes: readonly Node[]): (selector: Selector) => string[] {
+  const parsed = nodes.map((node) => ({
+    labels: node.labels,
+    ips: node.addresses.flatMap((address) => {
       const ip = parseIp(address);
-      if (ip === undefined) continue;
-      const text = `${formatIp(ip)}/${ip.family === 4 ? 32 : 128}`;
-      ips.set(text, { ...ip, text });
+      return ip === undefined ? [] : [{ ...ip, text: `${formatIp(ip)}/${ip.family === 4 ? 32 : 128}` }];
+    }),
+  }));
+  const cache = new Map<string, string[]>();
+  return (selector) => {
+    const key = selectorKey(selector);
+    const hit = cache.get(key);
+    if (hit !== undefined) return [...hit];
+    const ips = new Map<string, { family: 4 | 6; value: bigint; text: string }>();
+    for (const node of parsed) {
+      if (!selectorMatches(selector, node.labels)) continue;
+      for (const ip of node.ips) ips.set(ip.text, ip);
     }
-  }
-  return [...ips.values()].sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).map((i) => i.text);
+    const nets = [...ips.values()].sort((a, b) => a.family - b.family || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)).map((i) => i.text);
+    cache.set(key, nets);
+    return [...nets];
+  };
 }
 
-function nodeSetObject(o: ResolvedCalicoOptions, policy: Policy, gnpName: string, id: string, selector: Selector, nodes: readonly Node[]): KubeObject {
-  const spec: GlobalNetworkSetSpec = { nets: nodeAddresses(selector, nodes) };
+function nodeSetObject(o: ResolvedCalicoOptions, policy: Policy, gnpName: string, id: string, nets: string[]): KubeObject {
+  const spec: GlobalNetworkSetSpec = { nets };
   return {
     ...metadataBase(o),
     kind: 'GlobalNetworkSet',

@@ -66,16 +66,20 @@ export function policyNames(policies: readonly Policy[], tierOf: (p: Policy) => 
 
 // ---- GlobalNetworkSets for `nodes` peers ----
 
-/** FNV-1a, 64 bits, as 16 hex digits: ids that must not collide across thousands of sets. */
+/**
+ * 64 bits of hash as 16 hex digits (two independent 32-bit FNV-1a variants): ids that must not
+ * collide across thousands of sets. Collisions are still handled by the allocator.
+ */
 export function hash64(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  const prime = 0x100000001b3n;
-  const mask = 0xffffffffffffffffn;
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
   for (let i = 0; i < text.length; i++) {
-    h ^= BigInt(text.charCodeAt(i));
-    h = (h * prime) & mask;
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+    b = (b ^ (b >>> 15)) >>> 0;
   }
-  return h.toString(16).padStart(16, '0');
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }
 
 /** Allocates node-set ids (label values) and names, collision-free within one translation. */

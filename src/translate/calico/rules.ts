@@ -94,24 +94,28 @@ function annotations(rule: Rule, direction: Direction): Record<string, string> {
   return result;
 }
 
-function calicoRule(action: CalicoAction, group: PortGroup, entity: EntityRule, direction: Direction, meta: Record<string, string>): CalicoRule {
-  // Fresh objects for every rule: shared references would come out as YAML anchors and aliases.
-  const copy = (e: EntityRule): EntityRule => ({
-    ...(e.nets === undefined ? {} : { nets: [...e.nets] }),
-    ...(e.selector === undefined ? {} : { selector: e.selector }),
-    ...(e.namespaceSelector === undefined ? {} : { namespaceSelector: e.namespaceSelector }),
-    ...(e.ports === undefined ? {} : { ports: [...e.ports] }),
-  });
-  const ports: EntityRule = group.ports === undefined ? {} : { ports: group.ports };
-  const source = direction === 'ingress' ? copy(entity) : {};
-  const destination = direction === 'ingress' ? copy(ports) : copy({ ...entity, ...ports });
-  return {
-    action,
-    ...(group.protocol === undefined ? {} : { protocol: group.protocol }),
-    ...(Object.keys(source).length === 0 ? {} : { source }),
-    ...(Object.keys(destination).length === 0 ? {} : { destination }),
-    metadata: { annotations: { ...meta } },
-  };
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A fresh entity rule (shared references would come out as YAML anchors); undefined when empty. */
+function entityRule(entity: EntityRule, ports: readonly CalicoPort[] | undefined): EntityRule | undefined {
+  const out: Mutable<EntityRule> = {};
+  if (entity.nets !== undefined) out.nets = entity.nets.slice();
+  if (entity.selector !== undefined) out.selector = entity.selector;
+  if (entity.namespaceSelector !== undefined) out.namespaceSelector = entity.namespaceSelector;
+  if (ports !== undefined) out.ports = ports.slice();
+  return out.nets === undefined && out.selector === undefined && out.namespaceSelector === undefined && out.ports === undefined ? undefined : out;
+}
+
+function calicoRule(action: CalicoAction, group: PortGroup, entity: EntityRule, direction: Direction, meta: Readonly<Record<string, string>>): CalicoRule {
+  // Built field by field (no spreads): this is the translator's inner loop.
+  const rule: Mutable<CalicoRule> = { action };
+  if (group.protocol !== undefined) rule.protocol = group.protocol;
+  const source = direction === 'ingress' ? entityRule(entity, undefined) : undefined;
+  if (source !== undefined) rule.source = source;
+  const destination = direction === 'ingress' ? entityRule({}, group.ports) : entityRule(entity, group.ports);
+  if (destination !== undefined) rule.destination = destination;
+  rule.metadata = { annotations: Object.assign({}, meta) };
+  return rule;
 }
 
 function finding(ctx: RuleContext, rule: Rule, kind: Finding['kind'], effect: Finding['effect'], message: string): Finding {

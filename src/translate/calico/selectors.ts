@@ -49,12 +49,19 @@ function requirement(r: Requirement): string | undefined {
   }
 }
 
+// Selectors are immutable values and repeat a lot across rules: remember their expressions.
+const expressions = new WeakMap<Selector, string>();
+
 /** The requirements as a conjunction; `""` for a selector without requirements. */
 export function labelExpression(selector: Selector): string {
-  return selector.requirements
+  const hit = expressions.get(selector);
+  if (hit !== undefined) return hit;
+  const text = selector.requirements
     .map(requirement)
     .filter((s): s is string => s !== undefined)
     .join(' && ');
+  expressions.set(selector, text);
+  return text;
 }
 
 /** A pod selector: Kubernetes workload endpoints whose labels match. */
