@@ -10,6 +10,7 @@ import {
   CALICO_DEFAULT_TIER_ORDER,
   CalicoOptionsError,
   calicoOptionProblems,
+  hash64,
   MAX_POLICY_NAME,
   NODE_SET_LABEL,
   policyNames,
@@ -19,6 +20,7 @@ import {
   translateCalico,
   type CalicoApi,
 } from '../../../../src/translate/calico/index.js';
+import { NodeSetNames } from '../../../../src/translate/calico/names.js';
 import { labelExpression, namespaceSelectorExpression, podSelectorExpression } from '../../../../src/translate/calico/selectors.js';
 import { MANAGED_BY_LABEL, POLICY_ANNOTATION, POLICY_LABEL } from '../../../../src/translate/ownership.js';
 import type { KubeObject } from '../../../../src/translate/types.js';
@@ -325,6 +327,19 @@ describe('objects', () => {
         expect((s['types'] as unknown[]).length).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('gives node sets collision-free ids and names of at most 63 characters', () => {
+    const names = new NodeSetNames();
+    const a = names.allocate('p', 'sel');
+    const b = names.allocate('p', 'sel'); // a forced collision: re-hashed
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(b).not.toBe(a);
+    const ids = new Set(Array.from({ length: 20_000 }, (_, i) => hash64(`policy-${i}\n[]`)));
+    expect(ids.size).toBe(20_000);
+    const name = NodeSetNames.setName(`cnp-admin.${'x'.repeat(100)}`, a);
+    expect(name.length).toBeLessThanOrEqual(63);
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
   });
 
   it('puts the addresses of the matching nodes in each node set, recomputed from the Node objects', () => {
