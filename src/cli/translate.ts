@@ -64,7 +64,7 @@ export async function translateCommand(args: string[]): Promise<number> {
   if (output === 'json') {
     process.stdout.write(`${JSON.stringify({ kind: 'List', apiVersion: 'v1', items: translation.objects }, null, 2)}\n`);
   } else {
-    process.stdout.write(translation.objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n'));
+    process.stdout.write(translation.objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'));
   }
   return 0;
 }

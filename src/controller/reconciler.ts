@@ -1,7 +1,7 @@
 import { formatDiagnostic } from '../api/diagnostics.js';
 import { analyse, type Analysis } from '../semantics/analysis.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
-import { apiVersionOf, typeFor, type Detection } from './backend.js';
+import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.js';
 import { analysisWarnings, computeConditions, conditionsEqual, type Condition, type ProgramState } from './conditions.js';
 import { changedOwners, groupTranslation, matchesDesired, objectKey, ownerOf, SHARED_KEY, type DesiredState } from './desired.js';
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
@@ -52,6 +52,8 @@ export class Reconciler {
   /** What we last wrote per object: a differing live object after that is drift. */
   private readonly written = new Map<string, string>();
   drifts = 0;
+  /** The backend written to last: where a stand-down cleans up. */
+  private lastBackend: Backend | undefined;
 
   constructor(private readonly o: ReconcilerOptions) {}
 
@@ -59,6 +61,10 @@ export class Reconciler {
     if (key === RECOMPUTE_KEY) return this.recompute();
     if (this.desired === undefined) this.recompute();
     if (key === SHARED_QUEUE_KEY) {
+      if (this.o.detection().kind === 'stand-down') {
+        await this.deleteOwned(SHARED_KEY, new Set());
+        return;
+      }
       const state = await this.reconcileOwner(SHARED_KEY, undefined);
       if (state.kind !== 'programmed' && state.kind !== 'backend-unavailable') throw new Error(`shared objects: ${'message' in state ? state.message : state.kind}`);
       return;
@@ -106,6 +112,8 @@ export class Reconciler {
     if (parsed.policy === undefined) {
       program = { kind: 'invalid' };
     } else if (detection.kind === 'stand-down') {
+      // The CNI enforces this CNP itself; what we wrote would enforce it twice.
+      await this.deleteOwned(name, new Set());
       program = { kind: 'native-enforcement', message: detection.message };
     } else if (detection.kind === 'unavailable') {
       program = { kind: 'backend-unavailable', message: detection.message };
@@ -121,6 +129,7 @@ export class Reconciler {
     const detection = this.o.detection();
     if (detection.kind !== 'ready') return { kind: 'backend-unavailable', message: detection.message };
     const backend = detection.backend;
+    this.lastBackend = backend;
     const desired = this.desired?.byOwner.get(owner) ?? [];
     const live = new Map(this.o.caches.owned().filter((o) => ownerOf(o) === owner).map((o) => [objectKey(o), o]));
     for (const want of desired) {
@@ -161,10 +170,12 @@ export class Reconciler {
 
   private async deleteOwned(owner: string, keep: ReadonlySet<string>): Promise<void> {
     const detection = this.o.detection();
-    if (detection.kind !== 'ready') return;
+    const backend = detection.kind === 'ready' ? detection.backend : this.lastBackend;
+    // Unavailable: nothing is deleted (the API may be flapping). Stand-down: the last backend's objects go.
+    if (backend === undefined || detection.kind === 'unavailable') return;
     for (const obj of this.o.caches.owned()) {
       if (ownerOf(obj) !== owner || keep.has(objectKey(obj))) continue;
-      const type = typeFor(detection.backend, obj);
+      const type = typeFor(backend, obj);
       if (type === undefined || obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
       try {
         await this.o.port.delete(type, obj.metadata.name, { uid: obj.metadata.uid });

@@ -98,10 +98,10 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
   it('never touches an object it does not own, and says so', async () => {
     const name = uniqueName('taken');
     names.push(name);
-    const foreign = { apiVersion: GNP, kind: 'GlobalNetworkPolicy', metadata: { name: `cnp-admin.${name}` }, spec: { tier: 'cnp-admin', order: 1, selector: 'all()', types: ['Ingress'], ingress: [{ action: 'Allow' }] } };
+    const foreign: KubeObject = { apiVersion: GNP, kind: 'GlobalNetworkPolicy', metadata: { name: `cnp-admin.${name}` }, spec: { tier: 'cnp-admin', order: 1, selector: 'all()', types: ['Ingress'], ingress: [{ action: 'Allow' }] } };
     await waitFor(() => kube().get(GNP, 'Tier', 'cnp-admin'));
     const mine = await kube().create(foreign);
-    const unrelated = await kube().create({ apiVersion: GNP, kind: 'GlobalNetworkPolicy', metadata: { name: `default.${name}-users-own` }, spec: { tier: 'default', order: 5, selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] } });
+    const unrelated = await kube().create<KubeObject>({ apiVersion: GNP, kind: 'GlobalNetworkPolicy', metadata: { name: `default.${name}-users-own` }, spec: { tier: 'default', order: 5, selector: 'all()', types: ['Egress'], egress: [{ action: 'Allow' }] } });
     await kube().create(cnp(name, denyToSensitive()));
     const conditions = await waitForCondition(name, 'Programmed', (c) => c.status === 'False');
     expect(conditions.find((c) => c.type === 'Programmed')).toMatchObject({ reason: 'Conflict' });
