@@ -14,9 +14,10 @@ import { apiVersionOf, collectionPath, groupVersionPath, objectPath, query } fro
 import { Transport, type TransportOptions } from './transport.js';
 import { decodeWatchEvent } from './watch-events.js';
 
-/** A KubePort with its connection: the server it talks to, and a way to let go of idle sockets. */
+/** A KubePort with its connection: the server it talks to, and a way to close its sockets. */
 export interface KubeConnection extends KubePort {
   readonly server: string;
+  /** Destroys every socket, open watches' included: call it last, when nothing is in flight. */
   close(): void;
 }
 

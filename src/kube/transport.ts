@@ -163,7 +163,7 @@ export class Transport {
     });
   }
 
-  /** Closes idle sockets; in-flight requests and watches are not affected. */
+  /** Destroys every socket, open watches' included: call it last, when nothing is in flight. */
   close(): void {
     this.#agent.destroy();
   }
@@ -180,7 +180,14 @@ export class Transport {
     const options: https.RequestOptions = { method, headers: { ...headers, 'User-Agent': this.#userAgent } };
     // Adds the Authorization header (re-reading rotated tokens) and the TLS material; it
     // also makes a fresh agent, which is dropped unused in favour of the shared one.
-    await this.#kc.applyToHTTPSOptions(options);
+    try {
+      await this.#kc.applyToHTTPSOptions(options);
+    } catch (err) {
+      // An exec plugin or token file that fails: the request never left, like a transport error.
+      const e = new KubeApiError(0, 'CredentialsError', `${method}: cannot get credentials: ${err instanceof Error ? err.message : String(err)}`);
+      e.cause = err;
+      throw e;
+    }
     options.agent = this.#agent;
     return options;
   }

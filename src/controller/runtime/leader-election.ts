@@ -124,14 +124,23 @@ export class LeaderElector {
     const leadership = new AbortController();
     this.#setLeading(true);
     this.#log.info('became leader', { identity: this.#o.identity });
-    this.#o.onStartedLeading(leadership.signal);
+    this.#callback('onStartedLeading', () => this.#o.onStartedLeading(leadership.signal));
     const reason = await this.#renewLoop();
     if (reason === 'released' && this.#o.releaseOnStop !== false) await this.#release();
     this.#setLeading(false);
     leadership.abort();
     if (reason === 'lost') this.#log.error('leadership lost', { identity: this.#o.identity });
     else this.#log.info('leadership released', { identity: this.#o.identity });
-    this.#o.onStoppedLeading(reason);
+    this.#callback('onStoppedLeading', () => this.#o.onStoppedLeading(reason));
+  }
+
+  /** Runs a callback; its failure is logged, never allowed to stop renewals or the release. */
+  #callback(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error(`${name} failed`, { error: err });
+    }
   }
 
   /** Renews every retry period until stopped ('released') or a renewal fails past the deadline ('lost'). */
@@ -211,7 +220,7 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     if (holder !== this.#observedHolder) {
       this.#observedHolder = holder;
-      if (holder !== '') this.#o.onNewLeader?.(holder);
+      if (holder !== '') this.#callback('onNewLeader', () => this.#o.onNewLeader?.(holder));
     }
   }
 

@@ -256,3 +256,19 @@ describe('LeaderElector', () => {
     expect(() => candidate(port, clock, 'a', { leaseDurationMs: 10_000, renewDeadlineMs: 10_000 })).toThrow(/renewDeadline/);
   });
 });
+
+describe('LeaderElector callbacks', () => {
+  it('keeps renewing when onStartedLeading throws', async () => {
+    const port = new FakePort();
+    const clock = new FakeClock();
+    const a = candidate(port, clock, 'a', {
+      onStartedLeading: () => {
+        throw new Error('manager bug');
+      },
+    });
+    a.elector.start();
+    await clock.advance(10_000);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(spec(port).renewTime).toBe('2026-11-25T13:00:10.000000Z');
+  });
+});
