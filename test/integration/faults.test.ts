@@ -1,0 +1,142 @@
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ControlPlane, startControlPlane } from '../../src/cluster/controlplane.js';
+import { isAlive, spawnComponent, terminate, type ProcessRecord } from '../../src/cluster/processes.js';
+import { tryGet } from '../../src/cluster/http.js';
+import { Manager } from '../../src/controller/manager.js';
+import { createLogger } from '../../src/controller/runtime/index.js';
+import { createKubePort, loadKubeConfig, type KubeConnection } from '../../src/kube/index.js';
+import { installCrdsWith } from '../harness/crds.js';
+import { Kube, parseObjects, uniqueName, waitFor } from '../harness/index.js';
+
+// Faults on a control plane of this file's own, so the shared one is never disturbed:
+// the API server restarted under the operator, and etcd compacted past the operator's
+// watch position (410 Gone on re-watch).
+
+const CNP = 'policy.networking.k8s.io/v1alpha2';
+const GNP = 'projectcalico.org/v3';
+
+let cp: ControlPlane;
+let kube: Kube;
+let apiserver: ProcessRecord;
+let port: KubeConnection;
+let manager: Manager;
+const logLines: string[] = [];
+
+function cmdline(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+}
+
+/** Stops the API server, runs `whileDown`, and starts it again with the same flags (plus `extra`). */
+async function restartApiServer(whileDown: () => Promise<void> = async () => undefined, extra: string[] = []): Promise<void> {
+  const [exe, ...args] = cmdline(apiserver.pid);
+  expect(await terminate([apiserver])).toEqual([]);
+  await whileDown();
+  const next = spawnComponent({ name: 'kube-apiserver', exe: exe!, args: [...args.filter((a) => !extra.some((e) => a.startsWith(e.split('=')[0]!))), ...extra], log: apiserver.log, detached: false });
+  apiserver = next;
+  await waitFor(async () => isAlive(next) && (await tryGet(`${cp.server}/readyz`, { ca: readFileSync(cp.caFile), token: cp.token }))?.status === 200, { timeout: 60_000, message: 'the API server to come back' });
+}
+
+function etcdUrl(): string {
+  const etcd = cp.processes.find((p) => p.name === 'etcd')!;
+  const listen = cmdline(etcd.pid).find((a) => a.startsWith('--listen-client-urls='))!;
+  return listen.slice(listen.indexOf('=') + 1).split(',')[0]!;
+}
+
+async function etcd(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${etcdUrl()}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function setVersion(): Promise<void> {
+  await installCrdsWith(kube, parseObjects(readFileSync(join(import.meta.dirname, 'fixtures', 'clusterinformation-crds.yaml'), 'utf8')));
+  await kube.apply({ apiVersion: GNP, kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: 'v3.30.1' } });
+}
+
+async function programmed(name: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const obj = await kube.get(CNP, 'ClusterNetworkPolicy', name);
+      const c = ((obj?.['status'] as { conditions?: { type: string; status: string; observedGeneration: number }[] })?.conditions ?? []).find((x) => x.type === 'Programmed');
+      return c?.status === 'True' && c.observedGeneration === obj?.metadata['generation'];
+    },
+    { timeout: 90_000, message: `${name} to be programmed` },
+  );
+}
+
+function cnp(name: string, cidr: string) {
+  return { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name }, spec: { tier: 'Admin', priority: 3, subject: { namespaces: {} }, egress: [{ action: 'Deny', to: [{ networks: [cidr] }] }] } };
+}
+
+beforeAll(async () => {
+  cp = await startControlPlane({
+    name: 'faults',
+    stateDir: mkdtempSync(join(tmpdir(), 'cnp-faults-')),
+    controllerManager: false,
+    beforeControllerManager: async (api) => {
+      const k = Kube.fromFile(api.kubeconfigPath);
+      await installCrdsWith(k);
+      k.close();
+    },
+  });
+  apiserver = cp.processes.find((p) => p.name === 'kube-apiserver')!;
+  kube = Kube.fromFile(cp.kubeconfigPath);
+  await setVersion();
+  port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
+  manager = new Manager({
+    port,
+    log: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
+    detect: { backend: 'calico', force: false, calicoApi: GNP },
+    workers: 2,
+    redetectMs: 1_000,
+    // Short watches and quick retries, so the test does not wait on production timings.
+    watchTimeoutSeconds: { min: 5, max: 10 },
+  });
+  await manager.start();
+}, 180_000);
+
+afterAll(async () => {
+  await manager?.stop();
+  port?.close();
+  kube?.close();
+  // The restarted API server is not in cp.processes.
+  if (apiserver !== undefined) await terminate([apiserver]);
+  await cp?.stop();
+});
+
+describe('faults', () => {
+  it('converges after the API server restarts under it', async () => {
+    const a = uniqueName('before');
+    await kube.create(cnp(a, '192.0.2.0/24'));
+    await programmed(a);
+    await restartApiServer();
+    const b = uniqueName('after');
+    await kube.create(cnp(b, '198.51.100.0/24'));
+    await programmed(b);
+    expect(await kube.get(GNP, 'GlobalNetworkPolicy', `cnp-admin.${b}`)).toBeDefined();
+    expect(logLines.some((l) => l.includes('list/watch failed; retrying'))).toBe(true);
+  });
+
+  it('relists after etcd was compacted past its watch position (410 Gone) and converges', async () => {
+    const c = uniqueName('gone');
+    await kube.create(cnp(c, '203.0.113.0/24'));
+    await programmed(c);
+    const expiredBefore = logLines.filter((l) => l.includes('resource version expired')).length;
+    // Writes the informers do not watch move etcd's revision past their position.
+    for (let i = 0; i < 5; i++) await kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: uniqueName('bump'), namespace: 'default' } });
+    await restartApiServer(async () => {
+      const range = await etcd('/v3/kv/range', { key: Buffer.from('/').toString('base64') });
+      const revision = (range['header'] as { revision: string }).revision;
+      await etcd('/v3/kv/compaction', { revision, physical: true });
+    }, ['--watch-cache=false']);
+    // Meanwhile the CNP changes; the operator must see it through the relist.
+    await kube.apply({ ...cnp(c, '203.0.113.0/25') });
+    await programmed(c);
+    const gnp = await kube.get(GNP, 'GlobalNetworkPolicy', `cnp-admin.${c}`);
+    expect(JSON.stringify(gnp?.['spec'])).toContain('203.0.113.0/25');
+    await waitFor(() => logLines.filter((l) => l.includes('resource version expired')).length > expiredBefore, { message: 'a 410 relist' });
+  });
+});
