@@ -169,6 +169,25 @@ describe('Informer', () => {
     expect(port.maxActiveWatches).toBe(1);
   });
 
+  it('backs off after a watch ERROR event other than 410, then resumes from the same resourceVersion', async () => {
+    const { port, clock, informer } = setup();
+    await run(informer, clock);
+    const rv = informer.resourceVersion();
+    const times: number[] = [];
+    watchTimes(port, clock, times);
+    const start = clock.now();
+    const watch = port.count('watch');
+    // An error the server reports in-band, on the open watch.
+    port.errorEvent({ code: 500, reason: 'InternalError', message: 'etcd unavailable' });
+    await clock.advance(0);
+    expect(informer.lastError()).toMatchObject({ status: 500, reason: 'InternalError' });
+    await clock.until(() => times.length === 1, 10_000, 1);
+    expect(times[0]! - start).toBe(800);
+    expect(port.count('watch')).toBe(watch + 1);
+    expect((port.calls.filter((c) => c.op === 'watch').at(-1)?.options as WatchOptions).resourceVersion).toBe(rv);
+    expect(port.count('list')).toBe(1);
+  });
+
   it('stretches backoff delays by up to half with jitter', async () => {
     const { port, clock, informer } = setup({ random: () => 0.999 });
     await run(informer, clock);

@@ -64,6 +64,14 @@ export class FakePort implements KubePort {
     for (const w of [...this.#watchers]) w.end(err);
   }
 
+  /** Sends an ERROR event to every open watch and ends it, as the server does. */
+  errorEvent(status: { code?: number; reason?: string; message?: string }): void {
+    for (const w of [...this.#watchers]) {
+      w.onEvent({ type: 'ERROR', status });
+      w.end();
+    }
+  }
+
   /** Forgets the event history: watches from an older resourceVersion get 410 Gone. */
   compact(): void {
     this.#compactedTo = this.#rv;
