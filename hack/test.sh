@@ -17,6 +17,10 @@ fi
 step "npm run build"
 npm run build
 
+step "type check and lint (the pure core's import boundaries included)"
+npx tsc -p tsconfig.json --noEmit
+npx eslint .
+
 step "control-plane binaries (hack/controlplane/build.sh)"
 bash hack/controlplane/build.sh >/dev/null
 

@@ -1,0 +1,184 @@
+// Operator benchmarks on a real local control plane (not part of the tests):
+//   cold start with N CNPs until all are Programmed, against the floor (the same objects
+//   applied directly with the same client and concurrency); CNP-update → backend-object
+//   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
+//   M CNPs. Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
+//   [--updates 100] [--idle-seconds 120]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseClusterNetworkPolicy } from '../src/api/cnp.js';
+import type { Policy } from '../src/api/model.js';
+import { startControlPlane } from '../src/cluster/controlplane.js';
+import { Manager } from '../src/controller/manager.js';
+import type { KubeObject, ResourceType, WatchEvent } from '../src/controller/port.js';
+import { silentLogger } from '../src/controller/runtime/index.js';
+import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
+import { translateCalico } from '../src/translate/calico/index.js';
+import { installCrdsWith } from '../test/harness/crds.js';
+import { Kube, parseObjects, type KubeObject as HarnessObject } from '../test/harness/client.js';
+
+const args = new Map<string, number>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
+const N = args.get('cnps') ?? 1000;
+const M = args.get('memory-cnps') ?? 5000;
+const UPDATES = args.get('updates') ?? 100;
+const IDLE_S = args.get('idle-seconds') ?? 120;
+const CONCURRENCY = 2; // the operator's default workers
+
+const CNP = 'policy.networking.k8s.io/v1alpha2';
+const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
+const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1alpha2', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
+const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** A CNP of 10 rules: namespaces, pods and CIDR peers, both directions, several protocols. */
+function cnpObject(i: number, port = 8000): HarnessObject {
+  const rule = (r: number) => ({
+    name: `rule-${r}`,
+    action: (['Accept', 'Deny', 'Pass'] as const)[(i + r) % 3],
+    to: r % 3 === 0 ? [{ networks: [`10.${i % 250}.${r}.0/24`] }] : [{ pods: { namespaceSelector: { matchLabels: { team: `t${(i + r) % 20}` } }, podSelector: { matchLabels: { app: `a${r}` } } } }],
+    protocols: [{ tcp: { destinationPort: { number: port + r } } }, { udp: { destinationPort: { range: { start: 1000, end: 2000 + r } } } }],
+  });
+  return {
+    apiVersion: CNP,
+    kind: 'ClusterNetworkPolicy',
+    metadata: { name: `bench-${String(i).padStart(5, '0')}` },
+    spec: {
+      tier: i % 4 === 0 ? 'Baseline' : 'Admin',
+      priority: i % 1000,
+      subject: { namespaces: { matchLabels: { team: `t${i % 20}` } } },
+      egress: Array.from({ length: 7 }, (_, r) => rule(r)),
+      ingress: Array.from({ length: 3 }, (_, r) => ({ name: `in-${r}`, action: 'Deny', from: [{ namespaces: { matchLabels: { team: `t${(i + r + 1) % 20}` } } }] })),
+    },
+  };
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+async function allProgrammed(kube: Kube, count: number): Promise<boolean> {
+  const list = await kube.list(CNP, 'ClusterNetworkPolicy');
+  const done = list.filter((o) => ((o['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Programmed' && c.status === 'True'));
+  return done.length >= count;
+}
+
+async function until(cond: () => Promise<boolean>, intervalMs = 250): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setTimeout(r, intervalMs));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const cp = await startControlPlane({
+    name: 'bench',
+    stateDir: mkdtempSync(join(tmpdir(), 'cnp-bench-')),
+    controllerManager: false,
+    beforeControllerManager: async (api) => {
+      const k = Kube.fromFile(api.kubeconfigPath);
+      await installCrdsWith(k);
+      await installCrdsWith(k, parseObjects(readFileSync(join(import.meta.dirname, '..', 'test', 'integration', 'fixtures', 'clusterinformation-crds.yaml'), 'utf8')));
+      k.close();
+    },
+  });
+  const kube = Kube.fromFile(cp.kubeconfigPath);
+  const results: Record<string, string | number> = {};
+  try {
+    await kube.apply({ apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: 'v3.30.2' } });
+    say(`creating ${N} CNPs`);
+    const created: HarnessObject[] = [];
+    await pool(Array.from({ length: N }, (_, i) => i), 8, async (i) => created.push(await kube.create(cnpObject(i))));
+
+    // Floor: the same objects, straight to the API server, same client and concurrency.
+    const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
+    const policies = created.map((o) => parseClusterNetworkPolicy(o).policy).filter((p): p is Policy => p !== undefined);
+    const objects = translateCalico({ policies, networkPolicies: [], namespaces: [], pods: [], nodes: [] }, { api: 'projectcalico.org/v3' }).objects;
+    const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: `${o.kind.toLowerCase()}s`, kind: o.kind, namespaced: false });
+    let t = performance.now();
+    await pool(objects, CONCURRENCY, (o) => port.apply(typeOf(o), o as KubeObject, { fieldManager: 'bench-floor', force: true }));
+    // The operator also writes one status per CNP: part of the floor too.
+    await pool(created, CONCURRENCY, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [{ type: 'Floor', status: 'True', reason: 'Floor', message: '', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 }] } }, { fieldManager: 'bench-floor', force: true }));
+    const floor = performance.now() - t;
+    results['floor (objects + statuses applied directly)'] = seconds(floor);
+    say(`floor ${seconds(floor)} for ${objects.length} objects + ${created.length} statuses; cleaning up`);
+    await pool(objects, 8, (o) => port.delete(typeOf(o), o.metadata.name));
+    await pool(created, 8, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [] } }, { fieldManager: 'bench-floor', force: true }));
+
+    // Cold start.
+    t = performance.now();
+    const manager = new Manager({ port, log: silentLogger, detect: { backend: 'calico', force: false, calicoApi: 'projectcalico.org/v3' }, workers: CONCURRENCY });
+    await manager.start();
+    await until(() => allProgrammed(kube, N));
+    const cold = performance.now() - t;
+    results[`cold start, ${N} CNPs until all Programmed`] = seconds(cold);
+    results['cold start / floor'] = `${(cold / floor).toFixed(2)}x`;
+    say(`cold start ${seconds(cold)} (${(cold / floor).toFixed(2)}x the floor)`);
+
+    // Update latency: CNP spec change → its GlobalNetworkPolicy changes.
+    const waiting = new Map<string, (at: number) => void>();
+    const watchAbort = new AbortController();
+    const list = await port.list(GNP_TYPE);
+    void port.watch(GNP_TYPE, { resourceVersion: list.resourceVersion, timeoutSeconds: 600, allowWatchBookmarks: false }, (e: WatchEvent) => {
+      if (e.type !== 'MODIFIED') return;
+      const done = waiting.get(e.object.metadata.name);
+      if (done !== undefined && JSON.stringify(e.object['spec']).includes('"ports":[9')) done(performance.now());
+    }, watchAbort.signal).catch(() => undefined);
+    const latencies: number[] = [];
+    for (let u = 0; u < UPDATES; u++) {
+      const i = (u * 37) % N;
+      const obj = cnpObject(i, 9000 + u);
+      const gnp = `${i % 4 === 0 ? 'cnp-baseline' : 'cnp-admin'}.${obj.metadata.name}`;
+      const seen = new Promise<number>((resolve) => waiting.set(gnp, resolve));
+      const start = performance.now();
+      await kube.apply(obj);
+      latencies.push((await seen) - start);
+      waiting.delete(gnp);
+    }
+    latencies.sort((a, b) => a - b);
+    results['update → backend object, p50'] = `${percentile(latencies, 50).toFixed(0)} ms`;
+    results['update → backend object, p99'] = `${percentile(latencies, 99).toFixed(0)} ms`;
+    watchAbort.abort();
+    await until(() => allProgrammed(kube, N));
+
+    // Idle: count writes to what the operator owns or reports on.
+    say(`idle for ${IDLE_S} s, counting writes`);
+    let writes = 0;
+    const idle = new AbortController();
+    for (const type of [GNP_TYPE, CNP_TYPE, { ...GNP_TYPE, plural: 'tiers', kind: 'Tier' }]) {
+      const l = await port.list(type);
+      void port.watch(type, { resourceVersion: l.resourceVersion, timeoutSeconds: IDLE_S + 60, allowWatchBookmarks: false }, (e) => {
+        if (e.type !== 'BOOKMARK') writes++;
+      }, idle.signal).catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, IDLE_S * 1000));
+    idle.abort();
+    results[`writes while idle for ${IDLE_S} s (leases aside)`] = writes;
+    await manager.stop();
+
+    // Memory: the real command as a child process, with M CNPs.
+    say(`memory: growing to ${M} CNPs`);
+    await pool(Array.from({ length: Math.max(0, M - N) }, (_, i) => N + i), 8, (i) => kube.create(cnpObject(i)));
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--health-port', '0', '--metrics-port', '-1', '--log-level', 'error'], { stdio: 'ignore' });
+    t = performance.now();
+    await until(() => allProgrammed(kube, M), 1000);
+    const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
+    results[`resident memory with ${M} CNPs (VmRSS / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
+    results[`cold start of cnp-operator run with ${M} CNPs`] = seconds(performance.now() - t);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    port.close();
+  } finally {
+    kube.close();
+    await cp.stop();
+  }
+  process.stdout.write(`\n| benchmark | result |\n| --- | --- |\n${Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`).join('\n')}\n`);
+}
+
+await main();
