@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
     const policies = created.map((o) => parseClusterNetworkPolicy(o).policy).filter((p): p is Policy => p !== undefined);
     const objects = translateCalico({ policies, networkPolicies: [], namespaces: [], pods: [], nodes: [] }, { api: 'projectcalico.org/v3' }).objects;
-    const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: `${o.kind.toLowerCase()}s`, kind: o.kind, namespaced: false });
+    const plurals: Record<string, string> = { Tier: 'tiers', GlobalNetworkPolicy: 'globalnetworkpolicies', GlobalNetworkSet: 'globalnetworksets' };
+    const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: plurals[o.kind]!, kind: o.kind, namespaced: false });
     let t = performance.now();
     await pool(objects, CONCURRENCY, (o) => port.apply(typeOf(o), o as KubeObject, { fieldManager: 'bench-floor', force: true }));
     // The operator also writes one status per CNP: part of the floor too.
