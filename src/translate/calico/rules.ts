@@ -23,22 +23,33 @@ export interface RuleContext {
   readonly findings: Finding[];
 }
 
-/** A protocol and its ports, or named ports (no protocol), or everything (neither). */
+/** A protocol and its ports, or everything (neither). */
 interface PortGroup {
   readonly protocol: CalicoProtocol | undefined;
   readonly ports: readonly CalicoPort[] | undefined;
 }
 
-/** Groups CNP protocol entries: one group per protocol, one for named ports; sorted and merged. */
+/**
+ * Groups CNP protocol entries into one group per protocol, with merged sorted ranges and then the
+ * named ports, if any.
+ *
+ * Named ports go into a group of every protocol (TCP, UDP and SCTP), never into a rule without a
+ * protocol: Felix resolves a rule's named ports for one protocol only — the rule's, when it is UDP
+ * or SCTP, and TCP otherwise, including when the rule has no protocol (`felix/calc/rule_scanner.go`,
+ * `ruleToParsedRule`). A protocol-less named-port rule, which is what Calico's own CNP support
+ * writes (reference/calico.md §5.1), therefore never matches a UDP or SCTP container port. With one
+ * rule per protocol, the name resolves on the destination pod with the port's own protocol, as the
+ * CNP semantics require.
+ */
 export function portGroups(ports: readonly PortMatch[] | undefined): PortGroup[] {
   if (ports === undefined) return [{ protocol: undefined, ports: undefined }];
+  const names = [...new Set(ports.flatMap((p) => (p.kind === 'named' ? [p.name] : [])))].sort();
   const groups: PortGroup[] = [];
   for (const protocol of PROTOCOLS as readonly Protocol[]) {
     const ranges = ports
-      .filter((p) => p.kind === 'range' && p.protocol === protocol)
-      .map((p) => (p.kind === 'range' ? [p.start, p.end] : [0, 0]) as [number, number])
+      .flatMap((p): [number, number][] => (p.kind === 'range' && p.protocol === protocol ? [[p.start, p.end]] : []))
       .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    if (ranges.length === 0) continue;
+    if (ranges.length === 0 && names.length === 0) continue;
     // Merge overlapping and adjacent intervals: the same ports, fewer entries.
     const merged: [number, number][] = [];
     for (const [start, end] of ranges) {
@@ -46,12 +57,8 @@ export function portGroups(ports: readonly PortMatch[] | undefined): PortGroup[]
       if (last !== undefined && start <= last[1] + 1) last[1] = Math.max(last[1], end);
       else merged.push([start, end]);
     }
-    groups.push({ protocol, ports: merged.map(([s, e]) => (s === e ? s : `${s}:${e}`)) });
+    groups.push({ protocol, ports: [...merged.map(([s, e]): CalicoPort => (s === e ? s : `${s}:${e}`)), ...names] });
   }
-  const names = [...new Set(ports.flatMap((p) => (p.kind === 'named' ? [p.name] : [])))].sort();
-  // A named port carries no protocol: Felix matches the (IP, protocol, port) of the container
-  // port with that name on the destination endpoint (reference/calico.md §2.3, §5.1).
-  if (names.length > 0) groups.push({ protocol: undefined, ports: names });
   return groups;
 }
 

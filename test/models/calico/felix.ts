@@ -24,7 +24,10 @@ import { calicoObjectProblems, parsePort, protocolNumber, tierFromPolicyName, V1
 //     global() → !has(projectcalico.org/namespace); in a namespaced policy a selector without a
 //     namespaceSelector is scoped to the policy's namespace), numeric ports, and named ports
 //     resolved as the (IP, protocol, port) of the named container port of the endpoints the rule's
-//     selector (or all()) matches.
+//     selector (or all()) matches. The protocol of that named-port IP set is the rule's protocol
+//     when it is UDP or SCTP and TCP otherwise — including when the rule has no protocol — and a
+//     packet matches the set only with that protocol (Felix `calc/rule_scanner.go`
+//     `ruleToParsedRule`, upstream source; reference/calico.md does not say this).
 // One dataplane fact beyond the reference: a pod connecting to its own IP is looped back inside
 // its network namespace and never reaches Felix's chains, so it is allowed.
 
@@ -102,6 +105,10 @@ export interface ModelResult {
   readonly egress: ModelDirection;
   readonly ingress: ModelDirection;
 }
+
+const TCP = 6;
+const UDP = 17;
+const SCTP = 132;
 
 const AND = (a: SelectorNode, b: SelectorNode): SelectorNode => ({ op: 'and', left: a, right: b });
 
@@ -412,7 +419,7 @@ export class CalicoModel {
     if (rule.notProtocol !== undefined && rule.notProtocol === pkt.protocol) return false;
     const family = pkt.dst.ip?.family ?? pkt.src.ip?.family;
     if (rule.ipVersion !== undefined && rule.ipVersion !== family) return false;
-    return this.entityMatches(rule.source, pkt.src, pkt) && this.entityMatches(rule.destination, pkt.dst, pkt);
+    return this.entityMatches(rule.source, pkt.src, pkt, rule.protocol) && this.entityMatches(rule.destination, pkt.dst, pkt, rule.protocol);
   }
 
   /** The IP belongs to an endpoint or network set the selector matches (Felix's IP sets). */
@@ -420,7 +427,7 @@ export class CalicoModel {
     return this.entities.some((e) => (e.ips.some((i) => sameIp(i, ip)) || e.nets.some((n) => cidrContains(n, ip))) && evaluateSelector(selector, e.labels));
   }
 
-  private entityMatches(m: EntityMatch, end: End, pkt: Packet): boolean {
+  private entityMatches(m: EntityMatch, end: End, pkt: Packet, ruleProtocol: number | undefined): boolean {
     const ip = end.ip;
     if (ip === undefined) {
       return m.nets.length === 0 && m.selector === undefined && m.ports.length === 0;
@@ -429,21 +436,24 @@ export class CalicoModel {
     if (m.notNets.some((n) => cidrContains(n, ip))) return false;
     if (m.selector !== undefined && !this.selected(m.selector, ip)) return false;
     if (m.notSelector !== undefined && this.selected(m.notSelector, ip)) return false;
-    if (m.ports.length > 0 && !m.ports.some((p) => this.portMatches(p, m.selector, ip, pkt))) return false;
-    if (m.notPorts.some((p) => this.portMatches(p, m.selector, ip, pkt))) return false;
+    if (m.ports.length > 0 && !m.ports.some((p) => this.portMatches(p, m.selector, ip, pkt, ruleProtocol))) return false;
+    if (m.notPorts.some((p) => this.portMatches(p, m.selector, ip, pkt, ruleProtocol))) return false;
     return true;
   }
 
-  private portMatches(port: PortSpec, selector: SelectorNode | undefined, ip: Ip, pkt: Packet): boolean {
+  private portMatches(port: PortSpec, selector: SelectorNode | undefined, ip: Ip, pkt: Packet, ruleProtocol: number | undefined): boolean {
     if (port.kind === 'range') return pkt.port >= port.start && pkt.port <= port.end;
-    // Named port: the (IP, protocol, port) of that container port on the endpoints the rule's
-    // selector (all() when none) matches.
+    // Named port: an IP set of (IP, protocol, port) of that container port on the endpoints the
+    // rule's selector (all() when none) matches, for one protocol: UDP or SCTP when the rule says
+    // so, else TCP.
+    const setProtocol = ruleProtocol === UDP || ruleProtocol === SCTP ? ruleProtocol : TCP;
+    if (pkt.protocol !== setProtocol) return false;
     const sel = selector ?? ({ op: 'all' } as const);
     return this.entities.some(
       (e) =>
         e.ips.some((i) => sameIp(i, ip)) &&
         evaluateSelector(sel, e.labels) &&
-        e.ports.some((cp) => cp.name === port.name && protocolNumber(cp.protocol) === pkt.protocol && cp.port === pkt.port),
+        e.ports.some((cp) => cp.name === port.name && protocolNumber(cp.protocol) === setProtocol && cp.port === pkt.port),
     );
   }
 }

@@ -77,8 +77,15 @@ describe('the Calico checks notice a wrong translation', () => {
     expect(conformanceMisses(m)).toBeGreaterThan(0);
   });
 
-  it('named ports given a fixed protocol', () => {
-    const m: Mutation = (objects) => mapRules(objects, (r) => [r['protocol'] === undefined && (r['destination'] as Json | undefined)?.['ports'] !== undefined ? { ...r, protocol: 'TCP' } : r]);
+  it('named ports written without a protocol (as Calico’s own CNP support does: TCP only in Felix)', () => {
+    const m: Mutation = (objects) =>
+      mapRules(objects, (r) => {
+        const d = r['destination'] as Json | undefined;
+        const names = ((d?.['ports'] as unknown[] | undefined) ?? []).filter((p) => typeof p === 'string' && !p.includes(':'));
+        if (names.length === 0) return [r];
+        const { protocol: _protocol, ...rest } = r;
+        return [{ ...rest, destination: { ...d, ports: names } }];
+      });
     expect(conformanceMisses(m)).toBeGreaterThan(0);
   });
 

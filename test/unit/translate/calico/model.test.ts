@@ -212,12 +212,18 @@ describe('rule matching (reference/calico.md §2.2–2.3)', () => {
   });
 
   it('resolves named ports on the destination endpoint: name, protocol and number', () => {
-    const rule = [{ action: 'Deny', destination: { ports: ['http'] } }];
+    const rule = [{ action: 'Deny', protocol: 'TCP', destination: { ports: ['http'] } }];
     expect(verdict([t, egress(rule)], flow(WEB, DB, 80))).toBe('deny');
     expect(verdict([t, egress(rule)], flow(WEB, DB, 8080))).toBe('allow');
     expect(verdict([t, egress(rule)], flow(WEB, DB, 80, 'UDP'))).toBe('allow');
-    expect(verdict([t, egress([{ action: 'Deny', destination: { ports: ['dns'] } }])], flow(WEB, DB, 53, 'UDP'))).toBe('deny');
+    expect(verdict([t, egress([{ action: 'Deny', protocol: 'UDP', destination: { ports: ['dns'] } }])], flow(WEB, DB, 53, 'UDP'))).toBe('deny');
     expect(verdict([t, egress(rule, "app == 'db'")], flow(DB, WEB, 8080))).toBe('deny');
+  });
+
+  it('resolves named ports of a rule without protocol as TCP only (Felix rule_scanner.go)', () => {
+    const noProtocol = (name: string): unknown[] => [{ action: 'Deny', destination: { ports: [name] } }];
+    expect(verdict([t, egress(noProtocol('http'))], flow(WEB, DB, 80))).toBe('deny');
+    expect(verdict([t, egress(noProtocol('dns'))], flow(WEB, DB, 53, 'UDP'))).toBe('allow');
   });
 
   it('selects endpoints by labels and namespaces; host-network pods are not workload endpoints', () => {

@@ -212,7 +212,7 @@ spec:
 });
 
 describe('rules', () => {
-  it('groups protocol entries: one rule per protocol with merged sorted ranges, named ports without protocol', () => {
+  it('groups protocol entries: one rule per protocol with merged sorted ranges, then the named ports for every protocol', () => {
     const ports: PortMatch[] = [
       { kind: 'range', protocol: 'UDP', start: 53, end: 53 },
       { kind: 'named', name: 'web' },
@@ -224,9 +224,14 @@ describe('rules', () => {
       { kind: 'named', name: 'web' },
     ];
     expect(portGroups(ports)).toEqual([
-      { protocol: 'TCP', ports: ['80:81', '8080:9000'] },
-      { protocol: 'UDP', ports: [53] },
-      { protocol: undefined, ports: ['dns', 'web'] },
+      { protocol: 'TCP', ports: ['80:81', '8080:9000', 'dns', 'web'] },
+      { protocol: 'UDP', ports: [53, 'dns', 'web'] },
+      { protocol: 'SCTP', ports: ['dns', 'web'] },
+    ]);
+    expect(portGroups([{ kind: 'named', name: 'web' }])).toEqual([
+      { protocol: 'TCP', ports: ['web'] },
+      { protocol: 'UDP', ports: ['web'] },
+      { protocol: 'SCTP', ports: ['web'] },
     ]);
     expect(portGroups(undefined)).toEqual([{ protocol: undefined, ports: undefined }]);
   });
@@ -241,6 +246,7 @@ describe('rules', () => {
             const written = ports.some((p) => p.kind === 'range' && p.protocol === protocol && port >= p.start && port <= p.end);
             const group = groups.find((g) => g.protocol === protocol);
             const translated = (group?.ports ?? []).some((p) => {
+              if (typeof p === 'string' && !p.includes(':')) return false;
               if (typeof p === 'number') return p === port;
               const [s, e] = p.split(':').map(Number);
               return port >= s! && port <= e!;
@@ -257,18 +263,17 @@ describe('rules', () => {
     const gnp = spec(byCnp(objects, 'team-a.web'));
     const ingress = gnp['ingress'] as Json[];
     const egress = gnp['egress'] as Json[];
-    expect(ingress.map((r) => [r['action'], r['protocol'] ?? '-', (r['metadata'] as Json)['annotations']])).toEqual([
-      ['Allow', 'TCP', { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' }],
-      ['Allow', 'UDP', { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' }],
-      ['Allow', '-', { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' }],
-      ['Allow', 'TCP', { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' }],
-      ['Allow', 'UDP', { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' }],
-      ['Allow', '-', { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' }],
-      ['Deny', '-', { 'policy.cnp-operator.io/rule': 'ingress[1]' }],
+    const from = { name: 'from-db', 'policy.cnp-operator.io/rule': 'ingress[0]' };
+    expect(ingress.map((r) => [r['action'], r['protocol'] ?? '-', (r['destination'] as Json | undefined)?.['ports'] ?? '-', (r['metadata'] as Json)['annotations']])).toEqual([
+      ['Allow', 'TCP', ['80:90', 'http'], from],
+      ['Allow', 'UDP', [53, 'http'], from],
+      ['Allow', 'SCTP', ['http'], from],
+      ['Allow', 'TCP', ['80:90', 'http'], from],
+      ['Allow', 'UDP', [53, 'http'], from],
+      ['Allow', 'SCTP', ['http'], from],
+      ['Deny', '-', '-', { 'policy.cnp-operator.io/rule': 'ingress[1]' }],
     ]);
-    expect(ingress[0]).toMatchObject({ source: { selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: "team == 'b'" }, destination: { ports: ['80:90'] } });
-    expect(ingress[2]).toMatchObject({ destination: { ports: ['http'] } });
-    expect(ingress[2]).not.toHaveProperty('protocol');
+    expect(ingress[0]).toMatchObject({ source: { selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: "team == 'b'" } });
     const nets = egress.filter((r) => (r['destination'] as Json | undefined)?.['nets'] !== undefined).map((r) => (r['destination'] as Json)['nets']);
     expect(nets).toEqual([
       ['10.0.0.0/8', '192.168.0.0/16'],
