@@ -2,7 +2,7 @@ import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, 
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
 import { ALL_PORTS } from './ports.js';
-import { cubesDisjointFor, pruneContained, subtractCubeFrom, type Cube, type Inexact } from './space.js';
+import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact } from './space.js';
 
 // Ordered CNP semantics → Cilium's deny-wins, allow-union model.
 //
@@ -180,8 +180,11 @@ export class Compiler {
       return out;
     };
     if (this.rules >= maxRules) return fallback(`the translation reached its bound of ${maxRules} rules`);
-    const relevant = earlier.filter((s) => e.cubes.some((c) => !cubesDisjointFor(c, s, names)));
-    let current: Cube[] = e.cubes;
+    const relevant = simplify(
+      earlier.filter((s) => e.cubes.some((c) => !cubesDisjointFor(c, s, names))),
+      names,
+    );
+    let current: Cube[] = simplify(e.cubes, names);
     const inexact = new Set<Inexact>();
     for (const s of relevant) {
       const next: Cube[] = [];
@@ -192,7 +195,7 @@ export class Compiler {
         if (d.cubes.length !== 1 || d.cubes[0] !== c) changed = true;
         next.push(...d.cubes);
       }
-      current = changed ? pruneContained(next, names) : next;
+      current = changed ? simplify(next, names) : next;
       if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
     }
     for (const why of inexact) this.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);

@@ -1,6 +1,6 @@
-import { cubeContains, cubeKey, cubesDisjoint, intersectCube, subtractCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
-import { ipsContain, ipsDisjoint, ipsKey, isEmptyIps, subtractIps, type IpSet } from './ipset.js';
-import { isEmptyPorts, portsContain, portsDisjoint, portsKey, subtractPorts, type Approximation, type NamedPorts, type PortSet } from './ports.js';
+import { cubeContains, cubeKey, cubesDisjoint, intersectCube, mergeCubes, subtractCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
+import { ipsContain, ipsDisjoint, ipsKey, isEmptyIps, subtractIps, unionIps, type IpSet } from './ipset.js';
+import { isEmptyPorts, portsContain, portsDisjoint, portsKey, subtractPorts, unionPorts, type Approximation, type NamedPorts, type PortSet } from './ports.js';
 
 // The space a compiled rule lives in, for one direction: subject pod × peer × traffic.
 //
@@ -155,4 +155,53 @@ export function pruneContained(cubes: readonly Cube[], names: NamedPorts): Cube[
   const list = [...unique.values()];
   // Of two cubes that contain each other, the first stays.
   return list.filter((c, i) => !list.some((d, j) => j !== i && cubeContainsCube(d, c, names) && (j < i || !cubeContainsCube(c, d, names))));
+}
+
+/**
+ * Rewrites a union of cubes with fewer cubes: equal subject and peer → one cube with the
+ * union of the traffic; cubes equal but for one label key of the subject or of a label
+ * peer → one cube when the union of the two constraints is one constraint; then drops
+ * cubes another one contains.
+ */
+export function simplify(cubes: readonly Cube[], names: NamedPorts): Cube[] {
+  const byPlace = new Map<string, Cube>();
+  for (const c of cubes) {
+    const k = `${cubeKey(c.subject)}#${peerKey(c.peer)}`;
+    const prev = byPlace.get(k);
+    byPlace.set(k, prev === undefined ? c : { ...c, ports: unionPorts(prev.ports, c.ports) });
+  }
+  let list = [...byPlace.values()];
+  for (let changed = true; changed && list.length > 1; ) {
+    changed = false;
+    outer: for (let i = 0; i < list.length; i++) {
+      for (let j = i + 1; j < list.length; j++) {
+        const m = mergeTwo(list[i]!, list[j]!);
+        if (m !== undefined) {
+          list = [...list.slice(0, i), m, ...list.slice(i + 1, j), ...list.slice(j + 1)];
+          changed = true;
+          break outer;
+        }
+      }
+    }
+  }
+  return pruneContained(list, names);
+}
+
+function mergeTwo(a: Cube, b: Cube): Cube | undefined {
+  const samePeer = peerKey(a.peer) === peerKey(b.peer);
+  const samePorts = portsKey(a.ports) === portsKey(b.ports);
+  const sameSubject = cubeKey(a.subject) === cubeKey(b.subject);
+  if (samePeer && sameSubject) return { ...a, ports: unionPorts(a.ports, b.ports) };
+  if (samePeer && samePorts) {
+    const s = mergeCubes(a.subject, b.subject);
+    return s === undefined ? undefined : { ...a, subject: s };
+  }
+  if (sameSubject && samePorts && a.peer.kind === b.peer.kind) {
+    if (a.peer.kind === 'pods' || a.peer.kind === 'nodes') {
+      const s = mergeCubes(a.peer.selector, (b.peer as typeof a.peer).selector);
+      return s === undefined ? undefined : { ...a, peer: { kind: a.peer.kind, selector: s } };
+    }
+    if (a.peer.kind === 'world') return { ...a, peer: { kind: 'world', ips: unionIps(a.peer.ips, (b.peer as typeof a.peer).ips) } };
+  }
+  return undefined;
 }
