@@ -156,16 +156,28 @@ export class Manager {
         inputs[k] = informer;
       }
       for (const type of this.detection.backend.types) {
-        const informer = this.informer(type, `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`);
-        const ownerKey = (obj: KubeObject): string => (ownerOf(obj) === SHARED_KEY ? SHARED_QUEUE_KEY : ownerOf(obj));
+        // Every object of the kinds we write, not only ours: whether a name is taken by
+        // someone else is then a cache lookup, not a request per object.
+        const informer = this.informer(type);
+        const isOurs = (obj: KubeObject): boolean => obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+        const keyFor = (obj: KubeObject): string | undefined => {
+          if (isOurs(obj)) return ownerOf(obj) === SHARED_KEY ? SHARED_QUEUE_KEY : ownerOf(obj);
+          // A foreign object matters only when it takes a name we want.
+          const owner = this.reconciler?.ownerOfDesired(obj);
+          return owner === undefined ? undefined : owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner;
+        };
+        const on = (obj: KubeObject): void => {
+          const key = keyFor(obj);
+          if (key !== undefined) enqueue(key);
+        };
         informer.addEventHandlers({
-          onAdd: (obj) => enqueue(ownerKey(obj)),
-          onUpdate: (_a, obj) => enqueue(ownerKey(obj)),
-          onDelete: (obj) => enqueue(ownerKey(obj)),
+          onAdd: on,
+          onUpdate: (_a, obj) => on(obj),
+          onDelete: on,
           // Owners of every owned object are re-checked: this is also the orphan sweep.
           onRelist: (objs) => {
             enqueue(SHARED_QUEUE_KEY);
-            for (const o of objs) enqueue(ownerKey(o));
+            for (const o of objs) on(o);
           },
         });
         this.owned.push(informer);
@@ -182,7 +194,8 @@ export class Manager {
       now: () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       caches: {
         cnp: (name) => cnps.get(name),
-        owned: () => this.owned.flatMap((i) => i.list()),
+        owned: () => this.owned.flatMap((i) => i.list()).filter((o) => o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE),
+        existing: (obj) => this.owned.find((i) => i.type.kind === obj.kind && `${i.type.group === '' ? '' : `${i.type.group}/`}${i.type.version}` === obj.apiVersion)?.get(obj.metadata.name),
         inputs: () => ({
           cnps: cnps.list(),
           networkPolicies: inputs.networkPolicies?.list() ?? [],

@@ -16,6 +16,8 @@ export interface Caches {
   cnp(name: string): KubeObject | undefined;
   /** Objects carrying the operator's managed-by label, of the backend's kinds. */
   owned(): readonly KubeObject[];
+  /** The live object of that kind and name, whoever made it (from the cache). */
+  existing(obj: { apiVersion: string; kind: string; metadata: { name: string } }): KubeObject | undefined;
 }
 
 export interface EventSink {
@@ -66,11 +68,15 @@ export class Reconciler {
         return;
       }
       const state = await this.reconcileOwner(SHARED_KEY, undefined);
+      this.sharedInSync = state.kind === 'programmed';
       if (state.kind !== 'programmed' && state.kind !== 'backend-unavailable') throw new Error(`shared objects: ${'message' in state ? state.message : state.kind}`);
       return;
     }
     return this.reconcileCnp(key);
   }
+
+  /** Shared objects (tiers) must exist before policies that name them: Felix denies for a missing tier. */
+  private sharedInSync = false;
 
   private recompute(): void {
     const detection = this.o.detection();
@@ -81,11 +87,19 @@ export class Reconciler {
     const before = this.desired;
     this.desired = detection.kind === 'ready' ? groupTranslation(detection.backend.translate(snapshot)) : groupTranslation({ objects: [], findings: [] });
     const changed = new Set(changedOwners(before, this.desired));
+    if (changed.has(SHARED_KEY)) this.sharedInSync = false;
     // Warnings from analysis depend on other policies too: re-check every CNP whose inputs moved.
     for (const name of parsed.keys()) if (previousParsed.get(name)?.generation !== parsed.get(name)?.generation) changed.add(name);
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
     for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
     this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));
+  }
+
+  /** The owner key of the desired object with this object's kind and name, if one is desired. */
+  ownerOfDesired(obj: KubeObject): string | undefined {
+    const key = objectKey(obj);
+    for (const [owner, list] of this.desired?.byOwner ?? []) if (list.some((o) => objectKey(o) === key)) return owner;
+    return undefined;
   }
 
   private async reconcileCnp(name: string): Promise<void> {
@@ -118,7 +132,11 @@ export class Reconciler {
     } else if (detection.kind === 'unavailable') {
       program = { kind: 'backend-unavailable', message: detection.message };
     } else {
-      program = await this.reconcileOwner(name, cnp);
+      if (!this.sharedInSync) {
+        const shared = await this.reconcileOwner(SHARED_KEY, undefined);
+        this.sharedInSync = shared.kind === 'programmed';
+      }
+      program = this.sharedInSync ? await this.reconcileOwner(name, cnp) : { kind: 'apply-failed', message: 'the shared objects (tiers) could not be written first' };
     }
     await this.writeStatus(cnp, { generation: parsed.generation, errors, unsupported, warnings, program, findings: this.desired?.findings.get(name) ?? [] });
     if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
@@ -130,7 +148,8 @@ export class Reconciler {
     if (detection.kind !== 'ready') return { kind: 'backend-unavailable', message: detection.message };
     const backend = detection.backend;
     this.lastBackend = backend;
-    const desired = this.desired?.byOwner.get(owner) ?? [];
+    // What others reference goes first: tiers, then address sets, then the policies using them.
+    const desired = [...(this.desired?.byOwner.get(owner) ?? [])].sort((a, b) => applyRank(a.kind) - applyRank(b.kind));
     const live = new Map(this.o.caches.owned().filter((o) => ownerOf(o) === owner).map((o) => [objectKey(o), o]));
     for (const want of desired) {
       const type = typeFor(backend, want);
@@ -144,7 +163,7 @@ export class Reconciler {
       }
       if (have === undefined) {
         // Never take over an object someone else made under the same name.
-        const existing = await this.o.port.get(type, want.metadata.name);
+        const existing = this.o.caches.existing(want);
         if (existing !== undefined && existing.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
           return { kind: 'conflict', message: `${want.kind} ${want.metadata.name} exists and is not managed by cnp-operator; it is left alone` };
         }
@@ -173,8 +192,8 @@ export class Reconciler {
     const backend = detection.kind === 'ready' ? detection.backend : this.lastBackend;
     // Unavailable: nothing is deleted (the API may be flapping). Stand-down: the last backend's objects go.
     if (backend === undefined || detection.kind === 'unavailable') return;
-    for (const obj of this.o.caches.owned()) {
-      if (ownerOf(obj) !== owner || keep.has(objectKey(obj))) continue;
+    const stale = this.o.caches.owned().filter((obj) => ownerOf(obj) === owner && !keep.has(objectKey(obj)));
+    for (const obj of stale.sort((a, b) => applyRank(b.kind) - applyRank(a.kind))) {
       const type = typeFor(backend, obj);
       if (type === undefined || obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
       try {
@@ -202,10 +221,18 @@ export class Reconciler {
     for (const c of next) {
       const old = before.get(c.type);
       if (old !== undefined && old.status === c.status && old.reason === c.reason) continue;
+      // Success is visible in the status; events are kept for what needs attention.
       if (c.status === 'False' && c.type !== 'Exact') this.o.events.emit(cnp, 'Warning', c.reason, c.message);
-      else if (c.type === 'Programmed' && c.status === 'True') this.o.events.emit(cnp, 'Normal', 'Programmed', c.message);
     }
   }
+}
+
+const APPLY_ORDER = ['Tier', 'GlobalNetworkSet'];
+
+/** Lower first; deletions go in the reverse order. */
+function applyRank(kind: string): number {
+  const i = APPLY_ORDER.indexOf(kind);
+  return i < 0 ? APPLY_ORDER.length : i;
 }
 
 function errorMessage(err: unknown): string {
