@@ -40,12 +40,12 @@ export function analyse(policies: readonly Policy[]): Analysis {
   for (const tier of TIERS) {
     const ordered = policies.filter((p) => p.tier === tier).sort(comparePolicies);
     ordered.forEach((policy, pi) => {
+      // Earlier policies count only when they apply to every subject this one has.
+      const earlierPolicies = ordered.slice(0, pi).filter((e) => podSetCovers(e.subject, policy.subject));
       for (const direction of DIRECTIONS) {
         const rules = direction === 'egress' ? policy.egress : policy.ingress;
         rules.forEach((rule, ri) => {
-          // Earlier policies count only when they apply to every subject this one has.
-          for (const earlier of ordered.slice(0, pi + 1)) {
-            if (earlier !== policy && !podSetCovers(earlier.subject, policy.subject)) continue;
+          for (const earlier of [...earlierPolicies, policy]) {
             const earlierRules = direction === 'egress' ? earlier.egress : earlier.ingress;
             const limit = earlier === policy ? ri : earlierRules.length;
             const by = earlierRules.slice(0, limit).findIndex((e) => ruleCovers(e, rule));
