@@ -38,8 +38,14 @@ export async function demoCommand(args: string[]): Promise<number> {
     interrupted = true;
     wake();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
+  // A reader that goes away (`demo | head`) must not abort the clean-up half-way.
+  const ignoreBrokenPipe = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  };
+  process.stdout.on('error', ignoreBrokenPipe);
+  process.stderr.on('error', ignoreBrokenPipe);
 
   const stateDir = mkdtempSync(join(tmpdir(), 'cnp-operator-demo-'));
   let cp: ControlPlane | undefined;
@@ -94,8 +100,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     if (err instanceof ControlPlaneError) throw new CliError(err.message, err.exitCode);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
     if (cp) await cp.stop();
     rmSync(stateDir, { recursive: true, force: true });
     note('stopped; nothing left running');

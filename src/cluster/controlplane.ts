@@ -210,8 +210,9 @@ async function attemptStart(
     caFile,
     processes,
     stop: async ({ keepState = false } = {}) => {
-      unhook();
+      // The exit hook stays until the end: if this process dies mid-stop, it still kills the rest.
       const left = await terminate([...processes].reverse());
+      unhook();
       if (left.length > 0) {
         throw new ControlPlaneError(`could not stop ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
       }
