@@ -153,7 +153,8 @@ export class Compiler {
   /** Subjects a NetworkPolicy isolates in this direction, as cubes to subtract from Baseline denies. */
   private isolated(direction: Direction, baseline: readonly Entry[]): Cube[] {
     const out: Cube[] = [];
-    for (const np of this.cluster.snapshot.networkPolicies) {
+    const nps = [...this.cluster.snapshot.networkPolicies].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
+    for (const np of nps) {
       if (!np.policyTypes.includes(direction)) continue;
       const c = networkPolicyCube(this.cluster, np);
       if (c.under !== undefined) out.push({ subject: c.under, peer: { kind: 'any' }, ports: ALL_PORTS });

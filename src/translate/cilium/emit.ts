@@ -256,7 +256,8 @@ export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[],
         },
         specs: part,
       };
-      objects.push(object);
+      // Fresh values throughout: no shared references (YAML output would show them as anchors).
+      objects.push(JSON.parse(JSON.stringify(object)) as KubeObject);
     });
   }
   return objects.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));

@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../../../src/api/model.js';
+import { translateCilium } from '../../../../src/translate/cilium/index.js';
+import { MANAGED_BY_LABEL, POLICY_ANNOTATION, POLICY_LABEL } from '../../../../src/translate/ownership.js';
+import type { KubeObject, Translation } from '../../../../src/translate/types.js';
+import { flowsFor, scenarioArb } from '../../../support/arbitraries.js';
+import { expressibleScenarioArb, withUnselectableLabel } from '../../../support/arbitraries-cilium.js';
+import { Differential } from '../../../support/cilium.js';
+import { loadConformance } from '../../../support/conformance.js';
+import { CLUSTER, edgeCaseSnapshot, snapshotOf } from './fixtures.js';
+
+type Json = Record<string, unknown>;
+type Spec = Json & { endpointSelector: Json };
+
+const specsOf = (objects: readonly KubeObject[]): Spec[] => objects.flatMap((o) => (o as unknown as { specs: Spec[] }).specs);
+const LISTS = ['ingress', 'ingressDeny', 'egress', 'egressDeny'] as const;
+const rulesOf = (objects: readonly KubeObject[]) => specsOf(objects).flatMap((s) => LISTS.flatMap((l) => ((s[l] as Json[] | undefined) ?? []).map((rule) => ({ list: l, rule }))));
+const PEER_FIELDS = ['Endpoints', 'Nodes', 'Entities', 'CIDR', 'CIDRSet', 'FQDNs', 'Services', 'Groups', 'Requires'];
+
+function cnp(name: string, body: string): string {
+  return `---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: ${name}}
+spec:
+${body
+  .trim()
+  .split('\n')
+  .map((l) => `  ${l}`)
+  .join('\n')}
+`;
+}
+
+function translate(yaml: string, options = {}): Translation {
+  return translateCilium(snapshotOf(`${CLUSTER}\n${yaml}`), options);
+}
+
+/** Rules Cilium would reject or misread, and our own invariants. */
+function invariantProblems(t: Translation): string[] {
+  const out: string[] = [];
+  for (const spec of specsOf(t.objects)) {
+    const dd = spec['enableDefaultDeny'] as Json | undefined;
+    if (dd?.['ingress'] !== false || dd['egress'] !== false) out.push(`spec without enableDefaultDeny false: ${JSON.stringify(spec)}`);
+    if (!JSON.stringify(spec.endpointSelector).includes('k8s:io.kubernetes.pod.namespace')) out.push(`subject without a namespace requirement: ${JSON.stringify(spec.endpointSelector)}`);
+  }
+  for (const { list, rule } of rulesOf(t.objects)) {
+    const side = list.startsWith('egress') ? 'to' : 'from';
+    const peers = PEER_FIELDS.filter((f) => rule[`${side}${f}`] !== undefined);
+    if (peers.length !== 1) out.push(`${list} rule with ${peers.length} peer kinds: ${JSON.stringify(rule)}`);
+    if (rule['toPorts'] !== undefined && rule['icmps'] !== undefined) out.push(`ports and ICMP in one rule: ${JSON.stringify(rule)}`);
+    if (list === 'egressDeny' && rule['toFQDNs'] !== undefined) out.push('toFQDNs in a deny rule');
+    for (const sel of [...((rule[`${side}Endpoints`] as Json[] | undefined) ?? [])]) {
+      if (!JSON.stringify(sel).includes('k8s:io.kubernetes.pod.namespace')) out.push(`endpoint peer without a namespace requirement: ${JSON.stringify(sel)}`);
+    }
+    for (const pr of (rule['toPorts'] as { ports: Json[] }[] | undefined) ?? []) {
+      if (pr.ports.length > 40) out.push(`${pr.ports.length} ports in one PortRule`);
+      for (const p of pr.ports) if (!['TCP', 'UDP', 'SCTP'].includes(p['protocol'] as string)) out.push(`port without an explicit protocol: ${JSON.stringify(p)}`);
+    }
+  }
+  for (const o of t.objects) {
+    if (o.metadata.labels?.[MANAGED_BY_LABEL] !== 'cnp-operator' || o.metadata.labels[POLICY_LABEL] === undefined || o.metadata.annotations?.[POLICY_ANNOTATION] === undefined) {
+      out.push(`${o.metadata.name}: missing ownership labels`);
+    }
+    if (o.metadata.name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.metadata.name)) out.push(`bad object name ${o.metadata.name}`);
+  }
+  return out;
+}
+
+describe('translateCilium: shape of the output', () => {
+  it('keeps every invariant on the conformance suite, the edge cases and random scenarios', () => {
+    for (const c of loadConformance(4)) for (const step of c.steps) expect(invariantProblems(translateCilium(step.snapshot))).toEqual([]);
+    expect(invariantProblems(translateCilium(edgeCaseSnapshot()))).toEqual([]);
+    fc.assert(
+      fc.property(fc.oneof(expressibleScenarioArb(), scenarioArb(), scenarioArb().map((s) => withUnselectableLabel(s))), ({ snapshot }) => {
+        expect(invariantProblems(translateCilium(snapshot))).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('is deterministic: same input, byte-identical output, whatever the order of the input lists', () => {
+    const shuffle = <T>(xs: readonly T[], seed: number): T[] => [...xs].map((x, i) => ({ x, k: (i * 7919 + seed * 104729) % 1000003 })).sort((a, b) => a.k - b.k).map((y) => y.x);
+    fc.assert(
+      fc.property(fc.oneof(expressibleScenarioArb(), scenarioArb()), fc.integer({ min: 1, max: 1000 }), ({ snapshot }, seed) => {
+        const a = JSON.stringify(translateCilium(snapshot));
+        expect(JSON.stringify(translateCilium(snapshot))).toBe(a);
+        const shuffled: Snapshot = {
+          policies: shuffle(snapshot.policies, seed),
+          networkPolicies: shuffle(snapshot.networkPolicies, seed),
+          namespaces: shuffle(snapshot.namespaces, seed),
+          pods: shuffle(snapshot.pods, seed),
+          nodes: shuffle(snapshot.nodes, seed),
+        };
+        expect(JSON.stringify(translateCilium(shuffled))).toBe(a);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes one object per CNP, owned by it, and nothing for a CNP that needs no rule', () => {
+    const t = translate(
+      cnp('admin-x', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress: [{action: Deny, to: [{namespaces: {matchLabels: {team: blue}}}]}]') +
+        cnp('baseline-accept', 'tier: Baseline\npriority: 1\nsubject: {namespaces: {}}\negress: [{action: Accept, to: [{namespaces: {}}]}]'),
+    );
+    expect(t.objects.map((o) => o.metadata.name)).toEqual(['cnp-admin-x']);
+    expect(t.objects[0]!.metadata.annotations?.[POLICY_ANNOTATION]).toBe('admin-x');
+    expect(t.findings).toEqual([]);
+  });
+});
+
+describe('translateCilium: compilation', () => {
+  it('subtracts earlier Accept and Pass from a Deny, and only earlier Pass from an Accept', () => {
+    const t = translate(
+      cnp(
+        'p',
+        `tier: Admin
+priority: 1
+subject: {namespaces: {matchLabels: {team: red}}}
+egress:
+- {action: Pass, to: [{namespaces: {matchLabels: {team: blue}}}], protocols: [{tcp: {destinationPort: {number: 5432}}}]}
+- {action: Accept, to: [{pods: {podSelector: {matchLabels: {app: db}}}}]}
+- {action: Deny, to: [{namespaces: {}}]}`,
+      ),
+    );
+    const [spec] = specsOf(t.objects);
+    expect(spec).toBeDefined();
+    // Accept: app=db minus the passed 5432/TCP in team=blue namespaces.
+    expect(JSON.stringify(spec!['egress'])).toContain('k8s:app');
+    // Deny: every pod except app=db, and app=db only where the Pass did not take it.
+    const deny = JSON.stringify(spec!['egressDeny']);
+    expect(deny).toContain('"operator":"NotIn","values":["db"]');
+    expect(t.findings).toEqual([]);
+  });
+
+  it('limits Baseline denies to pods no NetworkPolicy isolates, and lets Admin Accepts through', () => {
+    const t = translate(
+      cnp('a', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\ningress: [{action: Accept, from: [{namespaces: {matchLabels: {team: red}}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}]') +
+        cnp('b', 'tier: Baseline\npriority: 1\nsubject: {namespaces: {}}\ningress: [{action: Deny, from: [{namespaces: {}}]}]') +
+        `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np, namespace: b}
+spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress]}
+`,
+    );
+    const baseline = specsOf(t.objects.filter((o) => o.metadata.name === 'cnp-b'));
+    const text = JSON.stringify(baseline);
+    expect(text).toContain('"key":"k8s:io.kubernetes.pod.namespace","operator":"NotIn","values":["b"]');
+    expect(text).toContain('"key":"k8s:app","operator":"NotIn","values":["db"]');
+    expect(t.findings).toEqual([]);
+  });
+
+  it('reports what Cilium cannot express, failing closed', () => {
+    const t = translate(
+      cnp(
+        'inexact',
+        `tier: Admin
+priority: 1
+subject: {pods: {podSelector: {matchLabels: {pod-template-hash: h1}}}}
+egress:
+- {name: some-pods, action: Deny, to: [{networks: [10.244.1.0/24]}]}
+- {name: some-nodes, action: Accept, to: [{nodes: {matchLabels: {zone: z1}}}]}
+- {name: named, action: Accept, to: [{namespaces: {}}], protocols: [{destinationNamedPort: http}]}`,
+      ),
+    );
+    const kinds = t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`).sort();
+    expect(kinds).toEqual([
+      'named:named-port:accept-narrowed',
+      'named:unselectable-label:accept-narrowed',
+      'some-nodes:node-peer-local:accept-narrowed',
+      'some-nodes:unselectable-label:accept-narrowed',
+      'some-pods:cidr-covers-pods:deny-widened',
+      'some-pods:unselectable-label:deny-widened',
+    ]);
+  });
+
+  it('reports fail-closed rules', () => {
+    const t = translate(cnp('fc', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\ningress: [{name: odd, action: Pass, from: [{someFutureField: {}}]}]'));
+    expect(t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`)).toEqual(['odd:unsupported-field:deny-widened']);
+    expect(JSON.stringify(specsOf(t.objects)[0]!['ingressDeny'])).toContain('"fromEntities":["all"]');
+  });
+
+  it('falls back to the fail-closed form past its bounds, and says so', () => {
+    const yaml = cnp(
+      'big',
+      `tier: Admin
+priority: 1
+subject: {namespaces: {}}
+egress:
+- {name: pass, action: Pass, to: [{pods: {podSelector: {matchLabels: {app: web}}}}]}
+- {name: accept, action: Accept, to: [{namespaces: {matchLabels: {team: red}}}]}
+- {name: deny, action: Deny, to: [{namespaces: {}}]}`,
+    );
+    const t = translate(yaml, { maxPiecesPerRule: 0 });
+    expect(t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`).sort()).toEqual(['accept:size-limit:accept-narrowed', 'deny:size-limit:deny-widened']);
+    const u = translate(yaml, { maxRules: 0 });
+    expect(u.findings.filter((f) => f.kind === 'size-limit').length).toBe(2);
+  });
+
+  it('never fails open under tight bounds', () => {
+    fc.assert(
+      fc.property(scenarioArb(), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 20 }), ({ family, snapshot }, pieces, rules) => {
+        const t = translateCilium(snapshot, { maxPiecesPerRule: pieces, maxRules: rules });
+        const diff = new Differential(snapshot, t, { allowLocalhost: 'policy' });
+        const npOnly = new Differential({ ...snapshot, policies: [] }, { objects: [], findings: [] }, { allowLocalhost: 'policy' });
+        for (const flow of flowsFor(snapshot, family)) {
+          const r = diff.compare(flow);
+          if (r.outcome.kind !== 'fail-open') continue;
+          const d = r.outcome.direction;
+          const base = npOnly.compare(flow);
+          const stage = r.reference[d].trace.at(-1)?.stage;
+          if (stage !== 'admin' && base.model[d].verdict !== base.reference[d].verdict) continue; // NetworkPolicy, not ours
+          throw new Error(`FAIL-OPEN:\n${diff.explain(flow, r)}`);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('turns domain names into toFQDNs (recursive wildcards as **.) and never into a deny', () => {
+    const t = translate(cnp('fqdn', "tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress: [{action: Accept, to: [{domainNames: [example.com, '*.example.org']}]}]"));
+    const egress = JSON.stringify(specsOf(t.objects)[0]!['egress']);
+    expect(egress).toContain('{"matchName":"example.com"}');
+    expect(egress).toContain('{"matchPattern":"**.example.org"}');
+  });
+});
