@@ -1,6 +1,6 @@
 import type { Detection } from './backend.js';
 import { detectBackend, type DetectOptions } from './detect.js';
-import { ownerOf, SHARED_KEY } from './desired.js';
+import { objectKey, ownerOf, SHARED_KEY } from './desired.js';
 import { cnpType, CNP_GROUP, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection } from './inputs.js';
 import type { KubeObject, KubePort, ResourceType } from './port.js';
 import { RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
@@ -62,6 +62,8 @@ export class Manager {
   private redetectTimer: ReturnType<typeof setInterval> | undefined;
   private cnpInformer: Informer | undefined;
   private owned: Informer[] = [];
+  /** Our objects by owner key, kept by the informers' handlers: reconciles never scan everything. */
+  private readonly byOwner = new Map<string, Map<string, KubeObject>>();
   private stopped = false;
   private code = 0;
   private exitCode: ((code: number) => void) | undefined;
@@ -100,6 +102,20 @@ export class Manager {
     return informer;
   }
 
+  private index(obj: KubeObject, present: boolean): void {
+    if (obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return;
+    const owner = ownerOf(obj);
+    const key = objectKey(obj);
+    const objects = this.byOwner.get(owner) ?? new Map<string, KubeObject>();
+    if (present) {
+      objects.set(key, obj);
+      this.byOwner.set(owner, objects);
+    } else if (objects?.get(key)?.metadata.uid === obj.metadata.uid) {
+      objects.delete(key);
+      if (objects.size === 0) this.byOwner.delete(owner);
+    }
+  }
+
   private async servedCnpVersion(): Promise<string> {
     for (const version of ['v1alpha2', 'v1beta1']) {
       const resources = await this.o.port.discover(CNP_GROUP, version);
@@ -123,9 +139,12 @@ export class Manager {
         enqueue(obj.metadata.name);
       },
       onUpdate: (before, after) => {
-        // Status writes (ours included) do not change the generation: nothing to recompute.
-        if (before.metadata.generation !== after.metadata.generation || before.metadata.uid !== after.metadata.uid) enqueue(RECOMPUTE_KEY);
-        enqueue(after.metadata.name);
+        // Status writes (ours included) do not change the generation: nothing to recompute,
+        // and nothing to reconcile unless our conditions were changed by someone else.
+        if (before.metadata.generation !== after.metadata.generation || before.metadata.uid !== after.metadata.uid) {
+          enqueue(RECOMPUTE_KEY);
+          enqueue(after.metadata.name);
+        } else if (this.reconciler?.statusDiffers(after) !== false) enqueue(after.metadata.name);
       },
       onDelete: (obj) => {
         enqueue(RECOMPUTE_KEY);
@@ -171,9 +190,19 @@ export class Manager {
           if (key !== undefined) enqueue(key);
         };
         informer.addEventHandlers({
-          onAdd: on,
-          onUpdate: (_a, obj) => on(obj),
-          onDelete: on,
+          onAdd: (obj) => {
+            if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
+            this.index(obj, true);
+          },
+          onUpdate: (a, obj) => {
+            if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
+            this.index(a, false);
+            this.index(obj, true);
+          },
+          onDelete: (obj) => {
+            on(obj);
+            this.index(obj, false);
+          },
           // Owners of every owned object are re-checked: this is also the orphan sweep.
           onRelist: (objs) => {
             enqueue(SHARED_QUEUE_KEY);
@@ -194,7 +223,7 @@ export class Manager {
       now: () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       caches: {
         cnp: (name) => cnps.get(name),
-        owned: () => this.owned.flatMap((i) => i.list()).filter((o) => o.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE),
+        owned: (owner) => [...(this.byOwner.get(owner)?.values() ?? [])],
         existing: (obj) => this.owned.find((i) => i.type.kind === obj.kind && `${i.type.group === '' ? '' : `${i.type.group}/`}${i.type.version}` === obj.apiVersion)?.get(obj.metadata.name),
         inputs: () => ({
           cnps: cnps.list(),

@@ -1,5 +1,5 @@
 import { formatDiagnostic } from '../api/diagnostics.js';
-import { analyse, type Analysis } from '../semantics/analysis.js';
+import { analyse } from '../semantics/analysis.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
 import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.js';
 import { analysisWarnings, computeConditions, conditionsEqual, type Condition, type ProgramState } from './conditions.js';
@@ -14,8 +14,8 @@ export const SHARED_QUEUE_KEY = '@shared';
 export interface Caches {
   inputs(): ClusterInputs;
   cnp(name: string): KubeObject | undefined;
-  /** Objects carrying the operator's managed-by label, of the backend's kinds. */
-  owned(): readonly KubeObject[];
+  /** Objects of one owner carrying the operator's managed-by label, of the backend's kinds. */
+  owned(owner: string): readonly KubeObject[];
   /** The live object of that kind and name, whoever made it (from the cache). */
   existing(obj: { apiVersion: string; kind: string; metadata: { name: string } }): KubeObject | undefined;
 }
@@ -50,7 +50,8 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private desired: DesiredState | undefined;
   private parsed = new Map<string, ParsedCnp>();
-  private analysis: Analysis = { shadowed: [], ambiguous: [] };
+  /** Analysis warnings by policy name, from the last recomputation. */
+  private warnings = new Map<string, string[]>();
   /** What we last wrote per object: a differing live object after that is drift. */
   private readonly written = new Map<string, string>();
   drifts = 0;
@@ -83,7 +84,8 @@ export class Reconciler {
     const { snapshot, parsed } = buildSnapshot(this.o.caches.inputs());
     const previousParsed = this.parsed;
     this.parsed = parsed;
-    this.analysis = analyse(snapshot.policies);
+    const analysis = analyse(snapshot.policies);
+    this.warnings = new Map(snapshot.policies.map((p) => [p.name, analysisWarnings(analysis, p.name)]));
     const before = this.desired;
     this.desired = detection.kind === 'ready' ? groupTranslation(detection.backend.translate(snapshot)) : groupTranslation({ objects: [], findings: [] });
     const changed = new Set(changedOwners(before, this.desired));
@@ -93,6 +95,26 @@ export class Reconciler {
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
     for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
     this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));
+  }
+
+  /** Our conditions as last written or confirmed, by CNP name. */
+  private readonly statuses = new Map<string, readonly Condition[]>();
+
+  /** Whether a CNP's conditions are not what we last wrote (someone else changed them). */
+  statusDiffers(cnp: KubeObject): boolean {
+    const conditions = ((cnp['status'] ?? {}) as { conditions?: Condition[] }).conditions ?? [];
+    const known = this.statuses.get(cnp.metadata.name);
+    return known === undefined || !conditionsEqual(known, conditions.filter((c) => OUR_CONDITIONS.includes(c.type)));
+  }
+
+  /**
+   * Whether an event on a live object of ours calls for a reconcile: not when it is the
+   * echo of our own write (it equals what we want); always for deletions and drift.
+   */
+  differsFromDesired(obj: KubeObject): boolean {
+    const owner = ownerOf(obj);
+    const want = this.desired?.byOwner.get(owner)?.find((o) => objectKey(o) === objectKey(obj));
+    return want === undefined || !matchesDesired(obj, want);
   }
 
   /** The owner key of the desired object with this object's kind and name, if one is desired. */
@@ -105,6 +127,7 @@ export class Reconciler {
   private async reconcileCnp(name: string): Promise<void> {
     const cnp = this.o.caches.cnp(name);
     if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) {
+      this.statuses.delete(name);
       // Garbage collection removes dependents too; deleting here makes it prompt and covers clusters without it.
       await this.deleteOwned(name, new Set());
       return;
@@ -120,7 +143,7 @@ export class Reconciler {
     const unsupported = parsed.diagnostics.filter((d) => d.severity === 'unsupported').map((d) => formatDiagnostic(undefined, d));
     const warnings = [
       ...parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(undefined, d)),
-      ...analysisWarnings(this.analysis, name),
+      ...(this.warnings.get(name) ?? []),
     ];
     let program: ProgramState;
     if (parsed.policy === undefined) {
@@ -150,7 +173,7 @@ export class Reconciler {
     this.lastBackend = backend;
     // What others reference goes first: tiers, then address sets, then the policies using them.
     const desired = [...(this.desired?.byOwner.get(owner) ?? [])].sort((a, b) => applyRank(a.kind) - applyRank(b.kind));
-    const live = new Map(this.o.caches.owned().filter((o) => ownerOf(o) === owner).map((o) => [objectKey(o), o]));
+    const live = new Map(this.o.caches.owned(owner).map((o) => [objectKey(o), o]));
     for (const want of desired) {
       const type = typeFor(backend, want);
       if (type === undefined) return { kind: 'apply-failed', message: `the translation produced ${want.apiVersion} ${want.kind}, which the backend does not serve` };
@@ -192,7 +215,7 @@ export class Reconciler {
     const backend = detection.kind === 'ready' ? detection.backend : this.lastBackend;
     // Unavailable: nothing is deleted (the API may be flapping). Stand-down: the last backend's objects go.
     if (backend === undefined || detection.kind === 'unavailable') return;
-    const stale = this.o.caches.owned().filter((obj) => ownerOf(obj) === owner && !keep.has(objectKey(obj)));
+    const stale = this.o.caches.owned(owner).filter((obj) => !keep.has(objectKey(obj)));
     for (const obj of stale.sort((a, b) => applyRank(b.kind) - applyRank(a.kind))) {
       const type = typeFor(backend, obj);
       if (type === undefined || obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
@@ -209,15 +232,19 @@ export class Reconciler {
   private async writeStatus(cnp: KubeObject, input: Parameters<typeof computeConditions>[0]): Promise<void> {
     const status = (cnp['status'] ?? {}) as { conditions?: Condition[] };
     const previous = status.conditions ?? [];
-    const ours = previous.filter((c) => ['Accepted', 'Programmed', 'Exact'].includes(c.type));
+    const ours = previous.filter((c) => OUR_CONDITIONS.includes(c.type));
     const next = computeConditions(input, ours, this.o.now());
-    if (conditionsEqual(ours, next)) return;
+    if (conditionsEqual(ours, next)) {
+      this.statuses.set(cnp.metadata.name, ours);
+      return;
+    }
     const before = new Map(ours.map((c) => [c.type, c]));
     await this.o.port.applyStatus(
       this.o.cnpType,
       { apiVersion: apiVersionOf(this.o.cnpType), kind: this.o.cnpType.kind, metadata: { name: cnp.metadata.name }, status: { conditions: next } },
       { fieldManager: this.o.fieldManager, force: true },
     );
+    this.statuses.set(cnp.metadata.name, next);
     for (const c of next) {
       const old = before.get(c.type);
       if (old !== undefined && old.status === c.status && old.reason === c.reason) continue;
@@ -227,6 +254,7 @@ export class Reconciler {
   }
 }
 
+const OUR_CONDITIONS = ['Accepted', 'Programmed', 'Exact'];
 const APPLY_ORDER = ['Tier', 'GlobalNetworkSet'];
 
 /** Lower first; deletions go in the reverse order. */
