@@ -5,17 +5,22 @@ import { join, relative } from 'node:path';
 import { ensureBinaries } from '../cluster/binaries.js';
 import { type ControlPlane, startControlPlane } from '../cluster/controlplane.js';
 import { ControlPlaneError } from '../cluster/errors.js';
-import { installProjectCrds, readManifests, samplesDir } from '../cluster/manifests.js';
+import { demoCrdsDir, installProjectCrds, readManifests, samplesDir } from '../cluster/manifests.js';
+import { Manager } from '../controller/manager.js';
+import { createLogger } from '../controller/runtime/index.js';
+import { createKubePort, loadKubeConfig, type KubeConnection } from '../kube/index.js';
 import { packageRoot } from '../cluster/paths.js';
-import { apply, table } from '../cluster/rest.js';
+import { apply, call, table } from '../cluster/rest.js';
+import { pollUntil } from '../cluster/poll.js';
 import { CliError } from './errors.js';
 import { parseFlags } from './flags.js';
 
 const USAGE = `usage: cnp-operator demo [--once]
 
 Starts a local control plane, installs the ClusterNetworkPolicy CRD, applies the samples in
-config/samples, shows what the Calico and Cilium backends would generate for them and waits
-until Ctrl-C, then stops everything. --once (or CI=true) exits after the last step.
+config/samples, shows what the Calico and Cilium backends would generate for them, runs the
+operator against the cluster (with a stand-in for Cilium's CRD, as the demo has no CNI) and
+waits until Ctrl-C, then stops everything. --once (or CI=true) exits after the last step.
 `;
 
 const BACKENDS = ['calico', 'cilium'] as const;
@@ -49,6 +54,7 @@ export async function demoCommand(args: string[]): Promise<number> {
 
   const stateDir = mkdtempSync(join(tmpdir(), 'cnp-operator-demo-'));
   let cp: ControlPlane | undefined;
+  let operator: { manager: Manager; port: KubeConnection } | undefined;
   try {
     heading('1. Control plane');
     const binaries = await ensureBinaries();
@@ -59,7 +65,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       binaries,
       progress: (m) => note(m),
       beforeControllerManager: async (api) => {
-        const crds = await installProjectCrds(api);
+        const crds = [...(await installProjectCrds(api)), ...(await installProjectCrds(api, 60_000, demoCrdsDir))];
         note(`installed and Established: ${crds.join(', ')}`);
       },
     });
@@ -76,10 +82,16 @@ export async function demoCommand(args: string[]): Promise<number> {
     for (const backend of BACKENDS) translate(backend);
     if (interrupted) return stopped();
 
-    heading('4. kubectl get cnp');
+    heading('4. The operator (backend: Cilium, with a stand-in CRD)');
+    operator = await startOperator(cp);
+    await waitProgrammed(cp, readManifests(samplesDir).filter((o) => o.kind === 'ClusterNetworkPolicy').map((o) => o.metadata.name));
+    process.stdout.write(`$ kubectl get ccnp\n${run(binaries.kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'ccnp', '-o', 'custom-columns=NAME:.metadata.name,FOR CNP:.metadata.annotations.policy\\.cnp-operator\\.io/cnp,RULE SETS:.specs[*].description'])}\n`);
+    if (interrupted) return stopped();
+
+    heading('5. kubectl get cnp');
     process.stdout.write((await getCnp(cp, binaries.kubectl)) + '\n');
 
-    heading('5. Try it');
+    heading('6. Try it');
     process.stdout.write(
       [
         'In another terminal:',
@@ -87,7 +99,8 @@ export async function demoCommand(args: string[]): Promise<number> {
         ...(onPath('kubectl') ? [] : [`  alias kubectl=${binaries.kubectl}   # not on your PATH; this one was built with the control plane`]),
         '  kubectl get cnp',
         '  kubectl get cnp protect-payments -o yaml',
-        '  kubectl apply -f config/samples/   # or your own policies',
+        '  kubectl apply -f config/samples/   # or your own policies: the operator here reconciles them',
+        '  kubectl get ccnp                   # what it wrote; edit or delete one and watch it come back',
         once ? '(--once: stopping now)' : 'Press Ctrl-C to stop the control plane and delete its data.',
         '',
       ].join('\n'),
@@ -101,10 +114,40 @@ export async function demoCommand(args: string[]): Promise<number> {
     throw err;
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    if (operator) {
+      await operator.manager.stop();
+      operator.port.close();
+    }
     if (cp) await cp.stop();
     rmSync(stateDir, { recursive: true, force: true });
     note('stopped; nothing left running');
   }
+}
+
+async function startOperator(cp: ControlPlane): Promise<{ manager: Manager; port: KubeConnection }> {
+  const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
+  // Warnings and errors only: the demo's own output is the story.
+  const manager = new Manager({ port, log: createLogger({ level: 'warn' }), detect: { backend: 'cilium', force: false } });
+  await manager.start();
+  note('operator started (in this process; `cnp-operator run` is the same manager)');
+  return { manager, port };
+}
+
+async function waitProgrammed(cp: ControlPlane, names: readonly string[]): Promise<void> {
+  const done = await pollUntil(
+    async () => {
+      const list = await call<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>(cp, 'GET', '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies');
+      const programmed = list.items.filter((i) => (i.status?.conditions ?? []).some((c) => c.type === 'Programmed' && c.status === 'True')).map((i) => i.metadata.name);
+      return names.every((n) => programmed.includes(n));
+    },
+    { timeoutMs: 120_000, intervalMs: 250 },
+  );
+  note(done ? `all ${names.length} sample policies Programmed` : 'not every sample policy was Programmed within 2 minutes; see kubectl get cnp');
+}
+
+function run(exe: string, args: string[]): string {
+  const r = spawnSync(exe, args, { encoding: 'utf8', timeout: 60_000 });
+  return r.status === 0 ? r.stdout.trimEnd() : `(${r.error?.message ?? r.stderr.trim()})`;
 }
 
 function heading(text: string): void {

@@ -26,9 +26,12 @@ interface Crd {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-/** Applies the CRDs this project ships and waits until the API server serves them. */
-export async function installProjectCrds(api: ApiAccess, timeoutMs = 60_000): Promise<string[]> {
-  const crds = readManifests(crdsDir).filter((o) => o.kind === 'CustomResourceDefinition');
+/** The demo's stand-in for the CNI's policy CRD (the demo cluster has no CNI). */
+export const demoCrdsDir = join(packageRoot, 'hack', 'demo');
+
+/** Applies the CRDs in `dir` (by default the ones this project ships) and waits until the API server serves them. */
+export async function installProjectCrds(api: ApiAccess, timeoutMs = 60_000, dir = crdsDir): Promise<string[]> {
+  const crds = readManifests(dir).filter((o) => o.kind === 'CustomResourceDefinition');
   for (const crd of crds) await apply(api, crd);
   for (const crd of crds) {
     const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
