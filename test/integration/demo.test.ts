@@ -33,10 +33,14 @@ describe('npm run demo (demo --once)', () => {
     expect(kubeconfig, stdout).toBeDefined();
     const stateDir = dirname(kubeconfig!);
 
-    const table = stdout.slice(stdout.indexOf('== 4.'), stdout.indexOf('== 5.'));
+    // The operator ran: every sample is programmed, and kubectl shows it.
+    expect(stderr).toMatch(/all \d+ sample policies Programmed/);
+    const written = stdout.slice(stdout.indexOf('== 4.'), stdout.indexOf('== 5.'));
+    expect(written).toMatch(/cnp-protect-payments\s+protect-payments/);
+    const table = stdout.slice(stdout.indexOf('== 5.'), stdout.indexOf('== 6.'));
     expect(table).toMatch(/NAME\s+TIER\s+PRIORITY\s+PROGRAMMED\s+EXACT\s+AGE/);
     for (const name of ['allow-cluster-dns', 'protect-payments', 'delegate-tenant-traffic', 'isolate-tenants']) {
-      expect(table).toContain(name);
+      expect(table).toMatch(new RegExp(`${name}\\s+\\w+\\s+\\d+\\s+True\\s+True`));
     }
     expect(stdout).toContain('cnp-operator translate --backend calico');
     expect(stdout).toContain('cnp-operator translate --backend cilium');
