@@ -207,7 +207,7 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       port?.close();
     });
 
-    it('reconciles CNPs into Calico objects, with status, Events, its Lease and metrics', async () => {
+    it('reconciles CNPs into Calico objects, with status, its Lease, metrics, drift correction and Events', async () => {
       await waitFor(() => op.manager.isLeader(), { timeout: 60_000, message: 'leadership' });
       const lease = await kube().get('coordination.k8s.io/v1', 'Lease', 'cnp-operator', NAMESPACE);
       expect((lease?.['spec'] as { holderIdentity: string }).holderIdentity).toBe(identity);
@@ -229,16 +229,6 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       expect(sets).toHaveLength(1);
       expect(await kube().get(CALICO, 'Tier', 'cnp-admin')).toBeDefined();
 
-      const event = await waitFor(
-        async () =>
-          (await kube().list('v1', 'Event', 'default')).find((e) => {
-            const about = e['involvedObject'] as { name: string; uid: string };
-            return about.uid === created.metadata.uid && e['reason'] === 'Programmed';
-          }),
-        { message: 'the Programmed event' },
-      );
-      expect(event).toMatchObject({ type: 'Normal', source: { component: 'cnp-operator' } });
-
       const table = (await run(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' })).stdout;
       expect(table).toMatch(/^NAME\s+TIER\s+PRIORITY\s+PROGRAMMED\s+EXACT\s+AGE\n/);
       expect(table).toMatch(new RegExp(`^${name}\\s+Admin\\s+40\\s+True\\s+True\\s+\\d+s\\n`, 'm'));
@@ -257,6 +247,16 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
         return now !== undefined && now.metadata.uid !== gnp?.metadata.uid;
       }, { message: 'the deleted GNP to be restored' });
       await waitFor(() => op.manager.driftCorrections > drifts, { message: 'the drift to be counted' });
+      // ...and says so in an Event about the CNP (cluster-scoped objects' Events go to `default`).
+      const event = await waitFor(
+        async () =>
+          (await kube().list('v1', 'Event', 'default')).find((e) => {
+            const about = e['involvedObject'] as { uid?: string };
+            return about.uid === created.metadata.uid && e['reason'] === 'DriftCorrected';
+          }),
+        { message: 'the DriftCorrected event' },
+      );
+      expect(event).toMatchObject({ type: 'Warning', source: { component: 'cnp-operator' } });
 
       // An update is written through; a deletion removes what was generated.
       await kube().apply({ ...sample, metadata: { name }, spec: { ...(sample['spec'] as object), priority: 41 } });
