@@ -362,3 +362,44 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
     });
   });
 });
+
+describe('installed with kubectl apply --server-side -k config/cilium', () => {
+  const CCNP = 'cilium.io/v2';
+  let op: RunningOperator | undefined;
+  let port: KubeConnection | undefined;
+  const cnps: string[] = [];
+  const setNativeSupport = (enabled: boolean) =>
+    kube().apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cilium-config', namespace: 'kube-system' }, data: { 'enable-k8s-cluster-network-policy': String(enabled) } });
+
+  beforeAll(async () => {
+    await applyOverlay('cilium');
+    await setNativeSupport(false);
+    port = createKubePort(loadKubeConfig({ kubeconfig: await serviceAccountKubeconfig() }));
+    // As config/cilium runs it, and re-detecting often, so that the stand-down below is prompt.
+    op = await startOperator({ port, detect: { backend: 'cilium', force: false }, leaderElection: { namespace: NAMESPACE, identity: uniqueName('deploy-test') }, redetectMs: 500 });
+  });
+
+  afterAll(async () => {
+    await op?.stop();
+    port?.close();
+    for (const name of cnps) await kube().delete(CNP, 'ClusterNetworkPolicy', name);
+    await kube().delete('v1', 'ConfigMap', 'cilium-config', 'kube-system');
+    await removeOverlay('cilium');
+  });
+
+  it('the ServiceAccount, with Cilium permissions only, programs CNPs into CCNPs and stands down for native support', async () => {
+    // Baseline compiles against NetworkPolicies, Namespaces and Pods: every input the Cilium backend reads.
+    const sample = sampleFiles().find((o) => o.metadata.name === 'isolate-tenants')!;
+    const name = uniqueName('isolate');
+    cnps.push(name);
+    await kube().create<KubeObject>({ ...sample, metadata: { name } });
+    await waitForCondition(name, 'Programmed', (c) => c.status === 'True', 60_000);
+    const owned = async () => (await kube().list(CCNP, 'CiliumClusterwideNetworkPolicy')).filter((o) => (o.metadata['annotations'] as Record<string, string> | undefined)?.['policy.cnp-operator.io/cnp'] === name);
+    expect(await owned()).toHaveLength(1);
+
+    await setNativeSupport(true);
+    const conditions = await waitForCondition(name, 'Programmed', (c) => c.reason === 'NativeEnforcement', 60_000);
+    expect(conditions.find((c) => c.type === 'Programmed')?.message).toMatch(/enable-k8s-cluster-network-policy/);
+    await waitFor(async () => (await owned()).length === 0, { message: 'the CCNP to be removed on stand-down' });
+  });
+});
