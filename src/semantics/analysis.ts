@@ -39,9 +39,21 @@ export function analyse(policies: readonly Policy[]): Analysis {
   const ambiguous: AmbiguousOrder[] = [];
   for (const tier of TIERS) {
     const ordered = policies.filter((p) => p.tier === tier).sort(comparePolicies);
+    // Earlier policies grouped by subject: whether one subject covers another is decided once per pair.
+    const earlierBySubject = new Map<string, Policy[]>();
+    const covers = new Map<string, boolean>();
+    const position = new Map(ordered.map((p, i) => [p, i]));
     ordered.forEach((policy, pi) => {
+      const subjectKey = JSON.stringify(policy.subject);
       // Earlier policies count only when they apply to every subject this one has.
-      const earlierPolicies = ordered.slice(0, pi).filter((e) => podSetCovers(e.subject, policy.subject));
+      const earlierPolicies: Policy[] = [];
+      for (const [key, group] of earlierBySubject) {
+        const pair = `${key}\u0000${subjectKey}`;
+        let ok = covers.get(pair);
+        if (ok === undefined) covers.set(pair, (ok = podSetCovers(group[0]!.subject, policy.subject)));
+        if (ok) earlierPolicies.push(...group);
+      }
+      earlierPolicies.sort((a, b) => position.get(a)! - position.get(b)!);
       for (const direction of DIRECTIONS) {
         const rules = direction === 'egress' ? policy.egress : policy.ingress;
         rules.forEach((rule, ri) => {
@@ -56,6 +68,9 @@ export function analyse(policies: readonly Policy[]): Analysis {
           }
         });
       }
+      const group = earlierBySubject.get(subjectKey) ?? [];
+      group.push(policy);
+      earlierBySubject.set(subjectKey, group);
       for (const other of ordered.slice(pi + 1)) {
         if (other.priority !== policy.priority) break;
         const directions = DIRECTIONS.filter((d) => (d === 'egress' ? policy.egress.length > 0 && other.egress.length > 0 : policy.ingress.length > 0 && other.ingress.length > 0));
