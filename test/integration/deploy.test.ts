@@ -96,6 +96,13 @@ describe('config/ renders with kubectl kustomize', () => {
     }
   });
 
+  it.each(INSTALLS)('config/%s labels everything but the CRD app.kubernetes.io/name=cnp-operator (so it can be removed without the CRD)', async (dir) => {
+    for (const o of await render(dir)) {
+      const label = (o.metadata['labels'] as Record<string, string> | undefined)?.['app.kubernetes.io/name'];
+      expect(`${o.kind}/${o.metadata.name}: ${String(label)}`).toBe(`${o.kind}/${o.metadata.name}: ${o.kind === 'CustomResourceDefinition' ? 'undefined' : 'cnp-operator'}`);
+    }
+  });
+
   it.each(INSTALLS)('config/%s puts everything in cnp-system but the Roles for Events (default) and Cilium\'s config (kube-system)', async (dir) => {
     const elsewhere: Record<string, string> = { 'cnp-operator-events': 'default', 'cnp-operator-cilium-config': 'kube-system' };
     for (const o of await render(dir)) {
