@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
@@ -93,6 +93,14 @@ function stageImage(): string {
   return root;
 }
 
+/** Every path below `dir`, not following links (the linked dependencies are the repository's). */
+function tree(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
+    const path = join(prefix, e.name);
+    return e.isDirectory() ? [path, ...tree(dir, path)] : [path];
+  });
+}
+
 /** The Deployment's literal environment (config/manager/manager.yaml). */
 function deploymentEnv(): Record<string, string> {
   const docs = readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8');
@@ -136,6 +144,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
   let child: ChildProcess | undefined;
   let exit: Promise<number | null>;
   let log = '';
+  let files: string[] = [];
   const cnps: string[] = [];
 
   beforeAll(async () => {
@@ -156,6 +165,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
       CNP_OPERATOR_HEALTH_PORT: '0',
       CNP_OPERATOR_METRICS_PORT: '0',
     };
+    files = tree(image);
     child = spawn(process.execPath, argv, { cwd: image, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
@@ -218,5 +228,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
     const released = await kube().get('coordination.k8s.io/v1', 'Lease', 'cnp-operator', NAMESPACE);
     expect((released?.['spec'] as { holderIdentity?: string }).holderIdentity ?? '').toBe('');
     expect(log).not.toMatch(/"level":"error"|forbidden/i);
+    // The image's root file system is read-only: nothing may have been written into it.
+    expect(tree(image)).toEqual(files);
   });
 });
