@@ -181,24 +181,30 @@ export class Compiler {
       return out;
     };
     if (this.rules >= maxRules) return fallback(`the translation reached its bound of ${maxRules} rules`);
-    const relevant = simplify(
-      earlier.filter((s) => e.cubes.some((c) => !cubesDisjointFor(c, s, names))),
-      names,
-    );
+    const relevant = earlier.filter((s) => e.cubes.some((c) => !cubesDisjointFor(c, s, names)));
     let current: Cube[] = simplify(e.cubes, names);
+    let simplified = current.length;
     const inexact = new Set<Inexact>();
     for (const s of relevant) {
       const next: Cube[] = [];
-      let changed = false;
       for (const c of current) {
         const d = subtractCubeFrom(c, s, names, mode);
         for (const why of d.inexact) inexact.add(why);
-        if (d.cubes.length !== 1 || d.cubes[0] !== c) changed = true;
         next.push(...d.cubes);
       }
-      current = changed ? simplify(next, names) : next;
-      if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
+      current = next;
+      // Simplifying is quadratic: only when the pieces have grown a good deal.
+      if (current.length > Math.max(8, 2 * simplified)) {
+        current = simplify(current, names);
+        simplified = current.length;
+      }
+      if (current.length > maxPiecesPerRule) {
+        current = simplify(current, names);
+        simplified = current.length;
+        if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
+      }
     }
+    current = simplify(current, names);
     for (const why of inexact) this.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);
     this.rules += current.length;
     return current;

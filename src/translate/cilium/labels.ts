@@ -56,13 +56,11 @@ function isUniversalConstraint(c: KeyConstraint): boolean {
 }
 
 function intersectValues(a: readonly string[], b: readonly string[]): string[] {
-  const set = new Set(b);
-  return a.filter((v) => set.has(v));
+  return a.filter((v) => b.includes(v));
 }
 
 function minusValues(a: readonly string[], b: readonly string[]): string[] {
-  const set = new Set(b);
-  return a.filter((v) => !set.has(v));
+  return a.filter((v) => !b.includes(v));
 }
 
 export function intersectConstraint(a: KeyConstraint, b: KeyConstraint): KeyConstraint {
@@ -78,10 +76,10 @@ export function constraintContains(a: KeyConstraint, b: KeyConstraint): boolean 
   if (b.absent && !a.absent) return false;
   if (!b.notIn) {
     // b's present values are the finite set b.values.
-    return a.notIn ? intersectValues(b.values, a.values).length === 0 : minusValues(b.values, a.values).length === 0;
+    return a.notIn ? !b.values.some((v) => a.values.includes(v)) : b.values.every((v) => a.values.includes(v));
   }
   // b's present values are cofinite: only a cofinite a with fewer exclusions contains it.
-  return a.notIn && minusValues(a.values, b.values).length === 0;
+  return a.notIn && a.values.every((v) => b.values.includes(v));
 }
 
 /** The complement of a constraint, as one or two expressible constraints. */
@@ -151,32 +149,62 @@ export function intersectCube(a: LabelCube, b: LabelCube): LabelCube | undefined
   return out;
 }
 
-/** a ⊇ b */
+/** a ⊇ b (both key lists sorted: a merge walk). */
 export function cubeContains(a: LabelCube, b: LabelCube): boolean {
-  for (const [k, ca] of a) {
-    const cb = get(b, k);
-    if (cb === undefined) {
+  let j = 0;
+  for (const [ka, ca] of a) {
+    while (j < b.length && b[j]![0] < ka) j++;
+    const entry = b[j];
+    if (entry === undefined || entry[0] !== ka) {
       if (!isUniversalConstraint(ca)) return false;
-    } else if (!constraintContains(ca, cb)) return false;
+    } else if (!constraintContains(ca, entry[1])) return false;
   }
   return true;
 }
 
-export function cubesDisjoint(a: LabelCube, b: LabelCube): boolean {
-  return intersectCube(a, b) === undefined;
+/** Whether no value (or absence) satisfies both constraints. */
+function constraintsDisjoint(a: KeyConstraint, b: KeyConstraint): boolean {
+  if (a.absent && b.absent) return false;
+  if (a.notIn && b.notIn) return false;
+  if (!a.notIn && !b.notIn) return !a.values.some((v) => b.values.includes(v));
+  const inc = a.notIn ? b : a;
+  const exc = a.notIn ? a : b;
+  return inc.values.every((v) => exc.values.includes(v));
 }
 
-/** a \ b as (possibly overlapping) cubes whose union is exactly the difference. */
+/** Whether the cubes share no label map (both key lists are sorted: a merge walk, no allocation). */
+export function cubesDisjoint(a: LabelCube, b: LabelCube): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [ka, ca] = a[i]!;
+    const [kb, cb] = b[j]!;
+    if (ka === kb) {
+      if (constraintsDisjoint(ca, cb)) return true;
+      i++;
+      j++;
+    } else if (ka < kb) i++;
+    else j++;
+  }
+  return false;
+}
+
+/**
+ * a \ b as disjoint cubes: the k-th piece satisfies b's first k-1 constraints and
+ * violates the k-th.
+ */
 export function subtractCube(a: LabelCube, b: LabelCube): LabelCube[] {
   if (cubesDisjoint(a, b)) return [a];
   const pieces: LabelCube[] = [];
+  let acc: LabelCube = a;
   for (const [k, cb] of b) {
-    const ca = get(a, k);
+    const ca = get(acc, k);
     if (ca !== undefined && constraintContains(cb, ca)) continue;
     for (const comp of complementConstraint(cb)) {
       const c = ca === undefined ? comp : intersectConstraint(ca, comp);
-      if (!isEmptyConstraint(c)) pieces.push(withKey(a, k, c));
+      if (!isEmptyConstraint(c)) pieces.push(withKey(acc, k, c));
     }
+    acc = withKey(acc, k, ca === undefined ? cb : intersectConstraint(ca, cb));
   }
   return pieces;
 }
@@ -190,19 +218,41 @@ export function cubeMatches(cube: LabelCube, labels: Readonly<Record<string, str
  * the two constraints is expressible. Undefined when they cannot be merged.
  */
 export function mergeCubes(a: LabelCube, b: LabelCube): LabelCube | undefined {
-  const keys = new Set([...a.map(([k]) => k), ...b.map(([k]) => k)]);
   let differing: string | undefined;
-  for (const k of keys) {
-    const ca = get(a, k);
-    const cb = get(b, k);
-    if (ca !== undefined && cb !== undefined && sameConstraint(ca, cb)) continue;
+  let ca: KeyConstraint | undefined;
+  let cb: KeyConstraint | undefined;
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const ea = a[i];
+    const eb = b[j];
+    let key: string;
+    let x: KeyConstraint | undefined;
+    let y: KeyConstraint | undefined;
+    if (eb === undefined || (ea !== undefined && ea[0] < eb[0])) {
+      key = ea![0];
+      x = ea![1];
+      i++;
+    } else if (ea === undefined || eb[0] < ea[0]) {
+      key = eb[0];
+      y = eb[1];
+      j++;
+    } else {
+      key = ea[0];
+      x = ea[1];
+      y = eb[1];
+      i++;
+      j++;
+      if (sameConstraint(x, y)) continue;
+    }
     if (differing !== undefined) return undefined;
-    differing = k;
+    differing = key;
+    ca = x;
+    cb = y;
   }
   if (differing === undefined) return a;
-  const ca = get(a, differing) ?? { absent: true, notIn: true, values: [] };
-  const cb = get(b, differing) ?? { absent: true, notIn: true, values: [] };
-  const u = unionConstraint(ca, cb);
+  const universal: KeyConstraint = { absent: true, notIn: true, values: [] };
+  const u = unionConstraint(ca ?? universal, cb ?? universal);
   return u === undefined ? undefined : withKey(a, differing, u);
 }
 
@@ -227,6 +277,13 @@ export function cubeRequirements(cube: LabelCube): Requirement[] {
   return out;
 }
 
+const keys = new WeakMap<LabelCube, string>();
+
 export function cubeKey(cube: LabelCube): string {
-  return JSON.stringify(cube);
+  let k = keys.get(cube);
+  if (k === undefined) {
+    k = JSON.stringify(cube);
+    keys.set(cube, k);
+  }
+  return k;
 }

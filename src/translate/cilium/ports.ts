@@ -215,7 +215,18 @@ export function subtractPorts(a: PortSet, b: PortSet, names: NamedPorts, mode: A
   return { ports: { ...numbers, named, other: a.other && !b.other }, exact };
 }
 
+const portKeys = new WeakMap<PortSet, string>();
+
 export function portsKey(p: PortSet): string {
+  let k = portKeys.get(p);
+  if (k === undefined) {
+    k = computePortsKey(p);
+    portKeys.set(p, k);
+  }
+  return k;
+}
+
+function computePortsKey(p: PortSet): string {
   const iv = (x: Intervals) => x.map((i) => (i.start === i.end ? `${i.start}` : `${i.start}-${i.end}`)).join(',');
   return `T${iv(p.TCP)}|U${iv(p.UDP)}|S${iv(p.SCTP)}|N${p.named.join(',')}|O${p.other ? 1 : 0}`;
 }

@@ -31,7 +31,18 @@ export interface Cube {
   readonly ports: PortSet;
 }
 
+const peerKeys = new WeakMap<Peer, string>();
+
 export function peerKey(p: Peer): string {
+  let k = peerKeys.get(p);
+  if (k === undefined) {
+    k = computePeerKey(p);
+    peerKeys.set(p, k);
+  }
+  return k;
+}
+
+function computePeerKey(p: Peer): string {
   switch (p.kind) {
     case 'pods':
     case 'nodes':
@@ -117,15 +128,14 @@ export interface CubeDifference {
 }
 
 /**
- * a \ b as cubes whose union is the difference (they may overlap): a point of a is
- * outside b when its subject, its peer or its traffic is outside b's.
+ * a \ b as disjoint cubes: points of a whose subject is outside b's; then, among those
+ * inside, whose peer is outside b's; then, among those inside both, whose traffic is.
  */
 export function subtractCubeFrom(a: Cube, b: Cube, names: NamedPorts, mode: Approximation): CubeDifference {
   if (cubesDisjointFor(a, b, names)) return { cubes: [a], inexact: [] };
   const out: Cube[] = [];
   const inexact: Inexact[] = [];
   for (const subject of subtractCube(a.subject, b.subject)) out.push({ ...a, subject });
-  // The remaining pieces only need to cover a ∩ b's subjects.
   const subject = intersectCube(a.subject, b.subject) ?? UNIVERSAL_CUBE;
   const peers = subtractPeer(a.peer, b.peer, mode);
   if (!peers.exact) inexact.push('domain-names');
@@ -133,17 +143,22 @@ export function subtractCubeFrom(a: Cube, b: Cube, names: NamedPorts, mode: Appr
   const ports = subtractPorts(a.ports, b.ports, names, mode);
   if (!ports.exact) inexact.push('named-port');
   if (!isEmptyPorts(ports.ports)) {
-    // Narrow the peer to b's where both are label sets; elsewhere keep a's.
-    const peer = narrowPeer(a.peer, b.peer);
-    out.push({ subject, peer, ports: ports.ports });
+    const peer = intersectPeer(a.peer, b.peer);
+    if (peer !== undefined) out.push({ subject, peer, ports: ports.ports });
   }
   return { cubes: out, inexact };
 }
 
-function narrowPeer(a: Peer, b: Peer): Peer {
+/** a ∩ b where it is a peer; a itself where it cannot be told (names against addresses). */
+function intersectPeer(a: Peer, b: Peer): Peer | undefined {
+  if (b.kind === 'any') return a;
   if ((a.kind === 'pods' || a.kind === 'nodes') && b.kind === a.kind) {
     const s = intersectCube(a.selector, b.selector);
-    if (s !== undefined) return { kind: a.kind, selector: s };
+    return s === undefined ? undefined : { kind: a.kind, selector: s };
+  }
+  if (a.kind === 'world' && b.kind === 'world') {
+    const ips = subtractIps(a.ips, subtractIps(a.ips, b.ips));
+    return isEmptyIps(ips) ? undefined : { kind: 'world', ips };
   }
   return a;
 }
@@ -164,44 +179,70 @@ export function pruneContained(cubes: readonly Cube[], names: NamedPorts): Cube[
  * cubes another one contains.
  */
 export function simplify(cubes: readonly Cube[], names: NamedPorts): Cube[] {
+  let list = unionTraffic(cubes);
+  for (let round = 0; round < 4; round++) {
+    const before = list.length;
+    list = mergeWithin(list, (c) => `${peerKey(c.peer)}#${portsKey(c.ports)}`, (a, b) => {
+      const s = mergeCubes(a.subject, b.subject);
+      return s === undefined ? undefined : { ...a, subject: s };
+    });
+    list = mergeWithin(list, (c) => `${cubeKey(c.subject)}#${portsKey(c.ports)}#${c.peer.kind}`, mergePeers);
+    list = unionTraffic(list);
+    if (list.length === before) break;
+  }
+  // Pieces of a difference are disjoint; containment only comes from merging. Quadratic: small lists only.
+  return list.length <= 64 ? pruneContained(list, names) : list;
+}
+
+/** One cube per (subject, peer), with the union of their traffic. */
+function unionTraffic(cubes: readonly Cube[]): Cube[] {
   const byPlace = new Map<string, Cube>();
   for (const c of cubes) {
     const k = `${cubeKey(c.subject)}#${peerKey(c.peer)}`;
     const prev = byPlace.get(k);
     byPlace.set(k, prev === undefined ? c : { ...c, ports: unionPorts(prev.ports, c.ports) });
   }
-  let list = [...byPlace.values()];
-  for (let changed = true; changed && list.length > 1; ) {
-    changed = false;
-    outer: for (let i = 0; i < list.length; i++) {
-      for (let j = i + 1; j < list.length; j++) {
-        const m = mergeTwo(list[i]!, list[j]!);
-        if (m !== undefined) {
-          list = [...list.slice(0, i), m, ...list.slice(i + 1, j), ...list.slice(j + 1)];
-          changed = true;
-          break outer;
-        }
-      }
-    }
-  }
-  return pruneContained(list, names);
+  return [...byPlace.values()];
 }
 
-function mergeTwo(a: Cube, b: Cube): Cube | undefined {
-  const samePeer = peerKey(a.peer) === peerKey(b.peer);
-  const samePorts = portsKey(a.ports) === portsKey(b.ports);
-  const sameSubject = cubeKey(a.subject) === cubeKey(b.subject);
-  if (samePeer && sameSubject) return { ...a, ports: unionPorts(a.ports, b.ports) };
-  if (samePeer && samePorts) {
-    const s = mergeCubes(a.subject, b.subject);
-    return s === undefined ? undefined : { ...a, subject: s };
+/** Greedy pairwise merging inside groups of cubes with the same key. */
+function mergeWithin(cubes: readonly Cube[], key: (c: Cube) => string, merge: (a: Cube, b: Cube) => Cube | undefined): Cube[] {
+  const groups = new Map<string, Cube[]>();
+  for (const c of cubes) {
+    const k = key(c);
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [c]);
+    else g.push(c);
   }
-  if (sameSubject && samePorts && a.peer.kind === b.peer.kind) {
-    if (a.peer.kind === 'pods' || a.peer.kind === 'nodes') {
-      const s = mergeCubes(a.peer.selector, (b.peer as typeof a.peer).selector);
-      return s === undefined ? undefined : { ...a, peer: { kind: a.peer.kind, selector: s } };
+  const out: Cube[] = [];
+  for (const group of groups.values()) {
+    const merged: Cube[] = [];
+    for (const c of group) {
+      let current = c;
+      for (let again = true; again; ) {
+        again = false;
+        for (let i = 0; i < merged.length; i++) {
+          const m = merge(merged[i]!, current);
+          if (m !== undefined) {
+            merged.splice(i, 1);
+            current = m;
+            again = true;
+            break;
+          }
+        }
+      }
+      merged.push(current);
     }
-    if (a.peer.kind === 'world') return { ...a, peer: { kind: 'world', ips: unionIps(a.peer.ips, (b.peer as typeof a.peer).ips) } };
+    out.push(...merged);
   }
+  return out;
+}
+
+function mergePeers(a: Cube, b: Cube): Cube | undefined {
+  if ((a.peer.kind === 'pods' || a.peer.kind === 'nodes') && b.peer.kind === a.peer.kind) {
+    const s = mergeCubes(a.peer.selector, b.peer.selector);
+    return s === undefined ? undefined : { ...a, peer: { kind: a.peer.kind, selector: s } };
+  }
+  if (a.peer.kind === 'world' && b.peer.kind === 'world') return { ...a, peer: { kind: 'world', ips: unionIps(a.peer.ips, b.peer.ips) } };
   return undefined;
 }
