@@ -154,6 +154,8 @@ async function attemptStart(
       `--token-auth-file=${creds.tokenFile}`,
       // No controller creates default service accounts here, so the plugin would block pods.
       '--disable-admission-plugins=ServiceAccount',
+      // As on real clusters: setting blockOwnerDeletion needs update on the owner's finalizers.
+      '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
       '--allow-privileged=true',
       '--profiling=false',
     ],

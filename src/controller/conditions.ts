@@ -52,7 +52,7 @@ export function describeFinding(f: Finding): string {
   const rule = f.direction === undefined ? '' : `${f.direction}[${f.ruleIndex ?? '?'}]${f.ruleName === undefined ? '' : ` "${f.ruleName}"`}: `;
   const effect =
     f.effect === 'accept-narrowed' ? ' (fails closed: accepts less than written)' : f.effect === 'deny-widened' ? ' (fails closed: denies more than written)' : '';
-  return `${rule}${f.message}${effect}`;
+  return `${f.message.startsWith(rule) ? '' : rule}${f.message}${effect}`;
 }
 
 type Draft = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;

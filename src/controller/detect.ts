@@ -84,7 +84,11 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
   try {
     config = await port.get(type('', 'v1', 'configmaps', 'ConfigMap', true), 'cilium-config', 'kube-system');
   } catch (err) {
-    if (!(err instanceof KubeApiError && (err.status === 404 || err.status === 403))) throw err;
+    if (err instanceof KubeApiError && err.status === 403) {
+      // Without it we cannot tell whether Cilium enforces CNPs itself; writing anyway could enforce them twice.
+      return { kind: 'unavailable', message: 'cannot read kube-system/cilium-config (forbidden) to tell whether Cilium enforces ClusterNetworkPolicy itself; grant get on it' };
+    }
+    if (!(err instanceof KubeApiError && err.status === 404)) throw err;
   }
   const data = (config?.['data'] ?? {}) as Record<string, string>;
   if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {

@@ -195,11 +195,13 @@ export class Manager {
             this.index(obj, true);
           },
           onUpdate: (a, obj) => {
+            if (isOurs(a)) this.reconciler?.observe(a, obj);
             if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
             this.index(a, false);
             this.index(obj, true);
           },
           onDelete: (obj) => {
+            if (isOurs(obj)) this.reconciler?.observe(obj, undefined);
             on(obj);
             this.index(obj, false);
           },

@@ -52,8 +52,8 @@ export class Reconciler {
   private parsed = new Map<string, ParsedCnp>();
   /** Analysis warnings by policy name, from the last recomputation. */
   private warnings = new Map<string, string[]>();
-  /** What we last wrote per object: a differing live object after that is drift. */
-  private readonly written = new Map<string, string>();
+  /** Objects someone else changed or deleted, seen in watch events, until restored. */
+  private readonly drifted = new Map<string, 'changed' | 'deleted'>();
   drifts = 0;
   /** The backend written to last: where a stand-down cleans up. */
   private lastBackend: Backend | undefined;
@@ -95,6 +95,31 @@ export class Reconciler {
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
     for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
     this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));
+  }
+
+  /**
+   * Judges a watch event on an object of ours. Drift is a change away from what we want
+   * (the object matched before and does not now), or the deletion of an object we still
+   * want while its CNP exists: we only delete what is no longer wanted, and garbage
+   * collection only what belonged to a deleted CNP. Judging from events, not from the
+   * cache at reconcile time, keeps a cache that lags our own writes from looking like drift.
+   */
+  observe(before: KubeObject | undefined, after: KubeObject | undefined): void {
+    const obj = after ?? before;
+    if (obj === undefined || this.o.detection().kind !== 'ready') return;
+    const owner = ownerOf(obj);
+    const key = objectKey(obj);
+    const want = this.desired?.byOwner.get(owner)?.find((o) => objectKey(o) === key);
+    if (want === undefined) return;
+    if (after === undefined) {
+      if (owner !== SHARED_KEY) {
+        const cnp = this.o.caches.cnp(owner);
+        if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) return;
+      }
+      this.drifted.set(key, 'deleted');
+    } else if (before !== undefined && matchesDesired(before, want) && !matchesDesired(after, want)) {
+      this.drifted.set(key, 'changed');
+    }
   }
 
   /** Our conditions as last written or confirmed, by CNP name. */
@@ -178,10 +203,9 @@ export class Reconciler {
       const type = typeFor(backend, want);
       if (type === undefined) return { kind: 'apply-failed', message: `the translation produced ${want.apiVersion} ${want.kind}, which the backend does not serve` };
       const key = objectKey(want);
-      const body = JSON.stringify(want);
       const have = live.get(key);
       if (have !== undefined && matchesDesired(have, want)) {
-        this.written.set(key, body);
+        this.drifted.delete(key);
         continue;
       }
       if (have === undefined) {
@@ -191,18 +215,18 @@ export class Reconciler {
           return { kind: 'conflict', message: `${want.kind} ${want.metadata.name} exists and is not managed by cnp-operator; it is left alone` };
         }
       }
-      const drift = this.written.get(key) === body;
+      const drift = this.drifted.get(key);
       try {
         await this.o.port.apply(type, want as KubeObject, { fieldManager: this.o.fieldManager, force: true });
       } catch (err) {
         return { kind: 'apply-failed', message: `${want.kind} ${want.metadata.name}: ${errorMessage(err)}` };
       }
-      this.written.set(key, body);
-      if (drift) {
+      if (drift !== undefined) {
+        this.drifted.delete(key);
         this.drifts++;
         this.o.hooks?.driftCorrected?.(want as KubeObject);
         const regarding = cnp ?? (want as KubeObject);
-        this.o.events.emit(regarding, 'Warning', 'DriftCorrected', `${want.kind} ${want.metadata.name} was ${have === undefined ? 'deleted' : 'changed'} by someone else; restored`);
+        this.o.events.emit(regarding, 'Warning', 'DriftCorrected', `${want.kind} ${want.metadata.name} was ${drift} by someone else; restored`);
       }
     }
     const keep = new Set(desired.map(objectKey));
@@ -225,7 +249,7 @@ export class Reconciler {
         // A changed uid means the object was replaced: not the one we meant to delete.
         if (!(err instanceof KubeApiError && err.status === 409)) throw err;
       }
-      this.written.delete(objectKey(obj));
+      this.drifted.delete(objectKey(obj));
     }
   }
 
