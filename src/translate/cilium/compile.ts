@@ -1,7 +1,8 @@
 import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, type Rule, type Tier } from '../../api/model.js';
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
-import { ALL_PORTS } from './ports.js';
+import { cubeKey, cubesDisjoint, type LabelCube } from './labels.js';
+import { ALL_PORTS, type NamedPorts } from './ports.js';
 import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact } from './space.js';
 
 // Ordered CNP semantics → Cilium's deny-wins, allow-union model.
@@ -45,6 +46,31 @@ export interface Compilation {
   readonly findings: Finding[];
 }
 
+/** Cubes of earlier rules, grouped by subject so most can be ruled out at once. */
+class Earlier {
+  private readonly groups = new Map<string, { subject: LabelCube; cubes: Cube[] }>();
+
+  add(cubes: readonly Cube[]): void {
+    for (const c of cubes) {
+      const k = cubeKey(c.subject);
+      const g = this.groups.get(k);
+      if (g === undefined) this.groups.set(k, { subject: c.subject, cubes: [c] });
+      else g.cubes.push(c);
+    }
+  }
+
+  /** The cubes that may intersect one of `cubes`, in a deterministic order. */
+  relevant(cubes: readonly Cube[], names: NamedPorts): Cube[] {
+    const out: Cube[] = [];
+    for (const g of this.groups.values()) {
+      const touching = cubes.filter((c) => !cubesDisjoint(c.subject, g.subject));
+      if (touching.length === 0) continue;
+      for (const s of g.cubes) if (touching.some((c) => !cubesDisjointFor(c, s, names))) out.push(s);
+    }
+    return out;
+  }
+}
+
 interface Entry {
   readonly policy: Policy;
   readonly direction: Direction;
@@ -76,29 +102,31 @@ export class Compiler {
     for (const direction of DIRECTIONS) {
       const admin = this.entries(sorted, 'Admin', direction);
       const baseline = this.entries(sorted, 'Baseline', direction);
-      const acceptedOrPassed: Cube[] = [];
-      const passed: Cube[] = [];
+      const acceptedOrPassed = new Earlier();
+      const passed = new Earlier();
       const allowed: Cube[] = [];
       for (const e of admin) {
         if (e.kind === 'accept') {
           const l = this.subtract(e, passed, 'under');
           if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
           allowed.push(...l);
-          acceptedOrPassed.push(...e.cubes);
+          acceptedOrPassed.add(e.cubes);
         } else if (e.kind === 'pass') {
-          acceptedOrPassed.push(...e.cubes);
-          passed.push(...e.cubes);
+          acceptedOrPassed.add(e.cubes);
+          passed.add(e.cubes);
         } else {
           const d = this.subtract(e, acceptedOrPassed, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
         }
       }
-      const decided: Cube[] = [...this.isolated(direction, baseline), ...allowed];
+      const decided = new Earlier();
+      decided.add(this.isolated(direction, baseline));
+      decided.add(allowed);
       for (const e of baseline) {
         if (e.kind === 'deny') {
           const d = this.subtract(e, decided, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
-        } else decided.push(...e.cubes);
+        } else decided.add(e.cubes);
       }
     }
     return { compiled, findings: this.findings };
@@ -171,7 +199,7 @@ export class Compiler {
   }
 
   /** The entry's cubes minus `earlier`, approximated in the safe direction, within the bounds. */
-  private subtract(e: Entry, earlier: readonly Cube[], mode: 'over' | 'under'): Cube[] {
+  private subtract(e: Entry, earlier: Earlier, mode: 'over' | 'under'): Cube[] {
     const { maxPiecesPerRule, maxRules } = this.cluster.options;
     const names = this.cluster.names;
     const fallback = (why: string): Cube[] => {
@@ -181,7 +209,7 @@ export class Compiler {
       return out;
     };
     if (this.rules >= maxRules) return fallback(`the translation reached its bound of ${maxRules} rules`);
-    const relevant = earlier.filter((s) => e.cubes.some((c) => !cubesDisjointFor(c, s, names)));
+    const relevant = earlier.relevant(e.cubes, names);
     let current: Cube[] = simplify(e.cubes, names);
     let simplified = current.length;
     const inexact = new Set<Inexact>();

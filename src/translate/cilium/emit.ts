@@ -175,7 +175,10 @@ export function rulesFor(direction: Direction, cubes: readonly Cube[], names: Na
       if (ports.other && !('toFQDNs' in fields)) rules.push({ ...fields, icmps: [{ fields: ECHO.map((e) => ({ ...e })) }] });
     }
   }
-  return rules.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
+  return rules
+    .map((r) => ({ r, k: JSON.stringify(r) }))
+    .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
+    .map((x) => x.r);
 }
 
 const LIST: Record<Direction, Record<Sign, 'ingress' | 'ingressDeny' | 'egress' | 'egressDeny'>> = {

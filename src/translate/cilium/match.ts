@@ -1,9 +1,9 @@
-import { cidrContains, parseIp } from '../../api/ip.js';
+import { cidrContains, parseIp, type Ip } from '../../api/ip.js';
 import type { Direction, NetworkPolicy, Peer as CnpPeer, Pod, PodSet, PortMatch, Rule, Selector, Snapshot } from '../../api/model.js';
 import { selectorMatches } from '../../api/selector.js';
 import type { FindingKind } from '../types.js';
 import { ALL_IPS, ipSetOf } from './ipset.js';
-import { cubeMatches, cubeOf, intersectCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
+import { cubeKey, cubeMatches, cubeOf, intersectCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
 import { excluded, type ResolvedCiliumOptions } from './options.js';
 import { ALL_PORTS, isEmptyPorts, portSetOf, unionPorts as union, type NamedPorts, type PortSet, type PortValue } from './ports.js';
 import type { Cube, Peer } from './space.js';
@@ -44,7 +44,10 @@ interface Approx<T> {
 /** The snapshot, indexed for the compiler. */
 export class Cluster {
   /** Non-host-network pods with their identity labels (unfiltered pod labels, namespace labels). */
-  readonly pods: { readonly pod: Pod; readonly labels: Record<string, string> }[] = [];
+  readonly pods: { readonly pod: Pod; readonly labels: Record<string, string>; readonly ips: readonly Ip[] }[] = [];
+  /** Node addresses, parsed. */
+  readonly nodeIps: readonly (readonly Ip[])[];
+  private readonly podsInCache = new Map<string, Pod[]>();
   readonly names: NamedPorts;
   private readonly namedValues = new Map<string, PortValue[]>();
 
@@ -59,7 +62,7 @@ export class Cluster {
       const labels: Record<string, string> = { [POD_NAMESPACE_KEY]: pod.namespace };
       for (const [k, v] of Object.entries(ns?.labels ?? {})) labels[namespaceLabelKey(k)] = v;
       for (const [k, v] of Object.entries(pod.labels)) labels[podLabelKey(k)] = v;
-      this.pods.push({ pod, labels });
+      this.pods.push({ pod, labels, ips: parsed(pod.ips) });
       for (const cp of pod.ports) {
         if (cp.name === undefined) continue;
         const list = this.namedValues.get(cp.name) ?? [];
@@ -67,6 +70,7 @@ export class Cluster {
         this.namedValues.set(cp.name, list);
       }
     }
+    this.nodeIps = snapshot.nodes.map((n) => parsed(n.addresses));
     const pods = this.pods;
     const values = this.namedValues;
     this.names = {
@@ -81,8 +85,21 @@ export class Cluster {
   }
 
   podsIn(cube: LabelCube): Pod[] {
-    return this.pods.filter((p) => cubeMatches(cube, p.labels)).map((p) => p.pod);
+    const key = cubeKey(cube);
+    let hit = this.podsInCache.get(key);
+    if (hit === undefined) {
+      hit = this.pods.filter((p) => cubeMatches(cube, p.labels)).map((p) => p.pod);
+      this.podsInCache.set(key, hit);
+    }
+    return hit;
   }
+}
+
+function parsed(addresses: readonly string[]): Ip[] {
+  return addresses.flatMap((a) => {
+    const ip = parseIp(a);
+    return ip === undefined ? [] : [ip];
+  });
 }
 
 // ---- selectors ----
@@ -180,7 +197,7 @@ function describeValues(values: readonly PortValue[]): string {
 
 type Coverage = 'all' | 'none' | 'some';
 
-function coverage(addressLists: readonly (readonly string[])[], contains: (ip: string) => boolean): Coverage {
+function coverage(addressLists: readonly (readonly Ip[])[], contains: (ip: Ip) => boolean): Coverage {
   let all = true;
   let any = false;
   for (const list of addressLists) {
@@ -228,15 +245,12 @@ function peerAtoms(cluster: Cluster, peer: CnpPeer, direction: Direction, action
     }
     case 'networks': {
       if (direction !== 'egress' || peer.cidrs.length === 0) return exactly([]);
-      const inCidrs = (text: string) => {
-        const ip = parseIp(text);
-        return ip !== undefined && peer.cidrs.some((c) => cidrContains(c, ip));
-      };
+      const inCidrs = (ip: Ip) => peer.cidrs.some((c) => cidrContains(c, ip));
       const under: Peer[] = [{ kind: 'world', ips: ipSetOf(peer.cidrs) }];
       const over: Peer[] = [...under];
       const issues: Issue[] = [];
       const pods = coverage(
-        cluster.pods.map((p) => p.pod.ips),
+        cluster.pods.map((p) => p.ips),
         inCidrs,
       );
       if (pods === 'all') {
@@ -246,10 +260,7 @@ function peerAtoms(cluster: Cluster, peer: CnpPeer, direction: Direction, action
         over.push({ kind: 'pods', selector: ALL_PODS_CUBE });
         issues.push({ kind: 'cidr-covers-pods', message: `${cidrList(peer)} contains some pod addresses but not all; Cilium matches CIDRs only outside the cluster` });
       }
-      const nodes = coverage(
-        cluster.snapshot.nodes.map((n) => n.addresses),
-        inCidrs,
-      );
+      const nodes = coverage(cluster.nodeIps, inCidrs);
       if (nodes === 'all') {
         under.push(ALL_NODES, HOST);
         over.push(ALL_NODES, HOST);
