@@ -1,7 +1,7 @@
 import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, type Rule, type Tier } from '../../api/model.js';
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
-import { cubeKey, cubesDisjoint, type LabelCube } from './labels.js';
+import { cubeKey, cubesDisjoint, subtractCube, type LabelCube } from './labels.js';
 import { ALL_PORTS, type NamedPorts } from './ports.js';
 import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact } from './space.js';
 
@@ -41,8 +41,16 @@ export interface Compiled {
   readonly cubes: readonly Cube[];
 }
 
+/** Subjects that need a DNS-visibility rule for their toFQDNs rules to learn addresses. */
+export interface DnsVisibility {
+  readonly policy: Policy;
+  readonly rule: Rule;
+  readonly subjects: readonly LabelCube[];
+}
+
 export interface Compilation {
   readonly compiled: Compiled[];
+  readonly dns: DnsVisibility[];
   readonly findings: Finding[];
 }
 
@@ -129,7 +137,7 @@ export class Compiler {
         } else decided.add(e.cubes);
       }
     }
-    return { compiled, findings: this.findings };
+    return { compiled, dns: this.dnsVisibility(compiled), findings: this.findings };
   }
 
   private report(policy: Policy, direction: Direction | undefined, rule: Rule | undefined, kind: FindingKind, effect: FindingEffect, message: string): void {
@@ -174,6 +182,42 @@ export class Compiler {
           if (!exact) out.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
         }
       }
+    }
+    return out;
+  }
+
+  /**
+   * toFQDNs only learns addresses through Cilium's DNS proxy, which needs an L7 DNS rule for
+   * the same pods. Such a rule is an allow: harmless where no NetworkPolicy isolates the pod
+   * for egress (allowing is the default there, and every deny still wins), but it would open
+   * DNS on pods a NetworkPolicy isolates. So: a DNS rule for the subjects outside every
+   * egress-isolating NetworkPolicy (as over-approximated), and a finding for the others.
+   */
+  private dnsVisibility(compiled: readonly Compiled[]): DnsVisibility[] {
+    const isolating: LabelCube[] = [];
+    for (const np of this.cluster.snapshot.networkPolicies) {
+      if (!np.policyTypes.includes('egress')) continue;
+      const c = networkPolicyCube(this.cluster, np);
+      if (c.over !== undefined) isolating.push(c.over);
+    }
+    const out: DnsVisibility[] = [];
+    for (const c of compiled) {
+      if (c.sign !== 'allow' || c.direction !== 'egress') continue;
+      const subjects = [...new Map(c.cubes.filter((x) => x.peer.kind === 'fqdn').map((x) => [cubeKey(x.subject), x.subject])).values()];
+      if (subjects.length === 0) continue;
+      let open: LabelCube[] = subjects;
+      for (const iso of isolating) open = open.flatMap((s) => subtractCube(s, iso));
+      if (isolating.some((iso) => subjects.some((s) => !cubesDisjoint(s, iso)))) {
+        this.report(
+          c.policy,
+          'egress',
+          c.rule,
+          'unsupported-peer',
+          'accept-narrowed',
+          'pods a NetworkPolicy isolates for egress get no DNS-visibility rule (it would allow DNS the NetworkPolicy does not), so their domain names only resolve to allowed addresses if another policy gives them one',
+        );
+      }
+      if (open.length > 0) out.push({ policy: c.policy, rule: c.rule, subjects: open });
     }
     return out;
   }

@@ -236,8 +236,11 @@ export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[],
       for (const direction of ['ingress', 'egress'] as const) {
         for (const sign of ['allow', 'deny'] as const) {
           const cubes = s.parts.get(`${direction}/${sign}`) ?? [];
-          const rules = rulesFor(direction, cubes, names);
-          if (sign === 'allow') rules.push(...s.extra.filter((x) => x.direction === direction).map((x) => x.rule));
+          let rules = rulesFor(direction, cubes, names);
+          if (sign === 'allow') {
+            const extra = new Map(s.extra.filter((x) => x.direction === direction).map((x) => [JSON.stringify(x.rule), x.rule]));
+            rules = [...rules, ...[...extra.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, r]) => r)];
+          }
           if (rules.length > 0) spec[LIST[direction][sign]] = rules;
         }
       }

@@ -1,9 +1,9 @@
 import type { Snapshot } from '../../api/model.js';
 import type { Finding, Translation } from '../types.js';
-import { Compiler } from './compile.js';
-import { emit } from './emit.js';
-import { Cluster } from './match.js';
-import { resolveCiliumOptions, type CiliumOptions } from './options.js';
+import { Compiler, type DnsVisibility } from './compile.js';
+import { emit, type ExtraRule } from './emit.js';
+import { Cluster, podLabelKey, POD_NAMESPACE_KEY } from './match.js';
+import { resolveCiliumOptions, type CiliumOptions, type DnsServer } from './options.js';
 
 /**
  * Translates the snapshot's ClusterNetworkPolicies into CiliumClusterwideNetworkPolicies
@@ -13,9 +13,42 @@ import { resolveCiliumOptions, type CiliumOptions } from './options.js';
  */
 export function translateCilium(snapshot: Snapshot, options: CiliumOptions = {}): Translation {
   const cluster = new Cluster(snapshot, resolveCiliumOptions(options));
-  const { compiled, findings } = new Compiler(cluster).compile();
-  const objects = emit(compiled, [], cluster.names);
+  const { compiled, dns, findings } = new Compiler(cluster).compile();
+  const objects = emit(compiled, dnsRules(dns, cluster.options.dns), cluster.names);
   return { objects, findings: sortFindings(findings) };
+}
+
+/** An L7 DNS rule that lets every query through: visibility for the DNS proxy, no filtering. */
+function dnsRules(dns: readonly DnsVisibility[], server: DnsServer): ExtraRule[] {
+  const selector = {
+    matchLabels: {
+      [POD_NAMESPACE_KEY]: server.namespace,
+      ...Object.fromEntries(Object.entries(server.labels).map(([k, v]) => [podLabelKey(k), v])),
+    },
+  };
+  const port = String(server.port);
+  return dns.flatMap((d) =>
+    d.subjects.map(
+      (subject): ExtraRule => ({
+        policy: d.policy,
+        direction: 'egress',
+        subject,
+        label: `egress[${d.rule.index}] (DNS visibility)`,
+        rule: {
+          toEndpoints: [selector],
+          toPorts: [
+            {
+              ports: [
+                { port, protocol: 'UDP' },
+                { port, protocol: 'TCP' },
+              ],
+              rules: { dns: [{ matchPattern: '*' }] },
+            },
+          ],
+        },
+      }),
+    ),
+  );
 }
 
 function sortFindings(findings: readonly Finding[]): Finding[] {

@@ -218,10 +218,30 @@ egress:
     );
   });
 
-  it('turns domain names into toFQDNs (recursive wildcards as **.) and never into a deny', () => {
+  it('turns domain names into toFQDNs (recursive wildcards as **.) with a DNS-visibility rule, and never into a deny', () => {
     const t = translate(cnp('fqdn', "tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress: [{action: Accept, to: [{domainNames: [example.com, '*.example.org']}]}]"));
     const egress = JSON.stringify(specsOf(t.objects)[0]!['egress']);
     expect(egress).toContain('{"matchName":"example.com"}');
     expect(egress).toContain('{"matchPattern":"**.example.org"}');
+    expect(egress).toContain('"rules":{"dns":[{"matchPattern":"*"}]}');
+    expect(egress).toContain('"k8s:k8s-app":"kube-dns"');
+    expect(JSON.stringify(t.objects)).not.toContain('egressDeny');
+    expect(t.findings).toEqual([]);
+  });
+
+  it('gives no DNS-visibility rule to pods a NetworkPolicy isolates for egress, and says so', () => {
+    const t = translate(
+      cnp('fqdn', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress: [{name: web, action: Accept, to: [{domainNames: [example.com]}]}]') +
+        `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np, namespace: b}
+spec: {podSelector: {}, policyTypes: [Egress]}
+`,
+    );
+    const dnsSpecs = specsOf(t.objects).filter((s) => JSON.stringify(s).includes('"dns"'));
+    expect(dnsSpecs.length).toBeGreaterThan(0);
+    for (const s of dnsSpecs) expect(JSON.stringify(s.endpointSelector)).toContain('"operator":"NotIn","values":["b"]');
+    expect(t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`)).toEqual(['web:unsupported-peer:accept-narrowed']);
   });
 });
