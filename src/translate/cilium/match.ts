@@ -227,12 +227,15 @@ function peerAtoms(cluster: Cluster, peer: CnpPeer, direction: Direction, action
       if (direction !== 'egress') return exactly([]);
       const nodes = cluster.snapshot.nodes;
       const selected = nodes.filter((n) => selectorMatches(peer.nodes, n.labels));
-      if (selected.length === 0) return exactly([]);
-      if (selected.length === nodes.length) return exactly([ALL_NODES, HOST]);
+      if (nodes.length > 0 && selected.length === 0) return exactly([]);
+      if (nodes.length > 0 && selected.length === nodes.length) return exactly([ALL_NODES, HOST]);
       const issues: Issue[] = [
         {
           kind: 'node-peer-local',
-          message: `the nodes peer selects ${selected.length} of ${nodes.length} nodes; Cilium sees a pod's own node only as the host entity, whatever its labels`,
+          message:
+            nodes.length === 0
+              ? "no nodes are known; Cilium sees a pod's own node only as the host entity, whatever its labels"
+              : `the nodes peer selects ${selected.length} of ${nodes.length} nodes; Cilium sees a pod's own node only as the host entity, whatever its labels`,
         },
       ];
       const dropped = peer.nodes.requirements.filter((r) => excluded(cluster.options.nodeLabelExclusions, r.key));
@@ -245,6 +248,10 @@ function peerAtoms(cluster: Cluster, peer: CnpPeer, direction: Direction, action
     }
     case 'networks': {
       if (direction !== 'egress' || peer.cidrs.length === 0) return exactly([]);
+      if (peer.cidrs.some((c) => c.family === 4 && c.prefix === 0) && peer.cidrs.some((c) => c.family === 6 && c.prefix === 0)) {
+        // Every address: every pod and node, whatever the snapshot holds.
+        return exactly([{ kind: 'world', ips: ALL_IPS }, { kind: 'pods', selector: ALL_PODS_CUBE }, ALL_NODES, HOST]);
+      }
       const inCidrs = (ip: Ip) => peer.cidrs.some((c) => cidrContains(c, ip));
       const under: Peer[] = [{ kind: 'world', ips: ipSetOf(peer.cidrs) }];
       const over: Peer[] = [...under];

@@ -175,6 +175,26 @@ egress:
     ]);
   });
 
+  it('covers pods and nodes with 0.0.0.0/0 and ::/0 whatever the snapshot holds; reports node peers when no node is known', () => {
+    const t = translateCilium(
+      snapshotOf(
+        cnp(
+          'bare',
+          `tier: Admin
+priority: 1
+subject: {namespaces: {}}
+egress:
+- {name: everything, action: Deny, to: [{networks: [0.0.0.0/0, '::/0']}]}
+- {name: nodes, action: Deny, to: [{nodes: {matchLabels: {zone: z1}}}]}`,
+        ),
+      ),
+    );
+    const deny = JSON.stringify(specsOf(t.objects)[0]!['egressDeny']);
+    expect(deny).toContain('{"toEndpoints":[{"matchExpressions":[{"key":"k8s:io.kubernetes.pod.namespace","operator":"Exists"}]}]}');
+    expect(deny).toContain('{"toEntities":["host","remote-node","world"]}');
+    expect(t.findings.map((f) => `${f.ruleName}:${f.kind}`)).toEqual(['nodes:node-peer-local']);
+  });
+
   it('reports fail-closed rules', () => {
     const t = translate(cnp('fc', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\ningress: [{name: odd, action: Pass, from: [{someFutureField: {}}]}]'));
     expect(t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`)).toEqual(['odd:unsupported-field:deny-widened']);
