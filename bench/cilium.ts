@@ -1,6 +1,7 @@
 // Cilium translation benchmark (not part of the tests): compile time for 500 CNPs of 10 rules
 // each on a 1,000-pod cluster, and generated rule counts there and on the conformance suite.
 // Run: npx tsx bench/cilium.ts [--cnps 500]
+import { pathToFileURL } from 'node:url';
 import { parseCidr } from '../src/api/ip.js';
 import type { Namespace, NetworkPolicy, Node, Peer, Pod, Policy, PortMatch, Rule, Snapshot } from '../src/api/model.js';
 import { translateCilium } from '../src/translate/cilium/index.js';
@@ -24,7 +25,7 @@ function random(seed: number): () => number {
 const TEAMS = 20;
 const APPS = 12;
 
-function workload(policyCount: number, rulesPerPolicy: number): Snapshot {
+export function workload(policyCount: number, rulesPerPolicy: number): Snapshot {
   const r = random(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const namespaces: Namespace[] = Array.from({ length: 50 }, (_, i) => ({
@@ -161,4 +162,4 @@ function main(): void {
   }
 }
 
-main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -195,6 +195,40 @@ egress:
     expect(t.findings.map((f) => `${f.ruleName}:${f.kind}`)).toEqual(['nodes:node-peer-local']);
   });
 
+  it('is exact for node peers on remote nodes, and fails closed only for a pod\'s own node', () => {
+    const snapshot = snapshotOf(
+      `${CLUSTER}\n` +
+        cnp(
+          'nodes',
+          `tier: Admin
+priority: 1
+subject: {pods: {podSelector: {matchLabels: {app: web}}}}
+egress:
+- {name: accept-z1, action: Accept, to: [{nodes: {matchLabels: {zone: z1}}}], protocols: [{tcp: {destinationPort: {number: 10250}}}]}
+- {name: deny-z2, action: Deny, to: [{nodes: {matchLabels: {zone: z2}}}]}
+- {name: deny-nodes, action: Deny, to: [{nodes: {}}], protocols: [{tcp: {destinationPort: {number: 10250}}}]}`,
+        ),
+    );
+    const t = translateCilium(snapshot);
+    expect(new Set(t.findings.map((f) => f.kind))).toEqual(new Set(['node-peer-local']));
+    const diff = new Differential(snapshot, t);
+    const nodeOf = (name: string) => snapshot.pods.find((p) => p.name === name)!.nodeName;
+    let local = 0;
+    for (const from of ['web-0', 'web-1']) {
+      for (const [address, node] of [['172.18.0.2', 'n1'], ['172.18.0.3', 'n2']] as const) {
+        for (const port of [10250, 22]) {
+          const flow = { from: { kind: 'pod', namespace: 'a', name: from }, to: { kind: 'ip', ip: address }, port, protocol: 'TCP' } as const;
+          const r = diff.compare(flow);
+          if (r.model.verdict === r.reference.verdict) continue;
+          expect(r.model.verdict).toBe('deny');
+          expect(nodeOf(from)).toBe(node);
+          local++;
+        }
+      }
+    }
+    expect(local).toBeGreaterThan(0);
+  });
+
   it('reports fail-closed rules', () => {
     const t = translate(cnp('fc', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\ningress: [{name: odd, action: Pass, from: [{someFutureField: {}}]}]'));
     expect(t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`)).toEqual(['odd:unsupported-field:deny-widened']);
