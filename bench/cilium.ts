@@ -139,6 +139,10 @@ function main(): void {
   console.log(`  compile: median ${t.median.toFixed(0)} ms, best ${t.min.toFixed(0)} ms (target < 2000 ms)`);
   console.log(`  output: ${c.objects} CCNPs, ${c.specs} specs, ${c.rules} rules, ${(c.bytes / 1024).toFixed(0)} KiB`);
   console.log(`  findings: ${findingsByKind(result)}`);
+  const pruned = translateCilium(snapshot, { pruneAbsentNamespaces: true });
+  const pt = time(() => translateCilium(snapshot, { pruneAbsentNamespaces: true }), 3);
+  const pc = counts(pruned.objects);
+  console.log(`  with pruneAbsentNamespaces: ${pc.rules} rules, ${pc.specs} specs, ${(pc.bytes / 1024).toFixed(0)} KiB, median ${pt.median.toFixed(0)} ms`);
 
   for (const family of [4, 6] as const) {
     let rules = 0;

@@ -277,6 +277,9 @@ export class Compiler {
       }
     }
     current = simplify(current, names);
+    if (this.cluster.options.pruneAbsentNamespaces) {
+      current = current.filter((c) => this.cluster.namespaceExists(c.subject) && (c.peer.kind !== 'pods' || this.cluster.namespaceExists(c.peer.selector)));
+    }
     for (const why of inexact) this.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);
     this.rules += current.length;
     return current;

@@ -156,10 +156,16 @@ export function rulesFor(direction: Direction, cubes: readonly Cube[], names: Na
     const prev = byPeer.get(k);
     byPeer.set(k, { peer: c.peer, ports: prev === undefined ? c.ports : unionPorts(prev.ports, c.ports) });
   }
+  // Traffic without ports (ICMP) cannot share a rule with ports: one ICMP rule per peer kind.
   const byPorts = new Map<string, { ports: PortSet; peers: Peer[] }>();
+  const icmp: Peer[] = [];
   for (const { peer, ports } of byPeer.values()) {
-    const k = portsKey(ports);
-    const group = byPorts.get(k) ?? { ports, peers: [] };
+    const all = isAllPorts(ports);
+    if (ports.other && !all && !(peer.kind === 'fqdn')) icmp.push(peer);
+    const transport = all ? ports : { ...ports, other: false };
+    if (isEmptyPorts(transport)) continue;
+    const k = all ? 'all' : portsKey(transport);
+    const group = byPorts.get(k) ?? { ports: transport, peers: [] };
     group.peers.push(peer);
     byPorts.set(k, group);
   }
@@ -172,9 +178,9 @@ export function rulesFor(direction: Direction, cubes: readonly Cube[], names: Na
       }
       const entries = portEntries(ports, names);
       if (entries.length > 0) rules.push({ ...fields, toPorts: chunk(entries, MAX_PORTS_PER_RULE).map((p) => ({ ports: p })) });
-      if (ports.other && !('toFQDNs' in fields)) rules.push({ ...fields, icmps: [{ fields: ECHO.map((e) => ({ ...e })) }] });
     }
   }
+  if (icmp.length > 0) for (const fields of peerFields(direction, icmp)) rules.push({ ...fields, icmps: [{ fields: ECHO.map((e) => ({ ...e })) }] });
   return rules
     .map((r) => ({ r, k: JSON.stringify(r) }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))

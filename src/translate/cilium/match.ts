@@ -48,6 +48,8 @@ export class Cluster {
   /** Node addresses, parsed. */
   readonly nodeIps: readonly (readonly Ip[])[];
   private readonly podsInCache = new Map<string, Pod[]>();
+  /** Each namespace's name and labels as identity labels. */
+  private readonly namespaceLabels: Record<string, string>[];
   readonly names: NamedPorts;
   private readonly namedValues = new Map<string, PortValue[]>();
 
@@ -71,6 +73,11 @@ export class Cluster {
       }
     }
     this.nodeIps = snapshot.nodes.map((n) => parsed(n.addresses));
+    this.namespaceLabels = snapshot.namespaces.map((n) => {
+      const labels: Record<string, string> = { [POD_NAMESPACE_KEY]: n.name };
+      for (const [k, v] of Object.entries(n.labels)) labels[namespaceLabelKey(k)] = v;
+      return labels;
+    });
     const pods = this.pods;
     const values = this.namedValues;
     this.names = {
@@ -82,6 +89,13 @@ export class Cluster {
           return pa !== undefined && pb !== undefined && pa.port === pb.port && pa.protocol === pb.protocol;
         }),
     };
+  }
+
+  /** Whether some namespace of the snapshot satisfies the cube's namespace constraints. */
+  namespaceExists(cube: LabelCube): boolean {
+    const part = cube.filter(([k]) => k === POD_NAMESPACE_KEY || k.startsWith(NAMESPACE_LABEL_PREFIX));
+    if (part.length === 0) return true;
+    return this.namespaceLabels.some((labels) => cubeMatches(part, labels));
   }
 
   podsIn(cube: LabelCube): Pod[] {

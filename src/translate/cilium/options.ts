@@ -17,6 +17,12 @@ export interface CiliumOptions {
   readonly nodeLabelExclusions?: readonly string[];
   /** The cluster DNS server, which `domainNames` rules need a DNS-visibility rule to. */
   readonly dns?: DnsServer;
+  /**
+   * Leave out rules whose subject or pod peer lies in namespaces the snapshot does not have
+   * (by name and labels). Smaller output, but exact only until namespaces change: a deny left
+   * out is missing until the next translation. Default false: rules follow label changes at once.
+   */
+  readonly pruneAbsentNamespaces?: boolean;
 }
 
 export interface DnsServer {
@@ -56,6 +62,7 @@ export interface ResolvedCiliumOptions {
   readonly identityLabelExclusions: readonly string[];
   readonly nodeLabelExclusions: readonly string[];
   readonly dns: DnsServer;
+  readonly pruneAbsentNamespaces: boolean;
 }
 
 export function resolveCiliumOptions(options: CiliumOptions = {}): ResolvedCiliumOptions {
@@ -65,6 +72,7 @@ export function resolveCiliumOptions(options: CiliumOptions = {}): ResolvedCiliu
     identityLabelExclusions: options.identityLabelExclusions ?? CILIUM_DEFAULT_LABEL_EXCLUSIONS,
     nodeLabelExclusions: options.nodeLabelExclusions ?? CILIUM_DEFAULT_LABEL_EXCLUSIONS,
     dns: options.dns ?? DEFAULT_DNS,
+    pruneAbsentNamespaces: options.pruneAbsentNamespaces ?? false,
   };
 }
 

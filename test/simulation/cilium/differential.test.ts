@@ -38,8 +38,8 @@ describe('Cilium translation, differential against the reference evaluator', () 
   it(`is exact within what Cilium can express (${RUNS} scenarios)`, () => {
     let checked = 0;
     fc.assert(
-      fc.property(expressibleScenarioArb(), ({ family, snapshot }) => {
-        const translation = translateCilium(snapshot);
+      fc.property(expressibleScenarioArb(), fc.boolean(), ({ family, snapshot }, pruneAbsentNamespaces) => {
+        const translation = translateCilium(snapshot, { pruneAbsentNamespaces });
         const unexpected = translation.findings.filter((f) => !EXPRESSIBLE_FINDINGS.has(f.kind));
         if (unexpected.length > 0) throw new Error(`unexpected findings: ${JSON.stringify(unexpected)}`);
         const diff = new Differential(snapshot, translation, MODEL);
