@@ -18,8 +18,8 @@ export const CCNP_API_VERSION = 'cilium.io/v2';
 export const CCNP_KIND = 'CiliumClusterwideNetworkPolicy';
 /** Ports per PortRule (Cilium's maxPorts). */
 export const MAX_PORTS_PER_RULE = 40;
-/** Specs per object, to stay far below the API server's object size limit. */
-export const MAX_SPECS_PER_OBJECT = 400;
+/** Bytes of specs per object (JSON), to stay far below the API server's ~1.5 MiB object limit. */
+export const MAX_SPEC_BYTES_PER_OBJECT = 512 * 1024;
 /** The entities standing for Cilium's non-pod cluster endpoints. */
 export const OTHER_ENTITIES = ['health', 'ingress', 'init', 'unmanaged'] as const;
 /** ICMP echo requests (IPv4 type 8, IPv6 type 128): how traffic without ports is matched when it cannot be matched whole. */
@@ -56,6 +56,25 @@ function portEntries(ports: PortSet, names: NamedPorts): PortProtocol[] {
     const protocols = [...new Set(names.values(name).map((v) => v.protocol))].sort() as Protocol[];
     for (const protocol of protocols) out.push({ port: name, protocol });
   }
+  return out;
+}
+
+/** Consecutive runs of items whose JSON fits in `bytes` (an item larger than that stands alone). */
+function bySize<T>(list: readonly T[], bytes: number): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const item of list) {
+    const n = JSON.stringify(item).length;
+    if (current.length > 0 && size + n > bytes) {
+      out.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(item);
+    size += n;
+  }
+  if (current.length > 0) out.push(current);
   return out;
 }
 
@@ -256,7 +275,7 @@ export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[],
     }
     if (specs.length === 0) continue;
     const owners = ownerReferences(policy);
-    chunk(specs, MAX_SPECS_PER_OBJECT).forEach((part, i) => {
+    bySize(specs, MAX_SPEC_BYTES_PER_OBJECT).forEach((part, i) => {
       const object = {
         apiVersion: CCNP_API_VERSION,
         kind: CCNP_KIND,

@@ -2,6 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../../src/api/model.js';
 import { translateCilium } from '../../../../src/translate/cilium/index.js';
+import { emit } from '../../../../src/translate/cilium/emit.js';
+import { cubeOf } from '../../../../src/translate/cilium/labels.js';
+import { Cluster } from '../../../../src/translate/cilium/match.js';
+import { resolveCiliumOptions } from '../../../../src/translate/cilium/options.js';
+import { portSetOf } from '../../../../src/translate/cilium/ports.js';
+import type { Cube } from '../../../../src/translate/cilium/space.js';
 import { MANAGED_BY_LABEL, POLICY_ANNOTATION, POLICY_LABEL } from '../../../../src/translate/ownership.js';
 import type { KubeObject, Translation } from '../../../../src/translate/types.js';
 import { flowsFor, scenarioArb } from '../../../support/arbitraries.js';
@@ -227,6 +233,21 @@ egress:
       }
     }
     expect(local).toBeGreaterThan(0);
+  });
+
+  it('splits a very large translation into several objects, each well under the API server limit', () => {
+    const snapshot = snapshotOf(`${CLUSTER}\n${cnp('huge', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress: [{action: Deny, to: [{namespaces: {}}]}]')}`);
+    const policy = snapshot.policies[0]!;
+    const cubes: Cube[] = Array.from({ length: 6000 }, (_, i) => ({
+      subject: cubeOf([{ key: `k8s:app`, operator: 'In', values: [`app-${i}`] }])!,
+      peer: { kind: 'pods', selector: cubeOf([{ key: 'k8s:tier', operator: 'In', values: [`t${i}`] }])! },
+      ports: portSetOf([{ protocol: 'TCP', start: 80, end: 80 }]),
+    }));
+    const objects = emit([{ policy, direction: 'egress', rule: policy.egress[0]!, sign: 'deny', cubes }], [], new Cluster(snapshot, resolveCiliumOptions()).names);
+    expect(objects.length).toBeGreaterThan(1);
+    for (const o of objects) expect(JSON.stringify(o).length).toBeLessThan(1024 * 1024);
+    expect(objects.map((o) => o.metadata.name)).toEqual(objects.map((_, i) => (i === 0 ? 'cnp-huge' : `cnp-huge.${i + 1}`)).sort());
+    expect(specsOf(objects).length).toBe(6000);
   });
 
   it('reports fail-closed rules', () => {
