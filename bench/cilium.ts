@@ -45,10 +45,11 @@ export function workload(policyCount: number, rulesPerPolicy: number): Snapshot 
       { name: 'metrics', port: 9090, protocol: 'TCP' },
     ],
   }));
-  const rule = (index: number): Rule => {
+  const rule = (index: number, ingress: boolean): Rule => {
     const action = pick(['Accept', 'Accept', 'Deny', 'Deny', 'Pass'] as const);
     const peers: Peer[] = [];
-    const kind = r();
+    // Ingress peers are pods only.
+    const kind = ingress ? r() * 0.75 : r();
     if (kind < 0.55) peers.push({ kind: 'pods', pods: { namespaces: sel('team', `t${Math.floor(r() * TEAMS)}`), pods: r() < 0.5 ? sel('app', `a${Math.floor(r() * APPS)}`) : { requirements: [] } } });
     else if (kind < 0.75) peers.push({ kind: 'pods', pods: { namespaces: sel('env', pick(['prod', 'dev'])), pods: { requirements: [] } } });
     else if (kind < 0.9) peers.push({ kind: 'networks', cidrs: [cidr(pick(['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/25', '0.0.0.0/0']))] });
@@ -62,8 +63,8 @@ export function workload(policyCount: number, rulesPerPolicy: number): Snapshot 
     return { index, name: `rule-${index}`, action, peers, ports };
   };
   const policies: Policy[] = Array.from({ length: policyCount }, (_, p) => {
-    const rules = Array.from({ length: rulesPerPolicy }, (_, i) => rule(i));
     const half = Math.ceil(rulesPerPolicy / 2);
+    const rules = Array.from({ length: rulesPerPolicy }, (_, i) => rule(i, i < half));
     return {
       name: `policy-${String(p).padStart(4, '0')}`,
       uid: `00000000-0000-4000-8000-${String(p).padStart(12, '0')}`,
@@ -71,7 +72,7 @@ export function workload(policyCount: number, rulesPerPolicy: number): Snapshot 
       tier: p % 5 === 0 ? 'Baseline' : 'Admin',
       priority: p % 100,
       subject: { namespaces: sel('team', `t${p % TEAMS}`), pods: r() < 0.5 ? sel('app', `a${p % APPS}`) : { requirements: [] } },
-      ingress: rules.slice(0, half).map((x, i) => ({ ...x, index: i, peers: x.peers.filter((y) => y.kind === 'pods') })).filter((x) => x.peers.length > 0),
+      ingress: rules.slice(0, half).map((x, i) => ({ ...x, index: i })),
       egress: rules.slice(half).map((x, i) => ({ ...x, index: i })),
     };
   });
