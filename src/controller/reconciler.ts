@@ -81,7 +81,7 @@ export class Reconciler {
 
   private recompute(): void {
     const detection = this.o.detection();
-    const { snapshot, parsed } = buildSnapshot(this.o.caches.inputs());
+    const { snapshot, parsed } = buildSnapshot(this.o.caches.inputs(), this.parsed);
     const previousParsed = this.parsed;
     this.parsed = parsed;
     const analysis = analyse(snapshot.policies);

@@ -6,6 +6,7 @@ import type { KubeObject } from './port.js';
 
 export interface ParsedCnp {
   readonly name: string;
+  readonly uid: string | undefined;
   readonly generation: number;
   readonly policy: Policy | undefined;
   readonly diagnostics: readonly Diagnostic[];
@@ -30,12 +31,19 @@ function collect<T>(objects: readonly KubeObject[], parse: (raw: unknown) => { v
  * The snapshot the translators see. A CNP that fails validation is left out and
  * reported through its own status; everything else still works.
  */
-export function buildSnapshot(inputs: ClusterInputs): { snapshot: Snapshot; parsed: Map<string, ParsedCnp> } {
+export function buildSnapshot(inputs: ClusterInputs, previous?: ReadonlyMap<string, ParsedCnp>): { snapshot: Snapshot; parsed: Map<string, ParsedCnp> } {
   const parsed = new Map<string, ParsedCnp>();
   for (const obj of inputs.cnps) {
+    // A CNP's spec changes only with its generation (and uid, if it was re-created): reuse the last parse.
+    const generation = obj.metadata.generation ?? 0;
+    const before = previous?.get(obj.metadata.name);
+    if (before !== undefined && before.generation === generation && before.uid === obj.metadata.uid) {
+      parsed.set(obj.metadata.name, before);
+      continue;
+    }
     // Objects from the API server may carry the served version; our schema is one for both.
     const result = parseClusterNetworkPolicy(obj);
-    parsed.set(obj.metadata.name, { name: obj.metadata.name, generation: obj.metadata.generation ?? 0, policy: result.policy, diagnostics: result.diagnostics });
+    parsed.set(obj.metadata.name, { name: obj.metadata.name, uid: obj.metadata.uid, generation, policy: result.policy, diagnostics: result.diagnostics });
   }
   const policies = [...parsed.values()].flatMap((p) => (p.policy === undefined ? [] : [p.policy]));
   const snapshot: Snapshot = {
