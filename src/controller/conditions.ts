@@ -51,7 +51,13 @@ function list(items: readonly string[]): string {
 export function describeFinding(f: Finding): string {
   const rule = f.direction === undefined ? '' : `${f.direction}[${f.ruleIndex ?? '?'}]${f.ruleName === undefined ? '' : ` "${f.ruleName}"`}: `;
   const effect =
-    f.effect === 'accept-narrowed' ? ' (fails closed: accepts less than written)' : f.effect === 'deny-widened' ? ' (fails closed: denies more than written)' : '';
+    f.effect === 'accept-narrowed'
+      ? ' (fails closed: accepts less than written)'
+      : f.effect === 'deny-widened'
+        ? ' (fails closed: denies more than written)'
+        : f.effect === 'deny-narrowed'
+          ? ' (NOT fail-closed: denies less than written for that traffic)'
+          : '';
   return `${f.message.startsWith(rule) ? '' : rule}${f.message}${effect}`;
 }
 

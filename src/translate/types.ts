@@ -34,13 +34,20 @@ export type FindingKind =
   | 'node-peer-local' // node peers and same-node traffic (Cilium)
   | 'size-limit' // the compiled output would exceed the configured bound
   | 'named-port' // a named port Cilium cannot resolve per destination (egress, up to Cilium 1.19)
-  | 'ambiguous-order'; // equal priority with overlapping subjects: we order by name
+  | 'ambiguous-order' // equal priority with overlapping subjects: we order by name
+  | 'port-complement'; // "all traffic except these ports": only TCP, UDP, SCTP and ICMP echo can be named (Cilium)
 
 export type FindingEffect =
   /** The rule allows less than written (it may deny traffic the policy accepts). */
   | 'accept-narrowed'
   /** The rule denies more than written. */
   | 'deny-widened'
+  /**
+   * The rule denies less than written: traffic without ports other than ICMP echo (other
+   * ICMP types, GRE, ESP, …) is not denied. The one approximation that is not fail-closed;
+   * always reported, never silent.
+   */
+  | 'deny-narrowed'
   /** Nothing is enforced differently; the finding is informational. */
   | 'none';
 

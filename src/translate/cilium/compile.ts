@@ -2,7 +2,7 @@ import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, 
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
 import { cubeKey, cubesDisjoint, subtractCube, type LabelCube } from './labels.js';
-import { ALL_PORTS, type NamedPorts } from './ports.js';
+import { ALL_PORTS, isAllPorts, type NamedPorts } from './ports.js';
 import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact } from './space.js';
 
 // Ordered CNP semantics → Cilium's deny-wins, allow-union model.
@@ -117,6 +117,7 @@ export class Compiler {
         if (e.kind === 'accept') {
           const l = this.subtract(e, passed, 'under');
           if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
+          this.reportPortComplement(e, direction, l, 'allow');
           allowed.push(...l);
           acceptedOrPassed.add(e.cubes);
         } else if (e.kind === 'pass') {
@@ -125,6 +126,7 @@ export class Compiler {
         } else {
           const d = this.subtract(e, acceptedOrPassed, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
+          this.reportPortComplement(e, direction, d, 'deny');
         }
       }
       const decided = new Earlier();
@@ -134,10 +136,30 @@ export class Compiler {
         if (e.kind === 'deny') {
           const d = this.subtract(e, decided, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
+          this.reportPortComplement(e, direction, d, 'deny');
         } else decided.add(e.cubes);
       }
     }
     return { compiled, dns: this.dnsVisibility(compiled), findings: this.findings };
+  }
+
+  /**
+   * Traffic without ports that is only part of a rule's ports ("everything except TCP 443")
+   * is emitted as ICMP echo: Cilium can name TCP, UDP, SCTP and ICMP types, not "any other
+   * IP protocol". For a deny that lets other ICMP types and protocols through; it is reported.
+   */
+  private reportPortComplement(e: Entry, direction: Direction, cubes: readonly Cube[], sign: 'allow' | 'deny'): void {
+    if (!cubes.some((c) => c.ports.other && !isAllPorts(c.ports))) return;
+    this.report(
+      e.policy,
+      direction,
+      e.rule,
+      'port-complement',
+      sign === 'deny' ? 'deny-narrowed' : 'accept-narrowed',
+      sign === 'deny'
+        ? 'after earlier rules take some ports, the traffic without ports left to deny is denied as ICMP echo only: other ICMP types and IP protocols such as GRE or ESP are not denied (Cilium cannot say "all traffic except these ports")'
+        : 'after earlier rules take some ports, the traffic without ports left to accept is accepted as ICMP echo only (Cilium cannot say "all traffic except these ports")',
+    );
   }
 
   private report(policy: Policy, direction: Direction | undefined, rule: Rule | undefined, kind: FindingKind, effect: FindingEffect, message: string): void {

@@ -32,7 +32,9 @@ function flows(snapshot: Snapshot, family: Family, ports: readonly FlowPort[]): 
 }
 
 /** Findings the reference evaluator shares: it too sees the fail-closed rule, and no domain's addresses. */
-const EXPRESSIBLE_FINDINGS = new Set(['unsupported-field', 'unsupported-peer']);
+// port-complement concerns traffic without ports beyond ICMP echo, which no flow here carries:
+// for TCP, UDP and SCTP the translation stays exact, and the finding is still reported.
+const EXPRESSIBLE_FINDINGS = new Set(['unsupported-field', 'unsupported-peer', 'port-complement']);
 
 describe('Cilium translation, differential against the reference evaluator', () => {
   it(`is exact within what Cilium can express (${RUNS} scenarios)`, () => {
@@ -40,6 +42,9 @@ describe('Cilium translation, differential against the reference evaluator', () 
     fc.assert(
       fc.property(expressibleScenarioArb(), fc.boolean(), ({ family, snapshot }, pruneAbsentNamespaces) => {
         const translation = translateCilium(snapshot, { pruneAbsentNamespaces });
+        // Past the size bound the output falls back to its fail-closed form, which the
+        // unrestricted test below checks; exactness is asked only of what stayed in bounds.
+        fc.pre(!translation.findings.some((f) => f.kind === 'size-limit'));
         const unexpected = translation.findings.filter((f) => !EXPRESSIBLE_FINDINGS.has(f.kind));
         if (unexpected.length > 0) throw new Error(`unexpected findings: ${JSON.stringify(unexpected)}`);
         const diff = new Differential(snapshot, translation, MODEL);
