@@ -8,6 +8,8 @@ export interface DesiredState {
   /** Objects by the CNP they belong to; SHARED_KEY for operator-wide objects. */
   readonly byOwner: ReadonlyMap<string, readonly KubeObject[]>;
   readonly findings: ReadonlyMap<string, readonly Finding[]>;
+  /** Per owner, its objects and findings as text: what changedOwners compares. */
+  readonly fingerprints: ReadonlyMap<string, string>;
 }
 
 export function ownerOf(obj: { metadata: { annotations?: Readonly<Record<string, string>> } }): string {
@@ -28,7 +30,11 @@ export function groupTranslation(t: Translation): DesiredState {
     list.push(f);
     findings.set(f.policy, list);
   }
-  return { byOwner, findings };
+  const fingerprints = new Map<string, string>();
+  for (const key of new Set([...byOwner.keys(), ...findings.keys()])) {
+    fingerprints.set(key, JSON.stringify([byOwner.get(key) ?? [], findings.get(key) ?? []]));
+  }
+  return { byOwner, findings, fingerprints };
 }
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {
@@ -52,12 +58,6 @@ export function matchesDesired(live: unknown, desired: unknown): boolean {
 
 /** Owner keys whose desired objects differ between two states (for recomputing exactly what changed). */
 export function changedOwners(before: DesiredState | undefined, after: DesiredState): string[] {
-  const keys = new Set([...(before?.byOwner.keys() ?? []), ...after.byOwner.keys(), ...(before?.findings.keys() ?? []), ...after.findings.keys()]);
-  return [...keys].filter((k) => {
-    const a = JSON.stringify(before?.byOwner.get(k) ?? []);
-    const b = JSON.stringify(after.byOwner.get(k) ?? []);
-    const fa = JSON.stringify(before?.findings.get(k) ?? []);
-    const fb = JSON.stringify(after.findings.get(k) ?? []);
-    return a !== b || fa !== fb;
-  });
+  const keys = new Set([...(before?.fingerprints.keys() ?? []), ...after.fingerprints.keys()]);
+  return [...keys].filter((k) => before?.fingerprints.get(k) !== after.fingerprints.get(k));
 }

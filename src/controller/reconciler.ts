@@ -160,8 +160,8 @@ export class Reconciler {
     const parsed = this.parsed.get(name);
     const detection = this.o.detection();
     if (parsed === undefined || parsed.generation !== (cnp.metadata.generation ?? 0)) {
-      // The cache moved past the translation; recompute first, this key comes back.
-      this.o.enqueue(RECOMPUTE_KEY);
+      // The cache moved past the translation. The event that moved it queued a recomputation,
+      // which re-queues this key: queueing another here would translate everything twice.
       return;
     }
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(undefined, d));
