@@ -184,9 +184,11 @@ async function main(): Promise<void> {
     // Memory: the real command as a child process, with M CNPs.
     say(`memory: growing to ${M} CNPs`);
     await pool(Array.from({ length: Math.max(0, M - N) }, (_, i) => N + i), 8, (i) => kube.create(cnpObject(i)));
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--health-port', '0', '--metrics-port', '-1', '--log-level', 'error'], { stdio: 'ignore' });
+    const healthPort = 20000 + Math.floor(Math.random() * 20000);
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--health-port', String(healthPort), '--metrics-port', '-1', '--log-level', 'error'], { stdio: 'ignore' });
     t = performance.now();
-    await until(async () => tracker.count() >= M, 500);
+    // Converged: its caches are synced (readyz) and every CNP is Programmed.
+    await until(async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok).catch(() => false)) && tracker.count() >= M, 500);
     const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
     results[`resident memory with ${M} CNPs (VmRSS / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
     results[`cold start of cnp-operator run with ${M} CNPs`] = seconds(performance.now() - t);
