@@ -5,6 +5,7 @@ import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.j
 import { analysisWarnings, computeConditions, conditionsEqual, type Condition, type ProgramState } from './conditions.js';
 import { changedOwners, groupTranslation, matchesDesired, objectKey, ownerOf, SHARED_KEY, type DesiredState } from './desired.js';
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
+import type { EventSink } from './runtime/index.js';
 import { buildSnapshot, type ClusterInputs, type ParsedCnp } from './snapshot-from-cache.js';
 
 /** The key that recomputes the translation; every other key is a CNP name or SHARED_KEY. */
@@ -18,10 +19,6 @@ export interface Caches {
   owned(owner: string): readonly KubeObject[];
   /** The live object of that kind and name, whoever made it (from the cache). */
   existing(obj: { apiVersion: string; kind: string; metadata: { name: string } }): KubeObject | undefined;
-}
-
-export interface EventSink {
-  emit(regarding: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
 export interface ReconcilerHooks {
