@@ -25,4 +25,14 @@ step "control-plane binaries (hack/controlplane/build.sh)"
 bash hack/controlplane/build.sh >/dev/null
 
 step "vitest"
-exec npx vitest run "$@"
+results=.cache/vitest-results.json
+mkdir -p .cache
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# One plain closing line, whatever the reporter's colours: "N passed, N failed[, N skipped]".
+if [ -f "$results" ]; then
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ""}`);' "$results"
+fi
+exit "$status"
