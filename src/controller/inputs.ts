@@ -29,3 +29,22 @@ export function relevantProjection(type: ResourceType, obj: KubeObject): string 
       return JSON.stringify([obj.metadata.generation, obj['spec'] ?? null, obj.metadata.labels ?? null]);
   }
 }
+
+/**
+ * What the operator keeps of an object in its caches. managedFields are never read (and
+ * are often the largest part of an object written with server-side apply); of pods, only
+ * what policy depends on is kept, since a cluster has many more pods than anything else.
+ */
+export function slim(obj: KubeObject): KubeObject {
+  const { managedFields: _managed, ...metadata } = obj.metadata;
+  if (obj.kind !== 'Pod') return { ...obj, metadata };
+  const spec = (obj['spec'] ?? {}) as { hostNetwork?: boolean; nodeName?: string; containers?: { name?: string; ports?: unknown }[] };
+  const status = (obj['status'] ?? {}) as { podIP?: string; podIPs?: unknown };
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels: metadata.labels },
+    spec: { hostNetwork: spec.hostNetwork, nodeName: spec.nodeName, containers: (spec.containers ?? []).map((c) => ({ name: c.name, ports: c.ports })) },
+    status: { podIP: status.podIP, podIPs: status.podIPs },
+  };
+}

@@ -1,7 +1,7 @@
 import type { Detection } from './backend.js';
 import { detectBackend, type DetectOptions } from './detect.js';
 import { objectKey, ownerOf, SHARED_KEY } from './desired.js';
-import { cnpType, CNP_GROUP, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection } from './inputs.js';
+import { cnpType, CNP_GROUP, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection, slim } from './inputs.js';
 import type { KubeObject, KubePort, ResourceType } from './port.js';
 import { RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
 import {
@@ -93,6 +93,7 @@ export class Manager {
     const informer = new Informer({
       port: this.o.port,
       type,
+      transform: slim,
       ...(labelSelector === undefined ? {} : { labelSelector }),
       log: this.o.log,
       ...(this.o.relistIntervalMs === undefined ? {} : { relistIntervalMs: this.o.relistIntervalMs }),

@@ -20,6 +20,8 @@ export interface InformerOptions {
   readonly backoff?: BackoffOptions;
   /** List page size; lists are paged but form one consistent snapshot. */
   readonly pageSize?: number;
+  /** Reduces each object before it is cached (e.g. drops managedFields): memory is per cached object. */
+  readonly transform?: (obj: KubeObject) => KubeObject;
 }
 
 /** A watch that ends on its own this quickly, having delivered nothing, counts as a failure. */
@@ -256,7 +258,7 @@ export class Informer {
     const copy = structuredClone(obj);
     copy.apiVersion ||= this.type.group === '' ? this.type.version : `${this.type.group}/${this.type.version}`;
     copy.kind ||= this.type.kind;
-    return copy;
+    return this.#o.transform === undefined ? copy : this.#o.transform(copy);
   }
 }
 

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { parsePod } from '../../../src/api/objects.js';
+import { slim } from '../../../src/controller/inputs.js';
+import type { KubeObject } from '../../../src/controller/port.js';
+
+const pod: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web-0', namespace: 'a', uid: 'u1', resourceVersion: '7', labels: { app: 'web' }, annotations: { big: 'x'.repeat(1000) }, managedFields: [{ manager: 'kubelet' }] },
+  spec: { nodeName: 'n1', hostNetwork: false, containers: [{ name: 'web', image: 'nginx', env: [{ name: 'A', value: 'b' }], ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }], volumes: [{ name: 'v' }] },
+  status: { phase: 'Running', podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }], conditions: [{ type: 'Ready' }] },
+};
+
+describe('what the caches keep', () => {
+  it('keeps of a pod exactly what policy depends on', () => {
+    const small = slim(pod);
+    expect(parsePod(small)).toEqual(parsePod(pod));
+    expect(JSON.stringify(small).length).toBeLessThan(JSON.stringify(pod).length / 3);
+    expect(small.metadata.resourceVersion).toBe('7');
+  });
+
+  it('drops managedFields from everything else, and nothing more', () => {
+    const gnp: KubeObject = { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'x', labels: { a: 'b' }, managedFields: [{ manager: 'cnp-operator' }] }, spec: { order: 1 } };
+    const { managedFields: _m, ...metadata } = gnp.metadata;
+    expect(slim(gnp)).toEqual({ ...gnp, metadata });
+  });
+});
