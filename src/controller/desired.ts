@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { POLICY_ANNOTATION } from '../translate/ownership.js';
 import type { Finding, KubeObject, Translation } from '../translate/types.js';
 
@@ -8,7 +9,7 @@ export interface DesiredState {
   /** Objects by the CNP they belong to; SHARED_KEY for operator-wide objects. */
   readonly byOwner: ReadonlyMap<string, readonly KubeObject[]>;
   readonly findings: ReadonlyMap<string, readonly Finding[]>;
-  /** Per owner, its objects and findings as text: what changedOwners compares. */
+  /** Per owner, a digest of its objects and findings: what changedOwners compares. */
   readonly fingerprints: ReadonlyMap<string, string>;
 }
 
@@ -32,7 +33,8 @@ export function groupTranslation(t: Translation): DesiredState {
   }
   const fingerprints = new Map<string, string>();
   for (const key of new Set([...byOwner.keys(), ...findings.keys()])) {
-    fingerprints.set(key, JSON.stringify([byOwner.get(key) ?? [], findings.get(key) ?? []]));
+    // A digest, not the text: the text of every generated object would double what is held in memory.
+    fingerprints.set(key, createHash('sha256').update(JSON.stringify([byOwner.get(key) ?? [], findings.get(key) ?? []])).digest('base64'));
   }
   return { byOwner, findings, fingerprints };
 }
