@@ -16,8 +16,8 @@ import type { KubeObject, ResourceType, WatchEvent } from '../src/controller/por
 import { silentLogger } from '../src/controller/runtime/index.js';
 import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
 import { translateCalico } from '../src/translate/calico/index.js';
-import { installCrdsWith } from '../test/harness/crds.js';
-import { Kube, parseObjects, type KubeObject as HarnessObject } from '../test/harness/client.js';
+import { clusterInformationCrds, installCrdsWith } from '../test/harness/crds.js';
+import { Kube, type KubeObject as HarnessObject } from '../test/harness/client.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     beforeControllerManager: async (api) => {
       const k = Kube.fromFile(api.kubeconfigPath);
       await installCrdsWith(k);
-      await installCrdsWith(k, parseObjects(readFileSync(join(import.meta.dirname, '..', 'test', 'integration', 'fixtures', 'clusterinformation-crds.yaml'), 'utf8')));
+      await installCrdsWith(k, clusterInformationCrds());
       k.close();
     },
   });

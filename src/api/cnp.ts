@@ -299,13 +299,18 @@ function parseNetworks(raw: unknown, c: Checker): Cidr[] | undefined {
     }
     seen.set(text, i);
     const parsed = parseCidr(text);
-    if (parsed === undefined) {
-      ic.error(`Invalid CIDR format provided: ${JSON.stringify(text)}`);
+    // The CRD's rule is isCIDR(self) && cidr(self) == cidr(self).masked(), with this message;
+    // the reason after it is ours.
+    const why =
+      parsed === undefined ? 'not an address/prefix-length'
+      : parsed.ipv4Mapped ? 'an IPv4-mapped IPv6 address is not allowed; write the IPv4 CIDR'
+      : parsed.hadHostBits ? `host bits are set; the network is ${parsed.cidr.text}`
+      : undefined;
+    if (why === undefined) cidrs.push(parsed!.cidr);
+    else {
+      ic.error(`Invalid CIDR format provided: ${JSON.stringify(text)} (${why})`);
       ok = false;
-      return;
     }
-    if (parsed.hadHostBits) ic.warning(`${text} has host bits set; it is used as ${parsed.cidr.text}`);
-    cidrs.push(parsed.cidr);
   });
   return ok ? cidrs : undefined;
 }

@@ -102,7 +102,14 @@ export interface ParsedCidr {
   readonly cidr: Cidr;
   /** True when the written address had host bits set (e.g. `10.0.0.1/8`). */
   readonly hadHostBits: boolean;
+  /**
+   * True for an IPv4-mapped IPv6 address (::ffff:0:0/96, e.g. `::ffff:10.0.0.0/104`), which
+   * Kubernetes' CEL `isCIDR` refuses: it would match nothing an IPv4 packet carries.
+   */
+  readonly ipv4Mapped: boolean;
 }
+
+const V4_MAPPED_PREFIX = 0xffffn << 32n;
 
 /** Parses `address/prefix` as Go's net.ParseCIDR (and CEL's isCIDR) would accept it. */
 export function parseCidr(text: string): ParsedCidr | undefined {
@@ -115,7 +122,8 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   if (prefix > bitsOf(ip.family)) return undefined;
   const address = ip.value & mask(ip.family, prefix);
   const canonical = `${formatIp({ family: ip.family, value: address })}/${prefix}`;
-  return { cidr: { family: ip.family, text: canonical, prefix, address }, hadHostBits: address !== ip.value };
+  const ipv4Mapped = ip.family === 6 && ip.value >> 32n === V4_MAPPED_PREFIX >> 32n;
+  return { cidr: { family: ip.family, text: canonical, prefix, address }, hadHostBits: address !== ip.value, ipv4Mapped };
 }
 
 export function cidrContains(cidr: Cidr, ip: Ip): boolean {

@@ -88,7 +88,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     process.stdout.write(`$ kubectl get ccnp\n${run(binaries.kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'ccnp', '-o', 'custom-columns=NAME:.metadata.name,FOR CNP:.metadata.annotations.policy\\.cnp-operator\\.io/cnp,RULE SETS:.specs[*].description'])}\n`);
     if (interrupted) return stopped();
 
-    heading('5. kubectl get cnp');
+    heading('5. kubectl get clusternetworkpolicies');
     process.stdout.write((await getCnp(cp, binaries.kubectl)) + '\n');
 
     heading('6. Try it');
@@ -97,8 +97,8 @@ export async function demoCommand(args: string[]): Promise<number> {
         'In another terminal:',
         `  export KUBECONFIG=${cp.kubeconfigPath}`,
         ...(onPath('kubectl') ? [] : [`  alias kubectl=${binaries.kubectl}   # not on your PATH; this one was built with the control plane`]),
-        '  kubectl get cnp',
-        '  kubectl get cnp protect-payments -o yaml',
+        '  kubectl get clusternetworkpolicies',
+        '  kubectl get clusternetworkpolicies protect-payments -o yaml',
         '  kubectl apply -f config/samples/   # or your own policies: the operator here reconciles them',
         '  kubectl get ccnp                   # what it wrote; edit or delete one and watch it come back',
         once ? '(--once: stopping now)' : 'Press Ctrl-C to stop the control plane and delete its data.',
@@ -142,7 +142,7 @@ async function waitProgrammed(cp: ControlPlane, names: readonly string[]): Promi
     },
     { timeoutMs: 120_000, intervalMs: 250 },
   );
-  note(done ? `all ${names.length} sample policies Programmed` : 'not every sample policy was Programmed within 2 minutes; see kubectl get cnp');
+  note(done ? `all ${names.length} sample policies Programmed` : 'not every sample policy was Programmed within 2 minutes; see kubectl get clusternetworkpolicies');
 }
 
 function run(exe: string, args: string[]): string {
@@ -181,9 +181,9 @@ function translate(backend: string): void {
   if (r.status !== 0) process.stdout.write(`(translate --backend ${backend} failed: exit ${r.status ?? r.signal ?? r.error?.message})\n`);
 }
 
-/** What `kubectl get cnp` prints (kubectl built with the control plane); the API server's own table if that fails. */
+/** What `kubectl get clusternetworkpolicies` prints (kubectl built with the control plane); the API server's own table if that fails. */
 async function getCnp(cp: ControlPlane, kubectl: string): Promise<string> {
-  const r = spawnSync(kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'cnp'], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'clusternetworkpolicies'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) return r.stdout.trimEnd();
   const why = r.error ? r.error.message : `kubectl failed: ${r.stderr.trim()}`;
   return `(${why}; the API server's table:)\n${await table(cp, '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies')}`;

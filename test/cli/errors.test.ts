@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UPSTREAM } from '../support/paths.js';
+import { networkPolicyApi } from '../support/paths.js';
 import { cli } from './run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cnp-cli-'));
@@ -47,15 +47,15 @@ describe('bad input gets a clear error and a non-zero exit, never a stack trace'
   });
 
   it('valid input passes and says what it used', () => {
-    const run = cli(['validate', '-f', join(UPSTREAM, 'network-policy-api', 'crdtest', 'valid')]);
+    const run = cli(['validate', '-f', join(networkPolicyApi(), 'pkg', 'crdtest', 'testdata', 'valid')]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toBe('valid (2 ClusterNetworkPolicies usable)\n');
+    expect(run.stdout).toBe('valid (5 ClusterNetworkPolicies usable)\n');
   });
 
-  it('a CIDR with host bits is used normalised, with a warning', () => {
+  it('a CIDR with host bits is refused with the CRD\'s message and the network meant', () => {
     const run = cli(['validate', '-f', file('hostbits.yaml', GOOD.replace('10.0.0.0/8', '10.1.2.3/8'))]);
-    expect(run.status).toBe(0);
-    expect(run.stderr).toMatch(/warning: spec\.egress\[0\]\.to\[0\]\.networks\[0\]: 10\.1\.2\.3\/8 has host bits set; it is used as 10\.0\.0\.0\/8/);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/spec\.egress\[0\]\.to\[0\]\.networks\[0\]: Invalid CIDR format provided: "10\.1\.2\.3\/8" \(host bits are set; the network is 10\.0\.0\.0\/8\)/);
   });
 
   it('explain prints a readable trace for one flow', () => {

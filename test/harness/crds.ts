@@ -1,30 +1,42 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, UPSTREAM } from '../support/paths.js';
-import { loadCiliumCrd } from './cilium-crd.js';
+import { CALICO_CRDS, ciliumCrds, REPO } from '../support/paths.js';
 import { type Kube, type KubeObject, parseObjects } from './client.js';
 import { waitFor } from './wait.js';
 
-const CALICO = join(UPSTREAM, 'calico');
 /**
- * Both Calico API forms: the native projectcalico.org/v3 CRDs and the crd.projectcalico.org/v1
- * backing CRDs (different groups, so both fit). Not the v3.31.7 copies (same names, older) and
- * not Calico's copy of the CNP CRD (standard channel; ours is installed instead).
+ * Both Calico API forms of 3.32.1: the native projectcalico.org/v3 CRDs and the
+ * crd.projectcalico.org/v1 backing CRDs (different groups, so both fit). ClusterInformation
+ * is left out: a test installs it when it plays a cluster of some Calico version.
  */
-const CALICO_FILE = /^(crd\.)?projectcalico\.org_[a-z]+\.yaml$/;
+const CALICO_FILE = /^(crd\.)?projectcalico\.org_(globalnetworkpolicies|globalnetworksets|tiers)\.yaml$/;
+/** Cilium's own CRDs for the kinds the operator writes or meets (CiliumNetworkPolicy owns the short name cnp). */
+const CILIUM_FILES = ['ciliumclusterwidenetworkpolicies.yaml', 'ciliumnetworkpolicies.yaml'];
 
 function yamlFiles(dir: string, match: RegExp): string[] {
   return readdirSync(dir).filter((f) => match.test(f)).sort().map((f) => join(dir, f));
 }
 
-/** Every CRD the integration tests need: ours, Calico's (both forms) and the structural CCNP. */
-export function crdDocuments(): KubeObject[] {
-  const files = [...yamlFiles(join(REPO, 'crds'), /\.ya?ml$/), ...yamlFiles(CALICO, CALICO_FILE)];
+function crdsIn(files: readonly string[]): KubeObject[] {
   const docs = files.flatMap((f) => parseObjects(readFileSync(f, 'utf8')));
   const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition');
   // controller-gen leaves an empty status in its output; it is not ours to write.
   for (const c of crds) delete c['status'];
-  return [...crds, loadCiliumCrd() as unknown as KubeObject];
+  return crds;
+}
+
+/** Every CRD the integration tests need: ours, Calico's (both forms) and Cilium's. */
+export function crdDocuments(): KubeObject[] {
+  return crdsIn([
+    ...yamlFiles(join(REPO, 'crds'), /\.ya?ml$/),
+    ...yamlFiles(join(CALICO_CRDS, 'v3.32.1'), CALICO_FILE),
+    ...CILIUM_FILES.map((f) => join(ciliumCrds(), f)),
+  ]);
+}
+
+/** Calico's ClusterInformation CRDs (both groups), which tell the operator Calico's version. */
+export function clusterInformationCrds(): KubeObject[] {
+  return crdsIn(yamlFiles(join(CALICO_CRDS, 'v3.32.1'), /^(crd\.)?projectcalico\.org_clusterinformations\.yaml$/));
 }
 
 interface CrdStatus {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
@@ -116,7 +116,7 @@ describe('the ClusterNetworkPolicy CRD on a real API server', () => {
     }
   });
 
-  it('shows the printer columns in `kubectl get cnp`, filled from status conditions', async () => {
+  it('shows the printer columns in `kubectl get clusternetworkpolicies`, filled from status conditions', async () => {
     const name = uniqueName('columns');
     await kube().create(cnp(name));
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -126,6 +126,7 @@ describe('the ClusterNetworkPolicy CRD on a real API server', () => {
       {
         status: {
           conditions: [
+            { type: 'Accepted', status: 'True', reason: 'Valid', message: '', lastTransitionTime: now },
             { type: 'Programmed', status: 'True', reason: 'Applied', message: '', lastTransitionTime: now },
             { type: 'Exact', status: 'False', reason: 'Approximated', message: 'test', lastTransitionTime: now },
           ],
@@ -133,10 +134,23 @@ describe('the ClusterNetworkPolicy CRD on a real API server', () => {
       },
       'application/merge-patch+json',
     );
-    const out = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' });
+    const out = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'clusternetworkpolicies', name], { encoding: 'utf8' });
     const [header, row] = out.trim().split('\n').map((l) => l.trim().split(/\s+/));
     expect(header).toEqual(['NAME', 'TIER', 'PRIORITY', 'PROGRAMMED', 'EXACT', 'AGE']);
     expect(row?.slice(0, 5)).toEqual([name, 'Admin', '10', 'True', 'False']);
+
+    // -o wide adds what tells the failure reasons apart, and the subject.
+    const wide = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'clusternetworkpolicies', name, '-o', 'wide'], { encoding: 'utf8' });
+    const [wideHeader, wideRow] = wide.trim().split('\n').map((l) => l.trim().split(/\s+/));
+    expect(wideHeader).toEqual(['NAME', 'TIER', 'PRIORITY', 'PROGRAMMED', 'EXACT', 'ACCEPTED', 'REASON', 'SUBJECT', 'AGE']);
+    expect(wideRow?.slice(0, 8)).toEqual([name, 'Admin', '10', 'True', 'False', 'True', 'Applied', '{"namespaces":{"matchLabels":{"kubernetes.io/metadata.name":"sensitive"}}}']);
+
+    // The category lists CNPs; Cilium's CiliumNetworkPolicy CRD (installed here) owns the short
+    // name `cnp`, which is why every command the project prints uses the full resource name.
+    const byCategory = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'network-policy-api', '-o', 'name'], { encoding: 'utf8' });
+    expect(byCategory).toContain(`clusternetworkpolicy.policy.networking.k8s.io/${name}`);
+    const short = spawnSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' });
+    expect(short.stderr).toContain('ciliumnetworkpolicies.cilium.io');
   });
 
   it('garbage-collects an object owned by a deleted CNP (kube-controller-manager)', async () => {

@@ -236,7 +236,7 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       expect(sets).toHaveLength(1);
       expect(await kube().get(CALICO, 'Tier', 'cnp-admin')).toBeDefined();
 
-      const table = (await run(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' })).stdout;
+      const table = (await run(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'clusternetworkpolicies', name], { encoding: 'utf8' })).stdout;
       expect(table).toMatch(/^NAME\s+TIER\s+PRIORITY\s+PROGRAMMED\s+EXACT\s+AGE\n/);
       expect(table).toMatch(new RegExp(`^${name}\\s+Admin\\s+40\\s+True\\s+True\\s+\\d+s\\n`, 'm'));
 

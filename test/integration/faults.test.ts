@@ -8,8 +8,8 @@ import { tryGet } from '../../src/cluster/http.js';
 import { Manager } from '../../src/controller/manager.js';
 import { createLogger } from '../../src/controller/runtime/index.js';
 import { createKubePort, loadKubeConfig, type KubeConnection } from '../../src/kube/index.js';
-import { installCrdsWith } from '../harness/crds.js';
-import { Kube, parseObjects, uniqueName, waitFor } from '../harness/index.js';
+import { clusterInformationCrds, installCrdsWith } from '../harness/crds.js';
+import { Kube, uniqueName, waitFor } from '../harness/index.js';
 
 // Faults on a control plane of this file's own, so the shared one is never disturbed:
 // the API server restarted under the operator, and etcd compacted past the operator's
@@ -52,7 +52,7 @@ async function etcd(path: string, body: unknown): Promise<Record<string, unknown
 }
 
 async function setVersion(): Promise<void> {
-  await installCrdsWith(kube, parseObjects(readFileSync(join(import.meta.dirname, 'fixtures', 'clusterinformation-crds.yaml'), 'utf8')));
+  await installCrdsWith(kube, clusterInformationCrds());
   await kube.apply({ apiVersion: GNP, kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: 'v3.30.1' } });
 }
 

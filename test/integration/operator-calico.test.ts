@@ -59,7 +59,7 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
     const cnpRv = (await kube().get(CNP, 'ClusterNetworkPolicy', name))!.metadata['resourceVersion'];
 
     // kubectl shows the columns with real values.
-    const table = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'cnp', name], { encoding: 'utf8' });
+    const table = execFileSync(kubectl(), ['--kubeconfig', kubeconfig(), 'get', 'clusternetworkpolicies', name], { encoding: 'utf8' });
     expect(table).toMatch(/NAME\s+TIER\s+PRIORITY\s+PROGRAMMED\s+EXACT\s+AGE/);
     expect(table).toMatch(new RegExp(`${name}\\s+Admin\\s+20\\s+True\\s+True\\s+`));
 

@@ -1,16 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Manager, type ManagerOptions } from '../../src/controller/manager.js';
 import { createLogger, silentLogger } from '../../src/controller/runtime/index.js';
 import { createKubePort, loadKubeConfig } from '../../src/kube/index.js';
-import { installCrdsWith } from '../harness/crds.js';
-import { kube, kubeconfig, parseObjects, waitFor } from '../harness/index.js';
-
-const FIXTURES = join(import.meta.dirname, 'fixtures');
+import { clusterInformationCrds, installCrdsWith } from '../harness/crds.js';
+import { kube, kubeconfig, waitFor } from '../harness/index.js';
 
 /** Installs the ClusterInformation CRDs and claims a Calico version in both API groups. */
 export async function setCalicoVersion(version: string): Promise<void> {
-  await installCrdsWith(kube(), parseObjects(readFileSync(join(FIXTURES, 'clusterinformation-crds.yaml'), 'utf8')));
+  await installCrdsWith(kube(), clusterInformationCrds());
   for (const apiVersion of ['crd.projectcalico.org/v1', 'projectcalico.org/v3']) {
     await kube().apply({ apiVersion, kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: version, datastoreReady: true } });
   }

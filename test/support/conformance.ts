@@ -27,7 +27,6 @@ export interface ConformanceStep {
 
 export interface ConformanceCase {
   readonly name: string;
-  readonly group: 'cases' | 'postSnapshotCases' | 'openPullRequestCases';
   readonly steps: readonly ConformanceStep[];
 }
 
@@ -43,7 +42,10 @@ interface RawProbe {
 interface RawMutation {
   kind: string;
   namespace?: string;
+  name?: string;
   labels?: Record<string, string>;
+  key?: string;
+  value?: string;
 }
 interface RawCase {
   name: string;
@@ -130,9 +132,42 @@ function endpoint(ref: string): Flow['from'] {
   return { kind: 'pod', namespace, name };
 }
 
+/**
+ * Label mutations change the cluster, not the state files: namespace labels are replaced whole
+ * (the API server keeps kubernetes.io/metadata.name), pod labels one key at a time. Policy
+ * patches and deletions are already applied in each step's state file.
+ */
+function applyMutation(m: RawMutation, nsLabels: Map<string, Record<string, string>>, pods: Pod[]): Pod[] {
+  switch (m.kind) {
+    case 'setNamespaceLabels':
+      nsLabels.set(m.namespace!, { ...m.labels, 'kubernetes.io/metadata.name': m.namespace! });
+      return pods;
+    case 'setPodLabel':
+    case 'removePodLabel': {
+      if (!pods.some((p) => p.namespace === m.namespace && p.name === m.name)) throw new Error(`conformance mutation names unknown pod ${m.namespace}/${m.name}`);
+      return pods.map((p) => {
+        if (p.namespace !== m.namespace || p.name !== m.name) return p;
+        const labels = { ...p.labels };
+        if (m.kind === 'setPodLabel') labels[m.key!] = m.value!;
+        else delete labels[m.key!];
+        return { ...p, labels };
+      });
+    }
+    case 'patchClusterNetworkPolicy':
+    case 'deleteNetworkPolicy':
+      return pods;
+    default:
+      throw new Error(`conformance digest has a mutation this loader does not know: ${m.kind}`);
+  }
+}
+
 let cached: Map<Family, ConformanceCase[]> | undefined;
 
-/** Every case of cases.json (the v0.2.0 suite, post-snapshot and open-PR cases) as snapshots and probes. */
+/**
+ * Every case of the v0.3.0 digest as snapshots and probes. Namespace and pod label mutations
+ * accumulate over a case's steps, as they do on the cluster the suite runs on (a subtest's
+ * clean-up comes as a mutation before the next step).
+ */
 export function loadConformance(family: Family = 4): ConformanceCase[] {
   cached ??= new Map();
   const hit = cached.get(family);
@@ -140,39 +175,32 @@ export function loadConformance(family: Family = 4): ConformanceCase[] {
   const data = JSON.parse(readFileSync(join(CONFORMANCE, 'cases.json'), 'utf8')) as {
     topology: RawTopology;
     cases: RawCase[];
-    postSnapshotCases: RawCase[];
-    openPullRequestCases: RawCase[];
   };
-  const pods = withCentaurPorts(topologyPods(data.topology, family), data.topology);
+  const basePods = withCentaurPorts(topologyPods(data.topology, family), data.topology);
   const nodes = conformanceNodes(family);
   const result: ConformanceCase[] = [];
-  for (const group of ['cases', 'postSnapshotCases', 'openPullRequestCases'] as const) {
-    for (const raw of data[group]) {
-      const labels = new Map(data.topology.namespaces.map((n) => [n.name, { ...n.labels }]));
-      const steps: ConformanceStep[] = [];
-      for (const step of raw.steps) {
-        for (const m of step.mutationsBefore) {
-          if (m.kind === 'setNamespaceLabels' && m.namespace !== undefined && m.labels !== undefined) {
-            labels.set(m.namespace, { ...m.labels, 'kubernetes.io/metadata.name': m.namespace });
-          }
-        }
-        const text = resolvePlaceholders(readFileSync(join(CONFORMANCE, step.stateFile), 'utf8'), pods, family);
-        const loaded = loadSnapshot(parseDocuments(text, step.stateFile));
-        const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
-        if (errors.length > 0) throw new Error(`${step.stateFile}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
-        const namespaces: Namespace[] = [...labels.entries()].map(([name, l]) => ({ name, labels: l }));
-        const snapshot: Snapshot = { ...loaded.snapshot, namespaces, pods, nodes };
-        const probes = raw.probes
-          .filter((p) => p.step === step.step)
-          .map((p) => ({
-            flow: { from: endpoint(p.from), to: endpoint(p.to), port: p.port, protocol: p.protocol },
-            expect: p.expect,
-            description: `${raw.name} step ${step.step} "${p.subtest}": ${p.from} -> ${p.to} ${p.protocol}/${p.port}`,
-          }));
-        steps.push({ step: step.step, stateFile: step.stateFile, snapshot, probes });
-      }
-      result.push({ name: raw.name, group, steps });
+  for (const raw of data.cases) {
+    const labels = new Map(data.topology.namespaces.map((n) => [n.name, { ...n.labels }]));
+    let pods = basePods;
+    const steps: ConformanceStep[] = [];
+    for (const step of raw.steps) {
+      for (const m of step.mutationsBefore) pods = applyMutation(m, labels, pods);
+      const text = resolvePlaceholders(readFileSync(join(CONFORMANCE, step.stateFile), 'utf8'), pods, family);
+      const loaded = loadSnapshot(parseDocuments(text, step.stateFile));
+      const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length > 0) throw new Error(`${step.stateFile}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+      const namespaces: Namespace[] = [...labels.entries()].map(([name, l]) => ({ name, labels: l }));
+      const snapshot: Snapshot = { ...loaded.snapshot, namespaces, pods, nodes };
+      const probes = raw.probes
+        .filter((p) => p.step === step.step)
+        .map((p) => ({
+          flow: { from: endpoint(p.from), to: endpoint(p.to), port: p.port, protocol: p.protocol },
+          expect: p.expect,
+          description: `${raw.name} step ${step.step} "${p.subtest}": ${p.from} -> ${p.to} ${p.protocol}/${p.port}`,
+        }));
+      steps.push({ step: step.step, stateFile: step.stateFile, snapshot, probes });
     }
+    result.push({ name: raw.name, steps });
   }
   cached.set(family, result);
   return result;

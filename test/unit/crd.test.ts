@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { networkPolicyApi, REPO } from '../support/paths.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const oursPath = join(repoRoot, 'crds', 'policy.networking.k8s.io_clusternetworkpolicies.yaml');
-const upstreamPath = join(repoRoot, '..', 'shared', 'upstream', 'network-policy-api', 'crd', 'experimental',
-  'policy.networking.k8s.io_clusternetworkpolicies.yaml');
+const oursPath = join(REPO, 'crds', 'policy.networking.k8s.io_clusternetworkpolicies.yaml');
+const upstreamPath = join(networkPolicyApi(), 'config', 'crd', 'experimental', 'policy.networking.k8s.io_clusternetworkpolicies.yaml');
 
 type Schema = Record<string, unknown>;
 interface Version {
@@ -16,7 +14,7 @@ interface Version {
   storage: boolean;
   schema: { openAPIV3Schema: Schema };
   subresources?: Record<string, unknown>;
-  additionalPrinterColumns?: { name: string; type: string; jsonPath: string }[];
+  additionalPrinterColumns?: { name: string; type: string; jsonPath: string; priority?: number }[];
 }
 interface Crd {
   metadata: { name: string; annotations?: Record<string, string> };
@@ -61,27 +59,44 @@ function version(crd: Crd, name: string): Version {
   return v;
 }
 
+/** What the project adds to upstream's CRD: printer columns for its status, and categories. */
+const ADDED_COLUMNS = ['Programmed', 'Exact', 'Accepted', 'Reason', 'Subject'];
+
+/** Ours without the additions: must equal upstream exactly. */
+function withoutAdditions(crd: Crd): unknown {
+  const copy = JSON.parse(JSON.stringify(crd)) as Crd;
+  delete copy.spec.names['categories'];
+  for (const v of copy.spec.versions) v.additionalPrinterColumns = v.additionalPrinterColumns?.filter((c) => !ADDED_COLUMNS.includes(c.name));
+  return copy;
+}
+
 describe('the ClusterNetworkPolicy CRD', () => {
   const ours = load(oursPath);
   const upstream = load(upstreamPath);
-  const upstreamFields = flatten(version(upstream, 'v1alpha2').schema.openAPIV3Schema);
+  const upstreamFields = flatten(version(upstream, 'v1beta1').schema.openAPIV3Schema);
 
-  it('keeps upstream identity: group, names, short name, scope', () => {
+  it('is upstream v0.3.0 experimental, identical apart from the additions', () => {
+    const { status: _status, ...expected } = upstream as Crd & { status?: unknown };
+    expect(withoutAdditions(ours)).toEqual(expected);
+  });
+
+  it('keeps upstream identity: group, names, short name, scope, channel and bundle version', () => {
     expect(ours.metadata.name).toBe(upstream.metadata.name);
     expect(ours.spec.group).toBe('policy.networking.k8s.io');
     expect(ours.spec.scope).toBe('Cluster');
-    expect(ours.spec.names).toEqual(upstream.spec.names);
+    expect({ ...ours.spec.names, categories: undefined }).toEqual({ ...upstream.spec.names, categories: undefined });
     expect(ours.spec.names['shortNames']).toEqual(['cnp']);
+    expect(ours.spec.names['categories']).toEqual(['network-policy-api', 'ciliumpolicy']);
     expect(ours.metadata.annotations?.['policy.networking.k8s.io/channel']).toBe('experimental');
-    expect(ours.metadata.annotations?.['policy.networking.k8s.io/bundle-version']).toBe('v0.2.0');
+    expect(ours.metadata.annotations?.['policy.networking.k8s.io/bundle-version']).toBe('v0.3.0');
   });
 
-  it('serves v1alpha2 (storage) and v1beta1 without a conversion webhook', () => {
+  it('serves v1alpha2 and v1beta1 (storage) without a conversion webhook', () => {
     expect(ours.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([
-      ['v1alpha2', true, true],
-      ['v1beta1', true, false],
+      ['v1alpha2', true, false],
+      ['v1beta1', true, true],
     ]);
-    expect(ours.spec.conversion).toEqual({ strategy: 'None' });
+    expect(ours.spec.conversion?.strategy ?? 'None').toBe('None');
   });
 
   for (const name of ['v1alpha2', 'v1beta1']) {
@@ -101,18 +116,15 @@ describe('the ClusterNetworkPolicy CRD', () => {
 
       it('carries the upstream CEL rules', () => {
         const rules = [...fields.values()].flatMap((f) => (f['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []);
-        expect(rules.map((r) => r.rule)).toEqual(expect.arrayContaining(['self.start < self.end', 'isCIDR(self)']));
+        expect(rules.map((r) => r.rule)).toEqual(expect.arrayContaining(['self.start < self.end', 'isCIDR(self) && cidr(self) == cidr(self).masked()']));
       });
 
-      it('has the status subresource and the printer columns', () => {
+      it('has the status subresource and the printer columns, the wide ones marked', () => {
         expect(v.subresources).toEqual({ status: {} });
-        expect(v.additionalPrinterColumns).toEqual([
-          { name: 'Tier', type: 'string', jsonPath: '.spec.tier' },
-          { name: 'Priority', type: 'integer', jsonPath: '.spec.priority' },
-          { name: 'Programmed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Programmed")].status' },
-          { name: 'Exact', type: 'string', jsonPath: '.status.conditions[?(@.type=="Exact")].status' },
-          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        expect(v.additionalPrinterColumns?.map((c) => [c.name, c.priority ?? 0])).toEqual([
+          ['Tier', 0], ['Priority', 0], ['Programmed', 0], ['Exact', 0], ['Accepted', 1], ['Reason', 1], ['Subject', 1], ['Age', 0],
         ]);
+        expect(v.additionalPrinterColumns?.find((c) => c.name === 'Reason')?.jsonPath).toBe('.status.conditions[?(@.type=="Programmed")].reason');
       });
     });
   }
