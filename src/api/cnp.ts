@@ -1,6 +1,6 @@
 import { Checker, hasErrors, type Diagnostic } from './diagnostics.js';
 import { parseCidr } from './ip.js';
-import { parseSelector } from './labels.js';
+import { parseSelectorLenient } from './labels.js';
 import {
   ACTIONS,
   EMPTY_SELECTOR,
@@ -44,9 +44,20 @@ export interface CnpResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+export interface ParseOptions {
+  /**
+   * What a peer or protocol type this operator does not know means. `refuse` (the default) is
+   * what the CRD shipped here does: an unknown field. `fail-closed` is for objects read from a
+   * cluster, whose API server accepted them, so the field comes from a newer API version: the
+   * rule holding it fails closed and is reported.
+   */
+  readonly unknownTypes?: 'refuse' | 'fail-closed';
+}
+
 /** Validates one ClusterNetworkPolicy object and normalises it. */
-export function parseClusterNetworkPolicy(raw: unknown): CnpResult {
+export function parseClusterNetworkPolicy(raw: unknown, options: ParseOptions = {}): CnpResult {
   const diagnostics: Diagnostic[] = [];
+  const failClosedUnknown = options.unknownTypes === 'fail-closed';
   const root = new Checker(diagnostics, '');
   const obj = asObject(raw, root);
   if (obj === undefined) return { policy: undefined, diagnostics };
@@ -72,8 +83,8 @@ export function parseClusterNetworkPolicy(raw: unknown): CnpResult {
   const tier = required(spec, specChecker, 'tier', (v, c) => asEnum(v, c, TIERS));
   const priority = required(spec, specChecker, 'priority', (v, c) => asInteger(v, c, 0, MAX_PRIORITY));
   const subject = required(spec, specChecker, 'subject', parseSubject);
-  const ingress = parseRules(spec['ingress'], specChecker.field('ingress'), 'ingress');
-  const egress = parseRules(spec['egress'], specChecker.field('egress'), 'egress');
+  const ingress = parseRules(spec['ingress'], specChecker.field('ingress'), 'ingress', failClosedUnknown);
+  const egress = parseRules(spec['egress'], specChecker.field('egress'), 'egress', failClosedUnknown);
 
   if (hasErrors(diagnostics) || meta === undefined || tier === undefined || priority === undefined || subject === undefined) {
     return { policy: undefined, diagnostics };
@@ -116,39 +127,59 @@ function parseMetadata(raw: unknown, c: Checker): Meta | undefined {
   return { name, uid, generation };
 }
 
-function parsePodSet(raw: unknown, c: Checker): PodSet | undefined {
+/** A pod set, or the selector problems Kubernetes would refuse (see parseSelectorLenient). */
+type PodSetPart = { ok: PodSet } | { refused: readonly string[] } | undefined;
+
+function parsePodSet(raw: unknown, c: Checker): PodSetPart {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   rejectUnknown(obj, c, ['namespaceSelector', 'podSelector']);
   // An omitted namespaceSelector means every namespace (unlike NetworkPolicy).
   const namespaces =
     obj['namespaceSelector'] === undefined || obj['namespaceSelector'] === null
-      ? EMPTY_SELECTOR
-      : parseSelector(obj['namespaceSelector'], c.field('namespaceSelector'));
-  const pods = required(obj, c, 'podSelector', parseSelector);
-  return namespaces === undefined || pods === undefined ? undefined : { namespaces, pods };
+      ? { selector: EMPTY_SELECTOR, refused: [] }
+      : parseSelectorLenient(obj['namespaceSelector'], c.field('namespaceSelector'));
+  if (obj['podSelector'] === undefined || obj['podSelector'] === null) {
+    c.field('podSelector').error('is required');
+    return undefined;
+  }
+  const pods = parseSelectorLenient(obj['podSelector'], c.field('podSelector'));
+  const refused = [...namespaces.refused, ...pods.refused];
+  if (refused.length > 0) return { refused };
+  return namespaces.selector === undefined || pods.selector === undefined ? undefined : { ok: { namespaces: namespaces.selector, pods: pods.selector } };
 }
 
+function namespacesOnly(raw: unknown, c: Checker): PodSetPart {
+  const ns = parseSelectorLenient(raw, c);
+  if (ns.refused.length > 0) return { refused: ns.refused };
+  return ns.selector === undefined ? undefined : { ok: { namespaces: ns.selector, pods: EMPTY_SELECTOR } };
+}
+
+/**
+ * The subject. A selector Kubernetes refuses has no meaning to enforce, and no safe fail-closed
+ * reading (denying for every pod would be worse): the policy is reported and not enforced.
+ */
 function parseSubject(raw: unknown, c: Checker): PodSet | undefined {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   rejectUnknown(obj, c, ['namespaces', 'pods']);
   const which = exactlyOne(obj, c, ['namespaces', 'pods'], 'subject');
-  if (which === 'namespaces') {
-    const ns = parseSelector(obj['namespaces'], c.field('namespaces'));
-    return ns === undefined ? undefined : { namespaces: ns, pods: EMPTY_SELECTOR };
+  const part = which === 'namespaces' ? namespacesOnly(obj['namespaces'], c.field('namespaces')) : which === 'pods' ? parsePodSet(obj['pods'], c.field('pods')) : undefined;
+  if (part === undefined) return undefined;
+  if ('refused' in part) {
+    for (const r of part.refused) c.unsupported(`${r}: Kubernetes refuses this selector, so no pods can be chosen by it; the policy is not enforced`);
+    return undefined;
   }
-  if (which === 'pods') return parsePodSet(obj['pods'], c.field('pods'));
-  return undefined;
+  return part.ok;
 }
 
-function parseRules(raw: unknown, c: Checker, direction: Direction): Rule[] {
+function parseRules(raw: unknown, c: Checker, direction: Direction, failClosedUnknown: boolean): Rule[] {
   if (raw === undefined || raw === null) return [];
   const list = asList(raw, c, 0, MAX_RULES);
   if (list === undefined) return [];
   const rules: Rule[] = [];
   list.forEach((item, i) => {
-    const rule = parseRule(item, c.index(i), i, direction);
+    const rule = parseRule(item, c.index(i), i, direction, failClosedUnknown);
     if (rule !== undefined) rules.push(rule);
   });
   return rules;
@@ -157,7 +188,7 @@ function parseRules(raw: unknown, c: Checker, direction: Direction): Rule[] {
 /** What parsing a peer or protocol entry yields: a value, an error, or something we do not understand. */
 type Part<T> = { ok: T } | { unsupported: string } | undefined;
 
-function parseRule(raw: unknown, c: Checker, index: number, direction: Direction): Rule | undefined {
+function parseRule(raw: unknown, c: Checker, index: number, direction: Direction, failClosedUnknown: boolean): Rule | undefined {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const peerKey = direction === 'ingress' ? 'from' : 'to';
@@ -182,7 +213,7 @@ function parseRule(raw: unknown, c: Checker, index: number, direction: Direction
     const list = asList(obj[peerKey], pc, 1, MAX_PEERS);
     if (list === undefined) peersOk = false;
     list?.forEach((item, i) => {
-      const part = parsePeer(item, pc.index(i), direction);
+      const part = parsePeer(item, pc.index(i), direction, failClosedUnknown);
       if (part === undefined) peersOk = false;
       else if ('ok' in part) peers.push(part.ok);
       else unsupported.push(`${peerKey}[${i}]: ${part.unsupported}`);
@@ -198,11 +229,13 @@ function parseRule(raw: unknown, c: Checker, index: number, direction: Direction
     if (list === undefined) protocolsOk = false;
     ports = [];
     list?.forEach((item, i) => {
-      const part = parseProtocol(item, prc.index(i));
+      const part = parseProtocol(item, prc.index(i), failClosedUnknown);
       if (part === undefined) protocolsOk = false;
       else if ('ok' in part) {
-        ports!.push(part.ok);
         if (part.ok.kind === 'named') hasNamedPort = true;
+        // No container port has an empty name: the entry matches nothing, exactly.
+        if (part.ok.kind === 'named' && part.ok.name === '') prc.index(i).field('destinationNamedPort').warning('an empty name matches no port; this entry never matches');
+        else ports!.push(part.ok);
       } else unsupported.push(`protocols[${i}]: ${part.unsupported}`);
     });
   }
@@ -212,13 +245,18 @@ function parseRule(raw: unknown, c: Checker, index: number, direction: Direction
     c.error('networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames');
     protocolsOk = false;
   }
-  // Documented (NPEP-133, PR #368) but not in the CRD: domainNames only in Accept rules.
+  // Documented (NPEP-133) but not in the CRD, so the API server stores it: domainNames only in
+  // Accept rules. A Deny or Pass naming domains has no defined meaning; it fails closed.
   if (action !== undefined && action !== 'Accept' && peers.some((p) => p.kind === 'domainNames')) {
-    c.field('action').error(`domainNames peers may only be used in Accept rules, got ${action}`);
-    peersOk = false;
+    unsupported.push(`domainNames peers may only be used in Accept rules, got ${action}`);
   }
 
   if (action === undefined || !peersOk || !protocolsOk) return undefined;
+  // Every protocol entry named an empty port: the rule never matches (exactly, not fail-closed).
+  if (ports !== undefined && ports.length === 0 && unsupported.length === 0) {
+    c.warning('no protocol entry can match, so this rule never matches');
+    return { index, name, action, peers: [], ports: undefined };
+  }
   if (unsupported.length > 0) {
     for (const u of unsupported) c.unsupported(`${u}; the rule fails closed (${action === 'Accept' ? 'it matches no traffic' : 'it denies all traffic'})`);
     return failClosedRule(index, name, action, unsupported.join('; '));
@@ -233,34 +271,31 @@ export function failClosedRule(index: number, name: string | undefined, action: 
     : { index, name, action: 'Deny', peers: [{ kind: 'all' }], ports: undefined, failClosed: reason };
 }
 
-function parsePeer(raw: unknown, c: Checker, direction: Direction): Part<Peer> {
+function parsePeer(raw: unknown, c: Checker, direction: Direction, failClosedUnknown: boolean): Part<Peer> {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const known: readonly string[] = direction === 'ingress' ? INGRESS_PEERS : EGRESS_PEERS;
   const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
   const foreign = set.filter((k) => !known.includes(k));
-  if (set.length === 0) {
-    return { unsupported: 'peer sets no field (an API version this operator does not know?)' };
-  }
-  if (foreign.length > 0 && foreign.length === set.length && set.length === 1) {
-    return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
-  }
+  if (failClosedUnknown && foreign.length === 1 && set.length === 1) return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
+  for (const k of foreign) c.field(k).error(`unknown field (a ${direction} peer sets one of ${known.join(', ')})`);
   const which = exactlyOne(obj, c, known, 'peer');
-  for (const k of foreign) c.field(k).error(`unknown field (a ${direction} peer may set one of ${known.join(', ')})`);
   if (which === undefined || foreign.length > 0) return undefined;
   const fc = c.field(which);
+  const selected = (part: PodSetPart): Part<Peer> => {
+    if (part === undefined) return undefined;
+    if ('refused' in part) return { unsupported: `${part.refused.join('; ')} (Kubernetes refuses this selector)` };
+    return { ok: { kind: 'pods', pods: part.ok } };
+  };
   switch (which) {
-    case 'namespaces': {
-      const ns = parseSelector(obj[which], fc);
-      return ns === undefined ? undefined : { ok: { kind: 'pods', pods: { namespaces: ns, pods: EMPTY_SELECTOR } } };
-    }
-    case 'pods': {
-      const pods = parsePodSet(obj[which], fc);
-      return pods === undefined ? undefined : { ok: { kind: 'pods', pods } };
-    }
+    case 'namespaces':
+      return selected(namespacesOnly(obj[which], fc));
+    case 'pods':
+      return selected(parsePodSet(obj[which], fc));
     case 'nodes': {
-      const nodes = parseSelector(obj[which], fc);
-      return nodes === undefined ? undefined : { ok: { kind: 'nodes', nodes } };
+      const nodes = parseSelectorLenient(obj[which], fc);
+      if (nodes.refused.length > 0) return { unsupported: `${nodes.refused.join('; ')} (Kubernetes refuses this selector)` };
+      return nodes.selector === undefined ? undefined : { ok: { kind: 'nodes', nodes: nodes.selector } };
     }
     case 'networks': {
       const cidrs = parseNetworks(obj[which], fc);
@@ -336,24 +371,19 @@ function parseDomainNames(raw: unknown, c: Checker): string[] | undefined {
   return ok ? names : undefined;
 }
 
-function parseProtocol(raw: unknown, c: Checker): Part<PortMatch> {
+function parseProtocol(raw: unknown, c: Checker, failClosedUnknown: boolean): Part<PortMatch> {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
   const foreign = set.filter((k) => !(PROTOCOL_KEYS as readonly string[]).includes(k));
-  if (set.length === 0) return { unsupported: 'protocol entry sets no field (an API version this operator does not know?)' };
-  if (set.length === 1 && foreign.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
-  const which = exactlyOne(obj, c, PROTOCOL_KEYS, 'protocol entry');
+  if (failClosedUnknown && set.length === 1 && foreign.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
   for (const k of foreign) c.field(k).error(`unknown field (a protocol entry sets one of ${PROTOCOL_KEYS.join(', ')})`);
+  const which = exactlyOne(obj, c, PROTOCOL_KEYS, 'protocol entry');
   if (which === undefined || foreign.length > 0) return undefined;
   const fc = c.field(which);
   if (which === 'destinationNamedPort') {
     const name = asString(obj[which], fc);
     if (name === undefined) return undefined;
-    if (name === '') {
-      fc.error('must not be empty (an empty name selects no port)');
-      return undefined;
-    }
     return { ok: { kind: 'named', name } };
   }
   const protocol = which.toUpperCase() as Protocol;

@@ -32,8 +32,36 @@ export function labelValueProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Validates a metav1.LabelSelector and normalises it into requirements. */
+/** Reports a selector problem: as an error, or collected for the caller to decide. */
+type Refuse = (c: Checker, message: string) => void;
+
+/** Validates a metav1.LabelSelector and normalises it into requirements; every problem is an error. */
 export function parseSelector(raw: unknown, c: Checker): Selector | undefined {
+  return readSelector(raw, c, (cc, m) => cc.error(m));
+}
+
+export interface LenientSelector {
+  /** Undefined when the selector is malformed (an error) or Kubernetes refuses it (`refused`). */
+  readonly selector: Selector | undefined;
+  /**
+   * What Kubernetes' own selector parsing (LabelSelectorAsSelector) refuses but a CRD stores:
+   * label key or value syntax, an unknown operator, values with the wrong arity. Field paths included.
+   */
+  readonly refused: readonly string[];
+}
+
+/**
+ * For selectors in ClusterNetworkPolicies: the CRD does not check label syntax or operators, so
+ * the API server stores selectors Kubernetes itself refuses. The caller decides what such a
+ * selector means (a peer's rule fails closed; a subject's policy is not enforced).
+ */
+export function parseSelectorLenient(raw: unknown, c: Checker): LenientSelector {
+  const refused: string[] = [];
+  const selector = readSelector(raw, c, (cc, m) => refused.push(`${cc.path}: ${m}`));
+  return { selector: refused.length > 0 ? undefined : selector, refused };
+}
+
+function readSelector(raw: unknown, c: Checker, refuse: Refuse): Selector | undefined {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   rejectUnknown(obj, c, ['matchLabels', 'matchExpressions']);
@@ -48,7 +76,7 @@ export function parseSelector(raw: unknown, c: Checker): Selector | undefined {
         const kc = lc.field(key);
         const keyProblem = labelKeyProblem(key);
         if (keyProblem !== undefined) {
-          kc.error(keyProblem);
+          refuse(kc, keyProblem);
           ok = false;
         }
         if (typeof value !== 'string') {
@@ -58,7 +86,7 @@ export function parseSelector(raw: unknown, c: Checker): Selector | undefined {
         }
         const valueProblem = labelValueProblem(value);
         if (valueProblem !== undefined) {
-          kc.error(valueProblem);
+          refuse(kc, valueProblem);
           ok = false;
         }
         reqs.push({ key, operator: 'In', values: [value] });
@@ -71,7 +99,7 @@ export function parseSelector(raw: unknown, c: Checker): Selector | undefined {
     if (list === undefined) ok = false;
     else {
       list.forEach((item, i) => {
-        const req = parseRequirement(item, ec.index(i));
+        const req = parseRequirement(item, ec.index(i), refuse);
         if (req === undefined) ok = false;
         else reqs.push(req);
       });
@@ -80,7 +108,7 @@ export function parseSelector(raw: unknown, c: Checker): Selector | undefined {
   return ok ? canonicalSelector(reqs) : undefined;
 }
 
-function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
+function parseRequirement(raw: unknown, c: Checker, refuse: Refuse): Requirement | undefined {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   rejectUnknown(obj, c, ['key', 'operator', 'values']);
@@ -89,7 +117,7 @@ function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
   if (key !== undefined) {
     const problem = labelKeyProblem(key);
     if (problem !== undefined) {
-      c.field('key').error(problem);
+      refuse(c.field('key'), problem);
       ok = false;
     }
   } else ok = false;
@@ -99,9 +127,11 @@ function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
     c.field('operator').error('is required');
   } else if (typeof rawOp === 'string' && (OPERATORS as readonly string[]).includes(rawOp)) {
     operator = rawOp as Operator;
+  } else if (typeof rawOp === 'string') {
+    // The CRD stores any string here; an operator we do not know can only be guessed at.
+    refuse(c.field('operator'), `unknown selector operator ${JSON.stringify(rawOp)} (must be one of ${OPERATORS.join(', ')})`);
   } else {
-    // The CRD stores any string here; an operator we do not know can only be guessed at, so it is refused.
-    c.field('operator').error(`unknown selector operator ${typeof rawOp === 'string' ? JSON.stringify(rawOp) : describe(rawOp)} (must be one of ${OPERATORS.join(', ')})`);
+    c.field('operator').error(`must be a string, got ${describe(rawOp)}`);
   }
   const values: string[] = [];
   if (obj['values'] !== undefined && obj['values'] !== null) {
@@ -113,7 +143,7 @@ function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
       else {
         const problem = labelValueProblem(s);
         if (problem !== undefined) {
-          vc.index(i).error(problem);
+          refuse(vc.index(i), problem);
           ok = false;
         }
         values.push(s);
@@ -123,11 +153,11 @@ function parseRequirement(raw: unknown, c: Checker): Requirement | undefined {
   }
   if (operator === 'In' || operator === 'NotIn') {
     if (values.length === 0) {
-      c.field('values').error(`must be non-empty when operator is ${operator}`);
+      refuse(c.field('values'), `must be non-empty when operator is ${operator}`);
       ok = false;
     }
   } else if (operator !== undefined && values.length > 0) {
-    c.field('values').error(`must be empty when operator is ${operator}`);
+    refuse(c.field('values'), `must be empty when operator is ${operator}`);
     ok = false;
   }
   if (!ok || key === undefined || operator === undefined) return undefined;

@@ -1,4 +1,4 @@
-import { parseClusterNetworkPolicy, CNP_GROUP, CNP_KIND } from './cnp.js';
+import { parseClusterNetworkPolicy, CNP_GROUP, CNP_KIND, type ParseOptions } from './cnp.js';
 import type { Diagnostic, Source } from './diagnostics.js';
 import type { Document } from './documents.js';
 import type { Namespace, NetworkPolicy, Node, Pod, Policy, Snapshot } from './model.js';
@@ -36,7 +36,8 @@ function objectName(value: unknown): string | undefined {
 }
 
 /** Turns documents into a cluster snapshot; anything unusable is reported, never dropped silently. */
-export function loadSnapshot(documents: readonly Document[]): LoadResult {
+/** Loads the objects of the documents; `options` say how CNPs are read (see ParseOptions). */
+export function loadSnapshot(documents: readonly Document[], options: ParseOptions = {}): LoadResult {
   const diagnostics: SourcedDiagnostic[] = [];
   const policies = new Map<string, Policy>();
   const policySources = new Map<string, Source>();
@@ -78,7 +79,7 @@ export function loadSnapshot(documents: readonly Document[]): LoadResult {
     };
     switch (k) {
       case CNP_KIND: {
-        const result = parseClusterNetworkPolicy(doc.value);
+        const result = parseClusterNetworkPolicy(doc.value, options);
         add({ value: result.policy, diagnostics: result.diagnostics }, policies, (p) => p.name);
         if (result.policy !== undefined) policySources.set(result.policy.name, doc.source);
         break;

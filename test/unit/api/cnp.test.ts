@@ -50,10 +50,8 @@ describe('ClusterNetworkPolicy validation', () => {
     ['empty networks', egress({ to: [{ networks: [] }] }), 'spec.egress[0].to[0].networks', 'at least 1 item'],
     ['bad domain', cnp({ ...base, egress: [{ action: 'Accept', to: [{ domainNames: ['*'] }] }] }), 'spec.egress[0].to[0].domainNames[0]', 'not a valid domain name'],
     ['domain with leading bracket (PR #391)', cnp({ ...base, egress: [{ action: 'Accept', to: [{ domainNames: ['[x.com'] }] }] }), 'spec.egress[0].to[0].domainNames[0]', 'not a valid domain name'],
-    ['domainNames in Deny', egress({ to: [{ domainNames: ['example.com'] }] }), 'spec.egress[0].action', 'only be used in Accept rules'],
     ['named port with networks', egress({ to: [{ networks: ['10.0.0.0/8'] }], protocols: [{ destinationNamedPort: 'web' }] }), 'spec.egress[0]', 'cannot be set with namedPorts'],
     ['named port with nodes', egress({ to: [{ nodes: {} }], protocols: [{ destinationNamedPort: 'web' }] }), 'spec.egress[0]', 'cannot be set with namedPorts'],
-    ['empty named port', egress({ protocols: [{ destinationNamedPort: '' }] }), 'spec.egress[0].protocols[0].destinationNamedPort', 'must not be empty'],
     ['tcp without port', egress({ protocols: [{ tcp: {} }] }), 'spec.egress[0].protocols[0].tcp', 'must set destinationPort'],
     ['port zero', egress({ protocols: [{ tcp: { destinationPort: { number: 0 } } }] }), 'spec.egress[0].protocols[0].tcp.destinationPort.number', 'between 1 and 65535'],
     ['port too high', egress({ protocols: [{ udp: { destinationPort: { number: 65536 } } }] }), 'spec.egress[0].protocols[0].udp.destinationPort.number', 'between 1 and 65535'],
@@ -62,13 +60,26 @@ describe('ClusterNetworkPolicy validation', () => {
     ['number and range', egress({ protocols: [{ tcp: { destinationPort: { number: 1, range: { start: 1, end: 2 } } } }] }), 'spec.egress[0].protocols[0].tcp.destinationPort', 'number and range are set'],
     ['two protocols in one entry', egress({ protocols: [{ tcp: { destinationPort: { number: 1 } }, udp: { destinationPort: { number: 1 } } }] }), 'spec.egress[0].protocols[0]', 'tcp and udp are set'],
     ['empty protocols', egress({ protocols: [] }), 'spec.egress[0].protocols', 'at least 1 item'],
+    ['non-string label value', cnp({ ...base, subject: { namespaces: { matchLabels: { a: 1 } } } }), 'spec.subject.namespaces.matchLabels.a', 'must be a string'],
+  ];
+
+  // Stored by the API server (the CRD does not check selectors), refused by Kubernetes' selector
+  // parsing: reported, and the policy is not enforced.
+  const refusedSubjects: [string, unknown, string, string][] = [
     ['unknown selector operator', cnp({ ...base, subject: { namespaces: { matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] } } }), 'spec.subject.namespaces.matchExpressions[0].operator', 'unknown selector operator'],
     ['In without values', cnp({ ...base, subject: { namespaces: { matchExpressions: [{ key: 'a', operator: 'In' }] } } }), 'spec.subject.namespaces.matchExpressions[0].values', 'must be non-empty'],
     ['Exists with values', cnp({ ...base, subject: { namespaces: { matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] } } }), 'spec.subject.namespaces.matchExpressions[0].values', 'must be empty'],
     ['bad label key', cnp({ ...base, subject: { namespaces: { matchLabels: { "a == 'b' || all()": 'x' } } } }), "spec.subject.namespaces.matchLabels.a == 'b' || all()", 'not a valid label name'],
     ['bad label value', cnp({ ...base, subject: { namespaces: { matchLabels: { a: 'x y' } } } }), 'spec.subject.namespaces.matchLabels.a', 'label value'],
-    ['non-string label value', cnp({ ...base, subject: { namespaces: { matchLabels: { a: 1 } } } }), 'spec.subject.namespaces.matchLabels.a', 'must be a string'],
   ];
+
+  it.each(refusedSubjects)('subject: %s', (_title, raw, field, fragment) => {
+    const result = parseClusterNetworkPolicy(raw);
+    expect(result.policy).toBeUndefined();
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const match = result.diagnostics.filter((d) => d.severity === 'unsupported' && d.field === 'spec.subject' && d.message.startsWith(field) && d.message.includes(fragment));
+    expect(match, JSON.stringify(result.diagnostics, null, 1)).not.toEqual([]);
+  });
 
   it.each(invalid)('%s', (_title, raw, field, fragment) => {
     const result = parseClusterNetworkPolicy(raw);
@@ -110,16 +121,49 @@ describe('ClusterNetworkPolicy validation', () => {
     expect(problems(raw)).toEqual([]);
   });
 
-  it('fails closed on peers and protocols it does not understand', () => {
-    const accept = parseClusterNetworkPolicy(cnp({ ...base, egress: [{ action: 'Accept', to: [{ services: { name: 'x' } }] }] }));
+  it('refuses peer and protocol types the CRD does not have, as the API server does', () => {
+    expect(problems(cnp({ ...base, egress: [{ action: 'Accept', to: [{ services: { name: 'x' } }] }] }))).toEqual([
+      expect.stringMatching(/^spec\.egress\[0\]\.to\[0\]\.services: unknown field/),
+      expect.stringMatching(/^spec\.egress\[0\]\.to\[0\]: /),
+    ]);
+    expect(problems(cnp({ ...base, egress: [{ action: 'Deny', to: [{}] }] }))).toEqual([expect.stringMatching(/^spec\.egress\[0\]\.to\[0\]: .*none is set/)]);
+  });
+
+  it('in a cluster (a newer CRD), fails closed on peers and protocols it does not understand', () => {
+    const cluster = { unknownTypes: 'fail-closed' } as const;
+    const accept = parseClusterNetworkPolicy(cnp({ ...base, egress: [{ action: 'Accept', to: [{ services: { name: 'x' } }] }] }), cluster);
     expect(accept.policy!.egress[0]).toMatchObject({ action: 'Accept', peers: [], failClosed: expect.stringContaining('unknown peer type "services"') });
-    const pass = parseClusterNetworkPolicy(cnp({ ...base, ingress: [{ action: 'Pass', from: [{ namespaces: {} }], protocols: [{ icmp: {} }] }] }));
+    const pass = parseClusterNetworkPolicy(cnp({ ...base, ingress: [{ action: 'Pass', from: [{ namespaces: {} }], protocols: [{ icmp: {} }] }] }), cluster);
     expect(pass.policy!.ingress[0]).toMatchObject({ action: 'Deny', peers: [{ kind: 'all' }], ports: undefined });
     expect(pass.diagnostics).toEqual([
       expect.objectContaining({ severity: 'unsupported', field: 'spec.ingress[0]', message: expect.stringContaining('it denies all traffic') }),
     ]);
-    const empty = parseClusterNetworkPolicy(cnp({ ...base, egress: [{ action: 'Deny', to: [{}] }] }));
-    expect(empty.policy!.egress[0]).toMatchObject({ action: 'Deny', peers: [{ kind: 'all' }] });
+  });
+
+  it('selectors Kubernetes refuses (the CRD stores them): a peer\'s rule fails closed, a subject\'s policy is not enforced', () => {
+    const bad = { matchExpressions: [{ key: 'app', operator: 'Gt', values: ['1'] }] };
+    const peer = parseClusterNetworkPolicy(cnp({ ...base, ingress: [{ action: 'Accept', from: [{ namespaces: bad }] }, { action: 'Deny', from: [{ pods: { podSelector: { matchLabels: { 'a b': 'x' } } } }] }] }));
+    expect(peer.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(peer.policy!.ingress[0]).toMatchObject({ action: 'Accept', peers: [], failClosed: expect.stringContaining('unknown selector operator "Gt"') });
+    expect(peer.policy!.ingress[1]).toMatchObject({ action: 'Deny', peers: [{ kind: 'all' }], failClosed: expect.stringContaining('not a valid label name') });
+    const subject = parseClusterNetworkPolicy(cnp({ ...base, subject: { pods: { podSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] } } } }));
+    expect(subject.policy).toBeUndefined();
+    expect(subject.diagnostics).toEqual([
+      expect.objectContaining({ severity: 'unsupported', field: 'spec.subject', message: expect.stringContaining('values: must be non-empty when operator is In: Kubernetes refuses this selector') }),
+    ]);
+  });
+
+  it('domainNames outside an Accept rule fail closed (documented, not in the CRD)', () => {
+    const r = parseClusterNetworkPolicy(cnp({ ...base, egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }));
+    expect(r.policy!.egress[0]).toMatchObject({ action: 'Deny', peers: [{ kind: 'all' }], failClosed: expect.stringContaining('only be used in Accept rules, got Deny') });
+  });
+
+  it('an empty named port matches nothing: the entry is dropped, and a rule left with none never matches', () => {
+    const some = parseClusterNetworkPolicy(egress({ protocols: [{ destinationNamedPort: '' }, { tcp: { destinationPort: { number: 80 } } }] }));
+    expect(some.policy!.egress[0]!.ports).toEqual([{ kind: 'range', protocol: 'TCP', start: 80, end: 80 }]);
+    const none = parseClusterNetworkPolicy(egress({ protocols: [{ destinationNamedPort: '' }] }));
+    expect(none.policy!.egress[0]).toMatchObject({ action: 'Deny', peers: [], ports: undefined });
+    expect(none.diagnostics.map((d) => d.severity)).toEqual(['warning', 'warning']);
   });
 });
 
