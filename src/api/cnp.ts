@@ -46,18 +46,18 @@ export interface CnpResult {
 
 export interface ParseOptions {
   /**
-   * What a peer or protocol type this operator does not know means. `refuse` (the default) is
-   * what the CRD shipped here does: an unknown field. `fail-closed` is for objects read from a
-   * cluster, whose API server accepted them, so the field comes from a newer API version: the
-   * rule holding it fails closed and is reported.
+   * Where the object comes from. `file` (the default): checked as the CRD shipped here checks
+   * it. `cluster`: an API server accepted it, perhaps under another CRD version — a peer or
+   * protocol type this operator does not know comes from a newer API, so its rule fails closed;
+   * a CIDR with host bits (accepted before v0.2.1) is used as its network, with a warning.
    */
-  readonly unknownTypes?: 'refuse' | 'fail-closed';
+  readonly origin?: 'file' | 'cluster';
 }
 
 /** Validates one ClusterNetworkPolicy object and normalises it. */
 export function parseClusterNetworkPolicy(raw: unknown, options: ParseOptions = {}): CnpResult {
   const diagnostics: Diagnostic[] = [];
-  const failClosedUnknown = options.unknownTypes === 'fail-closed';
+  const fromCluster = options.origin === 'cluster';
   const root = new Checker(diagnostics, '');
   const obj = asObject(raw, root);
   if (obj === undefined) return { policy: undefined, diagnostics };
@@ -83,8 +83,8 @@ export function parseClusterNetworkPolicy(raw: unknown, options: ParseOptions = 
   const tier = required(spec, specChecker, 'tier', (v, c) => asEnum(v, c, TIERS));
   const priority = required(spec, specChecker, 'priority', (v, c) => asInteger(v, c, 0, MAX_PRIORITY));
   const subject = required(spec, specChecker, 'subject', parseSubject);
-  const ingress = parseRules(spec['ingress'], specChecker.field('ingress'), 'ingress', failClosedUnknown);
-  const egress = parseRules(spec['egress'], specChecker.field('egress'), 'egress', failClosedUnknown);
+  const ingress = parseRules(spec['ingress'], specChecker.field('ingress'), 'ingress', fromCluster);
+  const egress = parseRules(spec['egress'], specChecker.field('egress'), 'egress', fromCluster);
 
   if (hasErrors(diagnostics) || meta === undefined || tier === undefined || priority === undefined || subject === undefined) {
     return { policy: undefined, diagnostics };
@@ -173,13 +173,13 @@ function parseSubject(raw: unknown, c: Checker): PodSet | undefined {
   return part.ok;
 }
 
-function parseRules(raw: unknown, c: Checker, direction: Direction, failClosedUnknown: boolean): Rule[] {
+function parseRules(raw: unknown, c: Checker, direction: Direction, fromCluster: boolean): Rule[] {
   if (raw === undefined || raw === null) return [];
   const list = asList(raw, c, 0, MAX_RULES);
   if (list === undefined) return [];
   const rules: Rule[] = [];
   list.forEach((item, i) => {
-    const rule = parseRule(item, c.index(i), i, direction, failClosedUnknown);
+    const rule = parseRule(item, c.index(i), i, direction, fromCluster);
     if (rule !== undefined) rules.push(rule);
   });
   return rules;
@@ -188,7 +188,7 @@ function parseRules(raw: unknown, c: Checker, direction: Direction, failClosedUn
 /** What parsing a peer or protocol entry yields: a value, an error, or something we do not understand. */
 type Part<T> = { ok: T } | { unsupported: string } | undefined;
 
-function parseRule(raw: unknown, c: Checker, index: number, direction: Direction, failClosedUnknown: boolean): Rule | undefined {
+function parseRule(raw: unknown, c: Checker, index: number, direction: Direction, fromCluster: boolean): Rule | undefined {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const peerKey = direction === 'ingress' ? 'from' : 'to';
@@ -213,7 +213,7 @@ function parseRule(raw: unknown, c: Checker, index: number, direction: Direction
     const list = asList(obj[peerKey], pc, 1, MAX_PEERS);
     if (list === undefined) peersOk = false;
     list?.forEach((item, i) => {
-      const part = parsePeer(item, pc.index(i), direction, failClosedUnknown);
+      const part = parsePeer(item, pc.index(i), direction, fromCluster);
       if (part === undefined) peersOk = false;
       else if ('ok' in part) peers.push(part.ok);
       else unsupported.push(`${peerKey}[${i}]: ${part.unsupported}`);
@@ -229,7 +229,7 @@ function parseRule(raw: unknown, c: Checker, index: number, direction: Direction
     if (list === undefined) protocolsOk = false;
     ports = [];
     list?.forEach((item, i) => {
-      const part = parseProtocol(item, prc.index(i), failClosedUnknown);
+      const part = parseProtocol(item, prc.index(i), fromCluster);
       if (part === undefined) protocolsOk = false;
       else if ('ok' in part) {
         if (part.ok.kind === 'named') hasNamedPort = true;
@@ -271,13 +271,13 @@ export function failClosedRule(index: number, name: string | undefined, action: 
     : { index, name, action: 'Deny', peers: [{ kind: 'all' }], ports: undefined, failClosed: reason };
 }
 
-function parsePeer(raw: unknown, c: Checker, direction: Direction, failClosedUnknown: boolean): Part<Peer> {
+function parsePeer(raw: unknown, c: Checker, direction: Direction, fromCluster: boolean): Part<Peer> {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const known: readonly string[] = direction === 'ingress' ? INGRESS_PEERS : EGRESS_PEERS;
   const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
   const foreign = set.filter((k) => !known.includes(k));
-  if (failClosedUnknown && foreign.length === 1 && set.length === 1) return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
+  if (fromCluster && foreign.length === 1 && set.length === 1) return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
   for (const k of foreign) c.field(k).error(`unknown field (a ${direction} peer sets one of ${known.join(', ')})`);
   const which = exactlyOne(obj, c, known, 'peer');
   if (which === undefined || foreign.length > 0) return undefined;
@@ -298,7 +298,7 @@ function parsePeer(raw: unknown, c: Checker, direction: Direction, failClosedUnk
       return nodes.selector === undefined ? undefined : { ok: { kind: 'nodes', nodes: nodes.selector } };
     }
     case 'networks': {
-      const cidrs = parseNetworks(obj[which], fc);
+      const cidrs = parseNetworks(obj[which], fc, fromCluster);
       return cidrs === undefined ? undefined : { ok: { kind: 'networks', cidrs } };
     }
     case 'domainNames': {
@@ -309,7 +309,7 @@ function parsePeer(raw: unknown, c: Checker, direction: Direction, failClosedUnk
   return undefined;
 }
 
-function parseNetworks(raw: unknown, c: Checker): Cidr[] | undefined {
+function parseNetworks(raw: unknown, c: Checker, fromCluster: boolean): Cidr[] | undefined {
   const list = asList(raw, c, 1, MAX_LIST);
   if (list === undefined) return undefined;
   const cidrs: Cidr[] = [];
@@ -339,10 +339,12 @@ function parseNetworks(raw: unknown, c: Checker): Cidr[] | undefined {
     const why =
       parsed === undefined ? 'not an address/prefix-length'
       : parsed.ipv4Mapped ? 'an IPv4-mapped IPv6 address is not allowed; write the IPv4 CIDR'
-      : parsed.hadHostBits ? `host bits are set; the network is ${parsed.cidr.text}`
+      : parsed.hadHostBits && !fromCluster ? `host bits are set; the network is ${parsed.cidr.text}`
       : undefined;
-    if (why === undefined) cidrs.push(parsed!.cidr);
-    else {
+    if (why === undefined) {
+      if (parsed!.hadHostBits) ic.warning(`${text} has host bits set (stored before network-policy-api v0.2.1 made CIDRs canonical); it is used as ${parsed!.cidr.text}`);
+      cidrs.push(parsed!.cidr);
+    } else {
       ic.error(`Invalid CIDR format provided: ${JSON.stringify(text)} (${why})`);
       ok = false;
     }
@@ -371,12 +373,12 @@ function parseDomainNames(raw: unknown, c: Checker): string[] | undefined {
   return ok ? names : undefined;
 }
 
-function parseProtocol(raw: unknown, c: Checker, failClosedUnknown: boolean): Part<PortMatch> {
+function parseProtocol(raw: unknown, c: Checker, fromCluster: boolean): Part<PortMatch> {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
   const foreign = set.filter((k) => !(PROTOCOL_KEYS as readonly string[]).includes(k));
-  if (failClosedUnknown && set.length === 1 && foreign.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
+  if (fromCluster && set.length === 1 && foreign.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
   for (const k of foreign) c.field(k).error(`unknown field (a protocol entry sets one of ${PROTOCOL_KEYS.join(', ')})`);
   const which = exactlyOne(obj, c, PROTOCOL_KEYS, 'protocol entry');
   if (which === undefined || foreign.length > 0) return undefined;

@@ -43,7 +43,7 @@ export function buildSnapshot(inputs: ClusterInputs, previous?: ReadonlyMap<stri
     }
     // Objects from the API server may carry the served version; our schema is one for both.
     // The API server accepted it: a type we do not know comes from a newer API version.
-    const result = parseClusterNetworkPolicy(obj, { unknownTypes: 'fail-closed' });
+    const result = parseClusterNetworkPolicy(obj, { origin: 'cluster' });
     parsed.set(obj.metadata.name, { name: obj.metadata.name, uid: obj.metadata.uid, generation, policy: result.policy, diagnostics: result.diagnostics });
   }
   const policies = [...parsed.values()].flatMap((p) => (p.policy === undefined ? [] : [p.policy]));

@@ -44,7 +44,7 @@ status: {podIP: 192.168.1.1}
 `;
 
 function snapshot(policies: string): Snapshot {
-  const result = loadSnapshot(parseDocuments(`${CLUSTER}\n---\n${policies}`, 'test.yaml'), { unknownTypes: 'fail-closed' });
+  const result = loadSnapshot(parseDocuments(`${CLUSTER}\n---\n${policies}`, 'test.yaml'), { origin: 'cluster' });
   expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return result.snapshot;
 }

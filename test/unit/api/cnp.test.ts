@@ -130,7 +130,7 @@ describe('ClusterNetworkPolicy validation', () => {
   });
 
   it('in a cluster (a newer CRD), fails closed on peers and protocols it does not understand', () => {
-    const cluster = { unknownTypes: 'fail-closed' } as const;
+    const cluster = { origin: 'cluster' } as const;
     const accept = parseClusterNetworkPolicy(cnp({ ...base, egress: [{ action: 'Accept', to: [{ services: { name: 'x' } }] }] }), cluster);
     expect(accept.policy!.egress[0]).toMatchObject({ action: 'Accept', peers: [], failClosed: expect.stringContaining('unknown peer type "services"') });
     const pass = parseClusterNetworkPolicy(cnp({ ...base, ingress: [{ action: 'Pass', from: [{ namespaces: {} }], protocols: [{ icmp: {} }] }] }), cluster);
@@ -151,6 +151,15 @@ describe('ClusterNetworkPolicy validation', () => {
     expect(subject.diagnostics).toEqual([
       expect.objectContaining({ severity: 'unsupported', field: 'spec.subject', message: expect.stringContaining('values: must be non-empty when operator is In: Kubernetes refuses this selector') }),
     ]);
+  });
+
+  it('a CIDR with host bits stored under an older CRD is used as its network, with a warning', () => {
+    const raw = egress({ to: [{ networks: ['10.1.2.3/8'] }] });
+    expect(problems(raw)).toEqual([expect.stringContaining('Invalid CIDR format provided')]);
+    const r = parseClusterNetworkPolicy(raw, { origin: 'cluster' });
+    const peer = r.policy!.egress[0]!.peers[0]!;
+    expect(peer.kind === 'networks' && peer.cidrs.map((c) => c.text)).toEqual(['10.0.0.0/8']);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ severity: 'warning', message: expect.stringContaining('it is used as 10.0.0.0/8') })]);
   });
 
   it('domainNames outside an Accept rule fail closed (documented, not in the CRD)', () => {

@@ -4,7 +4,7 @@ import { loadSnapshot } from '../../../../src/api/snapshot.js';
 
 /** Loads a YAML cluster snapshot through the real parser; fails on any error diagnostic. */
 export function snapshotFromYaml(text: string): Snapshot {
-  const loaded = loadSnapshot(parseDocuments(text, 'fixture.yaml'), { unknownTypes: 'fail-closed' });
+  const loaded = loadSnapshot(parseDocuments(text, 'fixture.yaml'), { origin: 'cluster' });
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e) => `${e.field}: ${e.message}`).join('\n'));
   return loaded.snapshot;

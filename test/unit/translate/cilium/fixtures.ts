@@ -4,7 +4,7 @@ import { loadSnapshot } from '../../../../src/api/snapshot.js';
 
 /** Parses a multi-document YAML cluster snapshot; throws on any error diagnostic. */
 export function snapshotOf(yaml: string): Snapshot {
-  const loaded = loadSnapshot(parseDocuments(yaml, 'fixture.yaml'), { unknownTypes: 'fail-closed' });
+  const loaded = loadSnapshot(parseDocuments(yaml, 'fixture.yaml'), { origin: 'cluster' });
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new Error(errors.map((e) => `${e.object ?? ''} ${e.field}: ${e.message}`).join('\n'));
   return loaded.snapshot;
