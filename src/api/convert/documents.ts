@@ -41,7 +41,8 @@ export function convertDocuments(documents: readonly Document[], options: Conver
       converted.push(c);
       continue;
     }
-    const others = same.filter((o) => o !== c).map((o) => `${o.from} (${formatSource(o.source)})`);
+    const all = same.filter((o) => o !== c).map((o) => `${o.from} (${formatSource(o.source)})`);
+    const others = all.length > 3 ? [...all.slice(0, 3), `${all.length - 3} more`] : all;
     diagnostics.push({
       severity: 'error',
       field: 'metadata.name',
