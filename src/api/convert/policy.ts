@@ -179,6 +179,13 @@ function convertRule(raw: unknown, c: Checker, direction: 'ingress' | 'egress', 
     }
   }
 
+  // v1alpha1: "DomainNames is only supported for ALLOW rules" (documented, never enforced); such a
+  // rule has no defined meaning to carry over, and a ClusterNetworkPolicy would fail closed on it.
+  if (action !== undefined && action !== 'Allow' && peers?.some((p) => 'domainNames' in p)) {
+    c.field('action').error(`is ${action}, but v1alpha1 supports domainNames peers only in Allow rules (and a ClusterNetworkPolicy only in Accept rules)`);
+    return undefined;
+  }
+
   // Unset ports: the rule matches every port and protocol, as an unset `protocols` does.
   const protocols = isSet(obj['ports']) ? convertPorts(obj['ports'], c.field('ports')) : undefined;
   if (action === undefined || peers === undefined || (isSet(obj['ports']) && protocols === undefined)) return undefined;
@@ -268,8 +275,9 @@ export function convertPolicy(raw: unknown, options: ConvertOptions): PolicyConv
   // (invalid CIDR or domain name, named port with a non-pod peer, domainNames outside Accept, a
   // part it would fail closed on) means the conversion is not exact, and the object is refused.
   const check = parseClusterNetworkPolicy(policy);
+  const consequence = { error: 'would be invalid', unsupported: 'would fail closed', warning: 'would be read differently' } as const;
   for (const d of check.diagnostics) {
-    diagnostics.push({ severity: 'error', field: d.field, message: `the converted ClusterNetworkPolicy would not be accepted as written: ${d.message}` });
+    diagnostics.push({ severity: 'error', field: d.field, message: `the converted ClusterNetworkPolicy ${consequence[d.severity]}: ${d.message}` });
   }
   if (check.diagnostics.length > 0 || check.policy === undefined) return refused(kind, meta.name, diagnostics);
   return { policy, kind, name: meta.name, diagnostics };
