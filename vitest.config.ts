@@ -20,6 +20,19 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Real engines with real packets (test/engines): root, network namespaces, minutes per file.
+        // After the other projects, not beside them: a probe waits a few seconds for an answer,
+        // and two cores shared with the integration tests' control planes would stretch that.
+        test: {
+          name: 'engines',
+          include: ['test/engines/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 3_600_000,
+          hookTimeout: 2_700_000,
+        },
+      },
     ],
   },
 });

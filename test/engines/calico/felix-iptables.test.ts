@@ -1,0 +1,3 @@
+import { defineOperatorSuite } from './suite.js';
+
+defineOperatorSuite('iptables');
