@@ -1,5 +1,6 @@
 import { createKubePort, loadKubeConfig } from '../kube/index.js';
 import { Manager } from '../controller/manager.js';
+import { StartupError } from '../controller/preflight.js';
 import { createLogger, isLogLevel, type LogLevel } from '../controller/runtime/index.js';
 import { CliError } from './errors.js';
 import { oneOf, parseFlags, single } from './flags.js';
@@ -59,11 +60,13 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     kc = loadKubeConfig({ ...(get('kubeconfig') === undefined ? {} : { kubeconfig: get('kubeconfig')! }), ...(get('context') === undefined ? {} : { context: get('context')! }) });
   } catch (err) {
-    throw new CliError(`cannot load a kubeconfig: ${(err as Error).message}`, 2);
+    const source = get('kubeconfig') ?? process.env['KUBECONFIG'] ?? 'the in-cluster configuration or ~/.kube/config';
+    throw new CliError(`cannot load a kubeconfig from ${source}: ${(err as Error).message}; check --kubeconfig and --context (or KUBECONFIG)`, 1);
   }
   const port = createKubePort(kc);
   const manager = new Manager({
     port,
+    server: port.server,
     log,
     detect: { backend, force, ...(calicoApiRaw === undefined ? {} : { calicoApi: calicoApiRaw }) },
     ...(leaderElect ? { leaderElection: { namespace: get('leader-election-namespace') ?? process.env['POD_NAMESPACE'] ?? 'cnp-system' } } : {}),
@@ -81,7 +84,8 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     await manager.start();
   } catch (err) {
-    log.error('start failed', { error: (err as Error).message });
+    // A StartupError says what is missing and what to change; anything else is unexpected.
+    log.error(err instanceof StartupError ? `cannot start: ${err.message}` : 'start failed', err instanceof StartupError ? {} : { error: (err as Error).message });
     await manager.stop();
     port.close();
     return 1;

@@ -1,8 +1,9 @@
 import type { Detection } from './backend.js';
 import { detectBackend, type DetectOptions } from './detect.js';
 import { objectKey, ownerOf, SHARED_KEY } from './desired.js';
-import { cnpType, CNP_GROUP, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection, slim } from './inputs.js';
+import { cnpType, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection, slim } from './inputs.js';
 import type { KubeObject, KubePort, ResourceType } from './port.js';
+import { type CrdInfo, crdNotes, preflight } from './preflight.js';
 import { RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
 import {
   cachesSynced,
@@ -23,6 +24,8 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
 
 export interface ManagerOptions {
   readonly port: KubePort;
+  /** The API server's address, for messages. */
+  readonly server?: string;
   readonly log: Logger;
   readonly detect: DetectOptions;
   readonly fieldManager?: string;
@@ -59,6 +62,7 @@ export class Manager {
   private servers: HealthServer[] = [];
   private reconciler: Reconciler | undefined;
   private detection: Detection = { kind: 'unavailable', message: 'not detected yet' };
+  private crd: CrdInfo = { channel: undefined, bundleVersion: undefined, readable: false };
   private redetectTimer: ReturnType<typeof setInterval> | undefined;
   private cnpInformer: Informer | undefined;
   private owned: Informer[] = [];
@@ -117,17 +121,18 @@ export class Manager {
     }
   }
 
-  private async servedCnpVersion(): Promise<string> {
-    for (const version of ['v1alpha2', 'v1beta1']) {
-      const resources = await this.o.port.discover(CNP_GROUP, version);
-      if (resources?.some((r) => r.name === 'clusternetworkpolicies')) return version;
-    }
-    throw new Error('the ClusterNetworkPolicy CRD (policy.networking.k8s.io v1alpha2 or v1beta1) is not installed');
-  }
-
+  /** Throws StartupError when something the operator needs is missing (see preflight.ts). */
   async start(): Promise<void> {
     const log = this.o.log;
-    const version = await this.servedCnpVersion();
+    const election = this.o.leaderElection;
+    const { version, crd } = await preflight(this.o.port, {
+      server: this.o.server ?? 'the API server',
+      ...(election === undefined ? {} : { leaderElection: { namespace: election.namespace, name: election.name ?? 'cnp-operator' } }),
+    });
+    this.crd = crd;
+    log.info('ClusterNetworkPolicy CRD', { version, channel: crd.channel ?? 'unknown', bundleVersion: crd.bundleVersion ?? 'unknown' });
+    if (!crd.readable) log.warn('cannot read the ClusterNetworkPolicy CRD to tell its channel and bundle version (grant get on customresourcedefinitions/clusternetworkpolicies.policy.networking.k8s.io)');
+    for (const note of crdNotes(crd)) log.warn(note);
     this.detection = await detectBackend(this.o.port, this.o.detect);
     log.info('backend detected', { detection: this.detection.kind, ...(this.detection.kind === 'ready' ? { backend: this.detection.backend.description } : { message: this.detection.message }) });
 
@@ -220,6 +225,7 @@ export class Manager {
       port: this.o.port,
       cnpType: cnpType(version),
       detection: () => this.detection,
+      notes: () => crdNotes(this.crd),
       fieldManager: this.o.fieldManager ?? 'cnp-operator',
       events: this.events,
       enqueue,

@@ -76,6 +76,12 @@ export interface ApplyOptions {
   readonly dryRun?: boolean;
 }
 
+export interface WriteOptions {
+  readonly fieldManager?: string;
+  /** Validate and default only: nothing is stored, the result is what would be. */
+  readonly dryRun?: boolean;
+}
+
 export interface DeleteOptions {
   readonly namespace?: string;
   /** Precondition: delete only this incarnation of the object. */
@@ -93,9 +99,9 @@ export interface KubePort {
    */
   watch(type: ResourceType, options: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal): Promise<void>;
   get(type: ResourceType, name: string, namespace?: string): Promise<KubeObject | undefined>;
-  create(type: ResourceType, object: KubeObject): Promise<KubeObject>;
+  create(type: ResourceType, object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
   /** PUT with the object's resourceVersion (optimistic concurrency; 409 on conflict). */
-  replace(type: ResourceType, object: KubeObject): Promise<KubeObject>;
+  replace(type: ResourceType, object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
   /** Server-side apply of the whole object. */
   apply(type: ResourceType, object: KubeObject, options: ApplyOptions): Promise<KubeObject>;
   /** Server-side apply on the status subresource. */
@@ -104,4 +110,6 @@ export interface KubePort {
   delete(type: ResourceType, name: string, options?: DeleteOptions): Promise<boolean>;
   /** The resources served for a group/version, or undefined when it is not served. */
   discover(group: string, version: string): Promise<{ name: string; kind: string; namespaced: boolean }[] | undefined>;
+  /** The version the API server prefers for a group (what kubectl uses), or undefined when the group is not served. */
+  preferredVersion(group: string): Promise<string | undefined>;
 }

@@ -32,6 +32,8 @@ export interface ReconcilerOptions {
   /** The served CNP version to write status through. */
   readonly cnpType: ResourceType;
   readonly detection: () => Detection;
+  /** What every CNP's Accepted condition should also say (about the installed CRD). */
+  readonly notes?: () => readonly string[];
   readonly fieldManager: string;
   readonly events: EventSink;
   readonly enqueue: (key: string) => void;
@@ -166,6 +168,7 @@ export class Reconciler {
     const warnings = [
       ...parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(undefined, d)),
       ...(this.warnings.get(name) ?? []),
+      ...(this.o.notes?.() ?? []),
     ];
     let program: ProgramState;
     if (parsed.policy === undefined) {

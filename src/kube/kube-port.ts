@@ -9,6 +9,7 @@ import {
   type ResourceType,
   type WatchEvent,
   type WatchOptions,
+  type WriteOptions,
 } from '../controller/port.js';
 import { apiVersionOf, collectionPath, groupVersionPath, objectPath, query } from './paths.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -114,13 +115,13 @@ export function createKubePort(kc: KubeConfig, options: KubePortOptions = {}): K
       }
     },
 
-    async create(type, object) {
-      const path = `${collectionPath(type, namespaceOf(type, object))}${query({ fieldValidation: 'Strict' })}`;
+    async create(type, object, opts: WriteOptions = {}) {
+      const path = `${collectionPath(type, namespaceOf(type, object))}${writeQuery(opts)}`;
       return (await http.request({ method: 'POST', path, body: object })).body as KubeObject;
     },
 
-    async replace(type, object) {
-      const path = `${objectPath(type, object.metadata.name, namespaceOf(type, object))}${query({ fieldValidation: 'Strict' })}`;
+    async replace(type, object, opts: WriteOptions = {}) {
+      const path = `${objectPath(type, object.metadata.name, namespaceOf(type, object))}${writeQuery(opts)}`;
       return (await http.request({ method: 'PUT', path, body: object })).body as KubeObject;
     },
 
@@ -159,6 +160,16 @@ export function createKubePort(kc: KubeConfig, options: KubePortOptions = {}): K
       }
     },
 
+    async preferredVersion(group) {
+      try {
+        const res = await http.request({ method: 'GET', path: `/apis/${group}` });
+        return (res.body as { preferredVersion?: { version?: string } }).preferredVersion?.version;
+      } catch (err) {
+        if (err instanceof KubeApiError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+
     close: () => http.close(),
   };
 
@@ -176,6 +187,10 @@ export function createKubePort(kc: KubeConfig, options: KubePortOptions = {}): K
   }
 
   return port;
+}
+
+function writeQuery(opts: WriteOptions): string {
+  return query({ fieldManager: opts.fieldManager, dryRun: opts.dryRun ? 'All' : undefined, fieldValidation: 'Strict' });
 }
 
 function namespaceOf(type: ResourceType, object: KubeObject): string | undefined {

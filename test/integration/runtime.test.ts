@@ -97,6 +97,7 @@ class InstrumentedPort implements KubePort {
   applyStatus: KubePort['applyStatus'] = (...a) => this.inner.applyStatus(...a);
   delete: KubePort['delete'] = (...a) => this.inner.delete(...a);
   discover: KubePort['discover'] = (...a) => this.inner.discover(...a);
+  preferredVersion: KubePort['preferredVersion'] = (...a) => this.inner.preferredVersion(...a);
 }
 
 function informerFor(p: KubePort, run: string, options: Partial<ConstructorParameters<typeof Informer>[0]> = {}): Informer {

@@ -208,6 +208,10 @@ export class FakePort implements KubePort {
     return undefined;
   }
 
+  async preferredVersion(): Promise<string | undefined> {
+    return undefined;
+  }
+
   async #enter(op: Op, args: unknown[]): Promise<void> {
     this.calls.push({ op, options: args[1] });
     // A real call never completes synchronously.
