@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   validate: { summary: 'check ClusterNetworkPolicy files', load: async () => (await import('./validate.js')).validateCommand },
   explain: { summary: 'explain the verdict for a flow', load: async () => (await import('./explain.js')).explainCommand },
   translate: { summary: 'print the backend objects for CNPs', load: async () => (await import('./translate.js')).translateCommand },
+  convert: { summary: 'convert AdminNetworkPolicies to CNPs', load: async () => (await import('./convert.js')).convertCommand },
   cluster: { summary: 'start or stop a local control plane', load: async () => (await import('./cluster.js')).clusterCommand },
   demo: { summary: 'run the demo on a local control plane', load: async () => (await import('./demo.js')).demoCommand },
   run: { summary: 'run the operator', load: async () => (await import('./run.js')).runCommand },
