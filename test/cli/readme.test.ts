@@ -9,7 +9,7 @@ const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
 const commands = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)]
   .flatMap((m) => m[1]!.replace(/\\\n\s*/g, '').split('\n'))
   .map((line) => line.trim())
-  .filter((line) => line.startsWith('bin/cnp-operator validate') || line.startsWith('bin/cnp-operator explain') || line.startsWith('bin/cnp-operator translate'));
+  .filter((line) => line.startsWith('bin/cnp-operator validate') || line.startsWith('bin/cnp-operator explain') || line.startsWith('bin/cnp-operator translate') || line.startsWith('bin/cnp-operator convert'));
 
 describe('README examples', () => {
   it('has examples to run', () => {
