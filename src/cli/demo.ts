@@ -136,7 +136,7 @@ async function startOperator(cp: ControlPlane): Promise<{ manager: Manager; port
 async function waitProgrammed(cp: ControlPlane, names: readonly string[]): Promise<void> {
   const done = await pollUntil(
     async () => {
-      const list = await call<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>(cp, 'GET', '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies');
+      const list = await call<{ items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>(cp, 'GET', '/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies');
       const programmed = list.items.filter((i) => (i.status?.conditions ?? []).some((c) => c.type === 'Programmed' && c.status === 'True')).map((i) => i.metadata.name);
       return names.every((n) => programmed.includes(n));
     },
@@ -186,5 +186,5 @@ async function getCnp(cp: ControlPlane, kubectl: string): Promise<string> {
   const r = spawnSync(kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'clusternetworkpolicies'], { encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0) return r.stdout.trimEnd();
   const why = r.error ? r.error.message : `kubectl failed: ${r.stderr.trim()}`;
-  return `(${why}; the API server's table:)\n${await table(cp, '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies')}`;
+  return `(${why}; the API server's table:)\n${await table(cp, '/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies')}`;
 }

@@ -11,11 +11,12 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   cluster: { summary: 'start or stop a local control plane', load: async () => (await import('./cluster.js')).clusterCommand },
   demo: { summary: 'run the demo on a local control plane', load: async () => (await import('./demo.js')).demoCommand },
   run: { summary: 'run the operator', load: async () => (await import('./run.js')).runCommand },
+  'migrate-storage': { summary: 'finish a CRD upgrade: store every CNP in the new version', load: async () => (await import('./migrate-storage.js')).migrateStorageCommand },
 };
 
 function usage(): string {
   const lines = ['usage: cnp-operator <command> [flags]', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(16)} ${c.summary}`);
   lines.push('', 'Run `cnp-operator <command> --help` for the flags of a command.');
   return lines.join('\n') + '\n';
 }

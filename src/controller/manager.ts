@@ -83,6 +83,9 @@ export class Manager {
       name: CONTROLLER,
       queue: this.queue,
       workers: o.workers ?? 2,
+      // Filled by start() before the controller starts: workers wait for every cache, with or
+      // without leader election (a cache that lags would make a live CNP look deleted).
+      informers: this.informers,
       metrics: this.metrics.controller(CONTROLLER),
       log: o.log,
       reconcile: async (key) => {

@@ -2,7 +2,7 @@ import { formatDiagnostic } from '../api/diagnostics.js';
 import { analyse } from '../semantics/analysis.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
 import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.js';
-import { analysisWarnings, computeConditions, conditionsEqual, type Condition, type ProgramState } from './conditions.js';
+import { ACCEPTED, analysisWarnings, computeConditions, conditionsEqual, PROGRAMMED, type Condition, type ProgramState } from './conditions.js';
 import { changedOwners, groupTranslation, matchesDesired, objectKey, ownerOf, SHARED_KEY, type DesiredState } from './desired.js';
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
 import type { EventSink } from './runtime/index.js';
@@ -271,9 +271,15 @@ export class Reconciler {
     this.statuses.set(cnp.metadata.name, next);
     for (const c of next) {
       const old = before.get(c.type);
-      if (old !== undefined && old.status === c.status && old.reason === c.reason) continue;
-      // Success is visible in the status; events are kept for what needs attention.
-      if (c.status === 'False' && c.type !== 'Exact') this.o.events.emit(cnp, 'Warning', c.reason, c.message);
+      const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;
+      if (c.type === ACCEPTED && c.status === 'False' && (changed || old.observedGeneration !== c.observedGeneration)) {
+        this.o.events.emit(cnp, 'Warning', c.reason, c.message);
+      } else if (c.type === PROGRAMMED && c.status === 'False' && c.reason !== 'Invalid' && changed) {
+        // Invalid is already told by Accepted: one event per problem.
+        this.o.events.emit(cnp, 'Warning', c.reason, c.message);
+      } else if (c.type === PROGRAMMED && c.status === 'True' && (changed || old.observedGeneration !== c.observedGeneration)) {
+        this.o.events.emit(cnp, 'Normal', c.reason, `generation ${c.observedGeneration}: ${c.message}`);
+      }
     }
   }
 }

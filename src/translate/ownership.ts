@@ -8,7 +8,8 @@ export const MANAGED_BY_VALUE = 'cnp-operator';
 export const POLICY_LABEL = 'policy.cnp-operator.io/name';
 /** Annotation with the CNP's full name (names may exceed a label value's 63 characters). */
 export const POLICY_ANNOTATION = 'policy.cnp-operator.io/cnp';
-export const OWNER_API_VERSION = `${CNP_GROUP}/v1alpha2`;
+/** The storage version since network-policy-api v0.3.0; garbage collection looks owners up by it. */
+export const OWNER_API_VERSION = `${CNP_GROUP}/v1beta1`;
 
 /** FNV-1a, 32 bits: a short, stable, dependency-free hash for names. */
 export function shortHash(text: string): string {
