@@ -32,6 +32,7 @@ export type FindingKind =
   | 'cidr-covers-pods' // a CIDR that contains some but not all pod IPs (Cilium)
   | 'unselectable-label' // a label the backend leaves out of identities (Cilium)
   | 'node-peer-local' // node peers and same-node traffic (Cilium)
+  | 'node-peer-empty' // a nodes peer that selects no node now: it matches nothing (informational)
   | 'size-limit' // the compiled output would exceed the configured bound
   | 'named-port' // a named port Cilium cannot resolve per destination (egress, up to Cilium 1.19)
   | 'ambiguous-order' // equal priority with overlapping subjects: we order by name

@@ -55,12 +55,14 @@ export function translateCalico(snapshot: Snapshot, options?: CalicoOptions): Tr
 
   for (const policy of policies) {
     const gnpName = names.get(policy.name)!;
-    const sets = new Map<string, { id: string; selector: Selector }>();
-    const nodeSet = (nodes: Selector): string => {
+    const sets = new Map<string, { id: string; nets: string[] }>();
+    const nodeSet = (nodes: Selector): string | undefined => {
       const key = selectorKey(nodes);
       let set = sets.get(key);
       if (set === undefined) {
-        set = { id: nodeSets.allocate(policy.name, key), selector: nodes };
+        const nets = nodeNets(nodes);
+        if (nets.length === 0) return undefined;
+        set = { id: nodeSets.allocate(policy.name, key), nets };
         sets.set(key, set);
       }
       return `${NODE_SET_LABEL} == ${quote(set.id)}`;
@@ -71,7 +73,7 @@ export function translateCalico(snapshot: Snapshot, options?: CalicoOptions): Tr
       for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) rules[direction].push(...translateRule(rule, ctx));
     }
     objects.push(policyObject(o, policy, gnpName, tierName(policy.tier), orders.get(policy.name)!, rules));
-    for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, nodeNets(set.selector)));
+    for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, set.nets));
   }
 
   objects.sort((a, b) => KIND_RANK[a.kind]! - KIND_RANK[b.kind]! || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));

@@ -18,8 +18,11 @@ const ACTIONS: Record<Action, CalicoAction> = { Accept: 'Allow', Deny: 'Deny', P
 export interface RuleContext {
   readonly policy: Policy;
   readonly direction: Direction;
-  /** The Calico selector (with `namespaceSelector: global()`) of the node set for a node selector. */
-  readonly nodeSet: (nodes: Selector) => string;
+  /**
+   * The Calico selector (with `namespaceSelector: global()`) of the node set for a node
+   * selector; undefined when it selects no node now (no set is written for it).
+   */
+  readonly nodeSet: (nodes: Selector) => string | undefined;
   readonly findings: Finding[];
 }
 
@@ -81,7 +84,7 @@ function peerEntities(peer: Peer, ctx: RuleContext): EntityRule[] {
     case 'nodes':
       // Only egress has node peers; in ingress a non-pod peer matches nothing (cnp-api.md §4.2).
       if (ctx.direction !== 'egress') return [];
-      return [{ selector: ctx.nodeSet(peer.nodes), namespaceSelector: 'global()' }];
+      return [{ selector: ctx.nodeSet(peer.nodes)!, namespaceSelector: 'global()' }];
     case 'networks': {
       if (ctx.direction !== 'egress') return [];
       const v4 = sortedCidrs(peer.cidrs.filter((c) => c.family === 4));
@@ -176,6 +179,12 @@ export function translateRule(rule: Rule, ctx: RuleContext): CalicoRule[] {
   const groups = portGroups(rule.ports);
   const result: CalicoRule[] = [];
   for (const peer of peers) {
+    if (peer.kind === 'nodes' && ctx.direction === 'egress' && ctx.nodeSet(peer.nodes) === undefined) {
+      // No node carries those labels: the peer matches nothing, which is exact until a Node
+      // appears (the translation follows the Nodes). An empty set would be refused by Calico.
+      ctx.findings.push(finding(ctx, rule, 'node-peer-empty', 'none', `${where}: the nodes peer selects no node now, so it matches no traffic until a matching Node exists`));
+      continue;
+    }
     for (const entity of peerEntities(peer, ctx)) {
       for (const group of groups) result.push(calicoRule(action, group, entity, ctx.direction, meta));
     }

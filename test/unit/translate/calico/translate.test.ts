@@ -356,6 +356,18 @@ describe('objects', () => {
     const names = (s: Snapshot): string[] => translateCalico(s).objects.map((o) => o.metadata.name);
     expect(names(moved)).toEqual(names(snapshot));
   });
+
+  it('writes no node set for a nodes peer that selects no node (Calico refuses an empty set); the peer matches nothing, reported', () => {
+    const snapshot = edgeCaseSnapshot();
+    const gone = { ...snapshot, nodes: [] };
+    const t = translateCalico(gone);
+    expect(t.objects.filter((o) => o.kind === 'GlobalNetworkSet')).toEqual([]);
+    const empty = t.findings.filter((f) => f.kind === 'node-peer-empty');
+    expect(empty.length).toBeGreaterThan(0);
+    expect(empty.every((f) => f.effect === 'none' && f.message.includes('selects no node now'))).toBe(true);
+    // No rule names a set that does not exist.
+    expect(JSON.stringify(t.objects)).not.toContain('policy.cnp-operator.io/node-set ==');
+  });
 });
 
 describe('determinism', () => {
