@@ -38,5 +38,9 @@ log "building the policy engine against Cilium $VERSION into $OUT (the first bui
 ( cd "$HERE" && go build -mod=readonly -trimpath -ldflags "-s -w" -o "$BIN.tmp" . ) \
   || die "go build failed (is the Go module proxy reachable? GOPROXY=$(go env GOPROXY))" 4
 mv "$BIN.tmp" "$BIN"
+# Earlier builds of this engine (other module hashes) are of no further use.
+for old in "$CACHE_ROOT"/bin/cilium-engine-*; do
+  [ "$old" = "$OUT" ] || rm -rf "$old"
+done
 log "built in $(( $(date +%s) - started ))s: $BIN"
 echo "$BIN"

@@ -10,6 +10,7 @@ import (
 	"github.com/cilium/cilium/pkg/labels"
 	"github.com/cilium/cilium/pkg/labelsfilter"
 	"github.com/cilium/cilium/pkg/option"
+	policyapi "github.com/cilium/cilium/pkg/policy/api"
 )
 
 // Profile is what differs between the agent release being emulated and the 1.20.2 code
@@ -87,6 +88,8 @@ func configure(logger *slog.Logger, a Agent, p Profile, ipv4, ipv6 bool) error {
 	default:
 		return fmt.Errorf("allowLocalhost: unknown value %q", a.AllowLocalhost)
 	}
+	// The cluster entity selects the local cluster by name (pkg/policy/cell newPolicyRepo).
+	policyapi.InitEntities(c.ClusterName)
 	return labelsfilter.ParseLabelPrefixCfg(logger, a.Labels, a.NodeLabels, "")
 }
 

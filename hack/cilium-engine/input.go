@@ -99,4 +99,7 @@ type Verdict struct {
 type Output struct {
 	Rejected []Rejected `json:"rejected"`
 	Verdicts []Verdict  `json:"verdicts"`
+	// SelectedBy lists, per pod ("namespace/name"), the objects ("kind/name") with a rule
+	// whose subject selects the pod's identity.
+	SelectedBy map[string][]string `json:"selectedBy"`
 }

@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/cilium/cilium/pkg/identity"
-	"github.com/cilium/cilium/pkg/option"
 	"github.com/cilium/cilium/pkg/u8proto"
 )
 
@@ -142,7 +141,7 @@ func run(logger *slog.Logger, in *Input) (*Output, error) {
 		epIDs[pod] = uint64(i + 1)
 	}
 
-	out := &Output{Rejected: rejected, Verdicts: make([]Verdict, len(flows))}
+	out := &Output{Rejected: rejected, Verdicts: make([]Verdict, len(flows)), SelectedBy: selectedBy(all, w.pods)}
 	if out.Rejected == nil {
 		out.Rejected = []Rejected{}
 	}
@@ -179,7 +178,6 @@ func run(logger *slog.Logger, in *Input) (*Output, error) {
 		}
 		out.Verdicts[i] = v
 	}
-	_ = option.Config
 	return out, nil
 }
 

@@ -15,16 +15,17 @@ import (
 	"github.com/cilium/cilium/pkg/labels"
 	"github.com/cilium/cilium/pkg/option"
 	"github.com/cilium/cilium/pkg/policy"
-	policyutils "github.com/cilium/cilium/pkg/policy/utils"
 	"github.com/cilium/cilium/pkg/policy/types"
+	policyutils "github.com/cilium/cilium/pkg/policy/utils"
 	policyv1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
 )
 
 // One parsed object: the entries the agent's policy importer hands to the repository,
 // under the resource the watcher names it by.
 type imported struct {
-	resource ipcachetypes.ResourceID
-	entries  types.PolicyEntries
+	kind, name string
+	resource   ipcachetypes.ResourceID
+	entries    types.PolicyEntries
 }
 
 // strict decoding: a field Cilium's types do not have would be silently dropped by the
@@ -56,6 +57,7 @@ func importAll(logger *slog.Logger, in *Input, p Profile) ([]imported, []Rejecte
 			continue
 		}
 		out = append(out, imported{
+			kind: "CiliumClusterwideNetworkPolicy", name: ccnp.Name,
 			resource: ipcachetypes.NewResourceID(ipcachetypes.ResourceKindCCNP, "", ccnp.Name),
 			entries:  policyutils.RulesToPolicyEntries(rules),
 		})
@@ -72,6 +74,7 @@ func importAll(logger *slog.Logger, in *Input, p Profile) ([]imported, []Rejecte
 			continue
 		}
 		out = append(out, imported{
+			kind: "NetworkPolicy", name: np.Namespace + "/" + np.Name,
 			resource: ipcachetypes.NewResourceID(ipcachetypes.ResourceKindNetpol, np.Namespace, np.Name),
 			entries:  entries,
 		})
@@ -94,6 +97,7 @@ func importAll(logger *slog.Logger, in *Input, p Profile) ([]imported, []Rejecte
 			continue
 		}
 		out = append(out, imported{
+			kind: "ClusterNetworkPolicy", name: cnp.Name,
 			resource: ipcachetypes.NewResourceID(ipcachetypes.ResourceKindKCNP, "", cnp.Name),
 			entries:  entries,
 		})
@@ -181,4 +185,27 @@ func dnsName(name string) string {
 		b = append(b, '.')
 	}
 	return string(b)
+}
+
+// selectedBy: which objects have a rule whose subject selects the pod (the rule's subject
+// selector over the pod's identity labels, as the repository matches subjects). A
+// NetworkPolicy's rules only apply in its own namespace, which its subject selector says.
+func selectedBy(all []imported, pods []*podInfo) map[string][]string {
+	out := map[string][]string{}
+	for _, p := range pods {
+		if p.id == nil {
+			continue
+		}
+		var names []string
+		for _, im := range all {
+			for _, e := range im.entries {
+				if e.Subject != nil && e.Subject.Matches(p.id.LabelArray) {
+					names = append(names, im.kind+"/"+im.name)
+					break
+				}
+			}
+		}
+		out[p.Namespace+"/"+p.Name] = names
+	}
+	return out
 }
