@@ -2,8 +2,9 @@ import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, 
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
 import { cubeKey, cubesDisjoint, subtractCube, type LabelCube } from './labels.js';
-import { ALL_PORTS, isAllPorts, type NamedPorts } from './ports.js';
-import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact } from './space.js';
+import { ipsDisjoint, ipsKey, subtractIps, unionIps, type IpSet } from './ipset.js';
+import { ALL_PORTS, isAllPorts } from './ports.js';
+import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact, type Space } from './space.js';
 
 // Ordered CNP semantics → Cilium's deny-wins, allow-union model.
 //
@@ -68,12 +69,12 @@ class Earlier {
   }
 
   /** The cubes that may intersect one of `cubes`, in a deterministic order. */
-  relevant(cubes: readonly Cube[], names: NamedPorts): Cube[] {
+  relevant(cubes: readonly Cube[], space: Space): Cube[] {
     const out: Cube[] = [];
     for (const g of this.groups.values()) {
       const touching = cubes.filter((c) => !cubesDisjoint(c.subject, g.subject));
       if (touching.length === 0) continue;
-      for (const s of g.cubes) if (touching.some((c) => !cubesDisjointFor(c, s, names))) out.push(s);
+      for (const s of g.cubes) if (touching.some((c) => !cubesDisjointFor(c, s, space))) out.push(s);
     }
     return out;
   }
@@ -87,10 +88,11 @@ interface Entry {
   readonly cubes: Cube[];
 }
 
-const INEXACT_KIND: Record<Inexact, FindingKind> = { 'named-port': 'named-port', 'domain-names': 'unsupported-peer' };
+const INEXACT_KIND: Record<Inexact, FindingKind> = { 'named-port': 'named-port', 'domain-names': 'unsupported-peer', 'pod-addresses': 'cidr-covers-pods' };
 const INEXACT_MESSAGE: Record<Inexact, string> = {
   'named-port': 'a named port overlaps numbered ports of another rule differently on different pods; Cilium cannot subtract one from the other',
   'domain-names': 'addresses learnt for domain names can only be told apart from CIDRs at run time; Cilium cannot subtract one from the other',
+  'pod-addresses': 'pods an earlier rule matches by address are also selected here by label; Cilium cannot take addresses out of a label selector, so they are denied here too',
 };
 
 function effectOf(action: Action): FindingEffect {
@@ -256,7 +258,7 @@ export class Compiler {
         // Baseline denies stay on pods we cannot tell are isolated: report the ones affected.
         const overCube: Cube = { subject: c.over, peer: { kind: 'any' }, ports: ALL_PORTS };
         for (const e of baseline) {
-          if (e.kind !== 'deny' || e.cubes.every((x) => cubesDisjointFor(x, overCube, this.cluster.names))) continue;
+          if (e.kind !== 'deny' || e.cubes.every((x) => cubesDisjointFor(x, overCube, this.cluster.space))) continue;
           for (const issue of c.issues) this.report(e.policy, direction, e.rule, issue.kind, 'deny-widened', `${issue.message}: Baseline denies also apply to the pods it isolates`);
         }
       }
@@ -266,8 +268,70 @@ export class Compiler {
 
   /** The entry's cubes minus `earlier`, approximated in the safe direction, within the bounds. */
   private subtract(e: Entry, earlier: Earlier, mode: 'over' | 'under'): Cube[] {
+    return this.unknownReach(e, this.whole(e, this.difference(e, earlier, mode), mode), mode);
+  }
+
+  /**
+   * When it cannot be told whether CIDR selectors reach pods and nodes, an allow's addresses
+   * leave out every pod and node address (which they never meant: pods and nodes are
+   * matched by identity then), and a deny that holds some is reported: it may deny them too.
+   */
+  private unknownReach(e: Entry, cubes: Cube[], mode: 'over' | 'under'): Cube[] {
+    if (!this.cluster.options.agent.cidrReachUnknown) return cubes;
+    const inCluster = this.cluster.clusterAddresses;
+    if (mode === 'over') {
+      if (cubes.some((c) => c.peer.kind === 'world' && !ipsDisjoint(c.peer.ips, inCluster))) {
+        this.report(e.policy, e.direction, e.rule, 'cidr-covers-pods', effectOf(e.rule.action), 'the addresses include pod or node addresses, and whether Cilium matches those by CIDR cannot be told (policy-cidr-match-mode unknown): it may deny them too');
+      }
+      return cubes;
+    }
+    return cubes.flatMap((c): Cube[] => {
+      if (c.peer.kind !== 'world') return [c];
+      const ips = subtractIps(c.peer.ips, inCluster);
+      return ips.length === 0 ? [] : [{ ...c, peer: { kind: 'world', ips } }];
+    });
+  }
+
+  /**
+   * Where CIDR selectors reach pods or nodes, Cilium gives a dual-stack pod, and a node seen
+   * from its own pods (the host identity), one identity with a CIDR label per address: a CIDR
+   * set matches it as a whole when it holds any of its addresses, and not at all when it
+   * excepts one. So sets are made whole per such endpoint: an allow gives up endpoints it only
+   * partly holds, a deny takes them whole, and either is reported.
+   */
+  private whole(e: Entry, cubes: Cube[], mode: 'over' | 'under'): Cube[] {
+    const wholes = this.cluster.wholes;
+    if (wholes.length === 0) return cubes;
+    let changed = false;
+    const out = cubes.flatMap((c): Cube[] => {
+      if (c.peer.kind !== 'world') return [c];
+      let ips: IpSet = c.peer.ips;
+      for (const w of wholes) {
+        const outside = subtractIps(w, ips);
+        if (outside.length === 0 || ipsKey(outside) === ipsKey(w)) continue;
+        ips = mode === 'over' ? unionIps(ips, w) : subtractIps(ips, w);
+        changed = true;
+      }
+      return ips.length === 0 ? [] : [{ ...c, peer: { kind: 'world', ips } }];
+    });
+    if (changed) {
+      this.report(
+        e.policy,
+        e.direction,
+        e.rule,
+        'cidr-covers-pods',
+        effectOf(e.rule.action),
+        mode === 'over'
+          ? 'the addresses cover only some addresses of a pod or node that Cilium matches by all its addresses at once; the rule takes all of them'
+          : 'the addresses cover only some addresses of a pod or node that Cilium matches by all its addresses at once; the rule leaves it out',
+      );
+    }
+    return out;
+  }
+
+  private difference(e: Entry, earlier: Earlier, mode: 'over' | 'under'): Cube[] {
     const { maxPiecesPerRule, maxRules } = this.cluster.options;
-    const names = this.cluster.names;
+    const space = this.cluster.space;
     const fallback = (why: string): Cube[] => {
       this.report(e.policy, e.direction, e.rule, 'size-limit', effectOf(e.rule.action), why);
       const out = mode === 'over' ? e.cubes : [];
@@ -275,30 +339,30 @@ export class Compiler {
       return out;
     };
     if (this.rules >= maxRules) return fallback(`the translation reached its bound of ${maxRules} rules`);
-    const relevant = earlier.relevant(e.cubes, names);
-    let current: Cube[] = simplify(e.cubes, names);
+    const relevant = earlier.relevant(e.cubes, space);
+    let current: Cube[] = simplify(e.cubes, space);
     let simplified = current.length;
     const inexact = new Set<Inexact>();
     for (const s of relevant) {
       const next: Cube[] = [];
       for (const c of current) {
-        const d = subtractCubeFrom(c, s, names, mode);
+        const d = subtractCubeFrom(c, s, space, mode);
         for (const why of d.inexact) inexact.add(why);
         next.push(...d.cubes);
       }
       current = next;
       // Simplifying is quadratic: only when the pieces have grown a good deal.
       if (current.length > Math.max(8, 2 * simplified)) {
-        current = simplify(current, names);
+        current = simplify(current, space);
         simplified = current.length;
       }
       if (current.length > maxPiecesPerRule) {
-        current = simplify(current, names);
+        current = simplify(current, space);
         simplified = current.length;
         if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
       }
     }
-    current = simplify(current, names);
+    current = simplify(current, space);
     if (this.cluster.options.pruneAbsentNamespaces) {
       current = current.filter((c) => this.cluster.namespaceExists(c.subject) && (c.peer.kind !== 'pods' || this.cluster.namespaceExists(c.peer.selector)));
     }

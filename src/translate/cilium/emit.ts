@@ -92,7 +92,15 @@ function fqdnSelector(name: string): { matchName: string } | { matchPattern: str
   return name.startsWith('*.') ? { matchPattern: `*${name}` } : { matchName: name };
 }
 
-function peerFields(direction: Direction, peers: readonly Peer[]): PeerFields[] {
+/** Which in-cluster endpoints CIDR selectors reach (policy-cidr-match-mode). */
+export interface CidrReach {
+  readonly pods: boolean;
+  readonly nodes: boolean;
+}
+
+export const CIDR_OUTSIDE_ONLY: CidrReach = { pods: false, nodes: false };
+
+function peerFields(direction: Direction, peers: readonly Peer[], reach: CidrReach): PeerFields[] {
   const side = direction === 'egress' ? 'to' : 'from';
   const out: PeerFields[] = [];
   const entities = new Set<string>();
@@ -127,10 +135,15 @@ function peerFields(direction: Direction, peers: readonly Peer[]): PeerFields[] 
   }
   const allPods = pods.some((c) => cubeKey(c) === cubeKey(ALL_PODS_CUBE));
   const allWorld = ipsContain(ips, ALL_IPS);
-  if (allPods && allWorld && entities.has('host') && entities.has('remote-node') && OTHER_ENTITIES.every((e) => entities.has(e))) {
+  // Every address, as CIDRs, also covers the pods and nodes CIDR selectors reach.
+  const podsCovered = allPods || (allWorld && reach.pods);
+  const nodesCovered = (entities.has('host') && entities.has('remote-node')) || (allWorld && reach.nodes);
+  if (allWorld && podsCovered && nodesCovered && OTHER_ENTITIES.every((e) => entities.has(e))) {
     return [{ [`${side}Entities`]: ['all'] }];
   }
-  if (allWorld) {
+  if (allWorld && !reach.pods && !reach.nodes) {
+    // The world entity is what 0.0.0.0/0 and ::/0 match when CIDRs stay outside the cluster;
+    // where they reach pods or nodes, the entity does not, so the CIDRs stay.
     entities.add('world');
     ips = [];
   }
@@ -167,7 +180,7 @@ function mergeSelectors(cubes: readonly LabelCube[]): LabelCube[] {
 }
 
 /** The Cilium rules for cubes of one subject, direction and sign. */
-export function rulesFor(direction: Direction, cubes: readonly Cube[], names: NamedPorts): CiliumRule[] {
+export function rulesFor(direction: Direction, cubes: readonly Cube[], names: NamedPorts, reach: CidrReach = CIDR_OUTSIDE_ONLY): CiliumRule[] {
   // One port set per peer, then one rule per (peer kind, port set).
   const byPeer = new Map<string, { peer: Peer; ports: PortSet }>();
   for (const c of cubes) {
@@ -190,7 +203,7 @@ export function rulesFor(direction: Direction, cubes: readonly Cube[], names: Na
   }
   const rules: CiliumRule[] = [];
   for (const { ports, peers } of byPorts.values()) {
-    for (const fields of peerFields(direction, peers)) {
+    for (const fields of peerFields(direction, peers, reach)) {
       if (isAllPorts(ports)) {
         rules.push(fields);
         continue;
@@ -199,7 +212,7 @@ export function rulesFor(direction: Direction, cubes: readonly Cube[], names: Na
       if (entries.length > 0) rules.push({ ...fields, toPorts: chunk(entries, MAX_PORTS_PER_RULE).map((p) => ({ ports: p })) });
     }
   }
-  if (icmp.length > 0) for (const fields of peerFields(direction, icmp)) rules.push({ ...fields, icmps: [{ fields: ECHO.map((e) => ({ ...e })) }] });
+  if (icmp.length > 0) for (const fields of peerFields(direction, icmp, reach)) rules.push({ ...fields, icmps: [{ fields: ECHO.map((e) => ({ ...e })) }] });
   return rules
     .map((r) => ({ r, k: JSON.stringify(r) }))
     .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0))
@@ -220,7 +233,7 @@ export interface ExtraRule {
 }
 
 /** One CCNP per policy (more when it is very large). */
-export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[], names: NamedPorts): KubeObject[] {
+export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[], names: NamedPorts, reach: CidrReach = CIDR_OUTSIDE_ONLY): KubeObject[] {
   const byPolicy = new Map<string, { policy: Policy; compiled: Compiled[]; extra: ExtraRule[] }>();
   const group = (p: Policy) => {
     const g = byPolicy.get(p.name) ?? { policy: p, compiled: [], extra: [] };
@@ -261,7 +274,7 @@ export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[],
       for (const direction of ['ingress', 'egress'] as const) {
         for (const sign of ['allow', 'deny'] as const) {
           const cubes = s.parts.get(`${direction}/${sign}`) ?? [];
-          let rules = rulesFor(direction, cubes, names);
+          let rules = rulesFor(direction, cubes, names, reach);
           if (sign === 'allow') {
             const extra = new Map(s.extra.filter((x) => x.direction === direction).map((x) => [JSON.stringify(x.rule), x.rule]));
             rules = [...rules, ...[...extra.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, r]) => r)];

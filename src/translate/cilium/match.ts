@@ -1,12 +1,12 @@
 import { cidrContains, parseIp, type Ip } from '../../api/ip.js';
-import type { Direction, NetworkPolicy, Peer as CnpPeer, Pod, PodSet, PortMatch, Rule, Selector, Snapshot } from '../../api/model.js';
+import type { Direction, NetworkPolicy, Node, Peer as CnpPeer, Pod, PodSet, PortMatch, Rule, Selector, Snapshot } from '../../api/model.js';
 import { selectorMatches } from '../../api/selector.js';
 import type { FindingKind } from '../types.js';
-import { ALL_IPS, ipSetOf } from './ipset.js';
+import { ALL_IPS, cidr, ipSetHas, ipSetOf, subtractIps, type IpBlock, type IpSet } from './ipset.js';
 import { cubeKey, cubeMatches, cubeOf, intersectCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
-import { excluded, type ResolvedCiliumOptions } from './options.js';
+import type { ResolvedCiliumOptions } from './options.js';
 import { ALL_PORTS, isEmptyPorts, portSetOf, unionPorts as union, type NamedPorts, type PortSet, type PortValue } from './ports.js';
-import type { Cube, Peer } from './space.js';
+import type { Cube, Peer, Space } from './space.js';
 
 // What a CNP rule matches, as cubes of the compilation space: exactly where Cilium
 // can express it, otherwise as an under-approximation (for Accept) and an
@@ -51,7 +51,17 @@ export class Cluster {
   /** Each namespace's name and labels as identity labels. */
   private readonly namespaceLabels: Record<string, string>[];
   readonly names: NamedPorts;
+  /** How cubes relate in this cluster, for these agents. */
+  readonly space: Space;
+  /**
+   * Address sets CIDR selectors see as one identity: pods with several addresses (mode
+   * `pods`) and nodes with several (mode `nodes`: the host identity has all its node's).
+   */
+  readonly wholes: IpSet[] = [];
+  /** Every pod and node address of the snapshot, as /32 and /128 blocks. */
+  readonly clusterAddresses: IpSet;
   private readonly namedValues = new Map<string, PortValue[]>();
+  private readonly addressesIn = new Map<string, IpBlock[]>();
 
   constructor(
     readonly snapshot: Snapshot,
@@ -89,6 +99,22 @@ export class Cluster {
           return pa !== undefined && pb !== undefined && pa.port === pb.port && pa.protocol === pb.protocol;
         }),
     };
+    this.space = options.agent.cidrPods ? { names: this.names, podAddresses: (cube) => this.podAddresses(cube) } : { names: this.names };
+    const blocks = (ips: readonly Ip[]) => ipSetOf(ips.map((ip) => cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128)));
+    if (options.agent.cidrPods) for (const p of this.pods) if (p.ips.length > 1) this.wholes.push(blocks(p.ips));
+    if (options.agent.cidrNodes) for (const n of this.nodeIps) if (n.length > 1) this.wholes.push(blocks(n));
+    this.clusterAddresses = blocks([...this.pods.flatMap((p) => p.ips), ...this.nodeIps.flat()]);
+  }
+
+  /** The addresses of the pods a cube selects, each its own /32 or /128 block. */
+  podAddresses(cube: LabelCube): IpBlock[] {
+    const key = cubeKey(cube);
+    let hit = this.addressesIn.get(key);
+    if (hit === undefined) {
+      hit = ipSetOf(this.pods.filter((p) => cubeMatches(cube, p.labels)).flatMap((p) => p.ips.map((ip) => cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128))));
+      this.addressesIn.set(key, hit);
+    }
+    return hit;
   }
 
   /** Whether some namespace of the snapshot satisfies the cube's namespace constraints. */
@@ -96,6 +122,11 @@ export class Cluster {
     const part = cube.filter(([k]) => k === POD_NAMESPACE_KEY || k.startsWith(NAMESPACE_LABEL_PREFIX));
     if (part.length === 0) return true;
     return this.namespaceLabels.some((labels) => cubeMatches(part, labels));
+  }
+
+  /** Pods (not host-network) with an address in the set. */
+  podsAt(ips: IpSet): Pod[] {
+    return this.pods.filter((p) => p.ips.some((ip) => ipSetHas(ips, ip))).map((p) => p.pod);
   }
 
   podsIn(cube: LabelCube): Pod[] {
@@ -118,8 +149,8 @@ function parsed(addresses: readonly string[]): Ip[] {
 
 // ---- selectors ----
 
-function selectorCube(cluster: Cluster, what: string, requirements: Selector['requirements'], key: (k: string) => string, checkExcluded: boolean): Approx<LabelCube | undefined> {
-  const kept = requirements.filter((r) => !checkExcluded || !excluded(cluster.options.identityLabelExclusions, r.key));
+function selectorCube(what: string, requirements: Selector['requirements'], key: (k: string) => string, inIdentity: (k: string) => boolean): Approx<LabelCube | undefined> {
+  const kept = requirements.filter((r) => inIdentity(r.key));
   const dropped = requirements.filter((r) => !kept.includes(r));
   const over = cubeOf(kept, key);
   if (dropped.length === 0) return { under: over, over, issues: [] };
@@ -137,8 +168,9 @@ function selectorCube(cluster: Cluster, what: string, requirements: Selector['re
 
 /** A set of pods as a cube over identity labels. */
 export function podSetCube(cluster: Cluster, set: PodSet, what: string): Approx<LabelCube | undefined> {
-  const ns = selectorCube(cluster, what, set.namespaces.requirements, namespaceLabelKey, false);
-  const pods = selectorCube(cluster, what, set.pods.requirements, podLabelKey, true);
+  const filter = cluster.options.agent.labels;
+  const ns = selectorCube(what, set.namespaces.requirements, namespaceLabelKey, filter.namespace);
+  const pods = selectorCube(what, set.pods.requirements, podLabelKey, filter.pod);
   const both = (a: LabelCube | undefined, b: LabelCube | undefined): LabelCube | undefined => {
     if (a === undefined || b === undefined) return undefined;
     const ab = intersectCube(a, b);
@@ -149,7 +181,7 @@ export function podSetCube(cluster: Cluster, set: PodSet, what: string): Approx<
 
 /** The pods a NetworkPolicy isolates (its namespace and pod selector). */
 export function networkPolicyCube(cluster: Cluster, np: NetworkPolicy): Approx<LabelCube | undefined> {
-  const pods = selectorCube(cluster, `NetworkPolicy ${np.namespace}/${np.name}`, np.podSelector.requirements, podLabelKey, true);
+  const pods = selectorCube(`NetworkPolicy ${np.namespace}/${np.name}`, np.podSelector.requirements, podLabelKey, cluster.options.agent.labels.pod);
   const ns: LabelCube = [[POD_NAMESPACE_KEY, { absent: false, notIn: false, values: [np.namespace] }]];
   const both = (a: LabelCube | undefined) => (a === undefined ? undefined : intersectCube(a, ns));
   return { under: both(pods.under), over: both(pods.over), issues: pods.issues };
@@ -161,31 +193,37 @@ function numbered(ports: readonly PortMatch[]): PortSet {
   return portSetOf(ports.flatMap((p) => (p.kind === 'range' ? [{ protocol: p.protocol, start: p.start, end: p.end }] : [])));
 }
 
+/** Where named ports resolve: pods by labels, pods by address (CIDR peers matching pods), or nowhere. */
+type Destination = { readonly kind: 'pods'; readonly cube: LabelCube } | { readonly kind: 'addresses'; readonly ips: IpSet } | undefined;
+
 /**
- * The traffic of a rule towards destinations `destination` (the pods named ports resolve
- * on): `egressPods` is false when the destination is not a pod, so names match nothing.
+ * The traffic of a rule towards `destination` (the pods named ports resolve on; undefined
+ * when the destination is not a pod, so names match nothing).
  */
-function rulePorts(cluster: Cluster, rule: Rule, direction: Direction, destination: LabelCube | undefined): Approx<PortSet> {
+function rulePorts(cluster: Cluster, rule: Rule, direction: Direction, destination: Destination): Approx<PortSet> {
   if (rule.ports === undefined) return { under: ALL_PORTS, over: ALL_PORTS, issues: [] };
   const base = numbered(rule.ports);
   const names = [...new Set(rule.ports.flatMap((p) => (p.kind === 'named' ? [p.name] : [])))].sort();
   let under = base;
   let over = base;
   const issues: Issue[] = [];
+  const perDestination = direction === 'ingress' || cluster.options.agent.egressNamedPortsPerDestination;
   for (const name of names) {
     if (destination === undefined) continue; // not a pod: a named port never matches
-    const pods = cluster.podsIn(destination);
+    const pods = destination.kind === 'pods' ? cluster.podsIn(destination.cube) : cluster.podsAt(destination.ips);
     const values = pods.flatMap((pod) => pod.ports.filter((cp) => cp.name === name).map((cp): PortValue => ({ protocol: cp.protocol, port: cp.port })));
     if (values.length === 0) continue;
     const same = values.every((v) => v.protocol === values[0]!.protocol && v.port === values[0]!.port);
-    if (same && values.length === pods.length) {
-      // Every destination declares the name with the same number: it is that number.
+    if (same && values.length === pods.length && destination.kind === 'pods') {
+      // Every destination declares the name with the same number: it is that number. (Not
+      // for addresses: they also stand for addresses outside the cluster, which have no names.)
       const v = values[0]!;
       const exact = portSetOf([{ protocol: v.protocol, start: v.port, end: v.port }]);
       under = union(under, exact);
       over = union(over, exact);
-    } else if (direction === 'ingress') {
-      // Cilium resolves ingress named ports on the endpoint itself: exact.
+    } else if (perDestination) {
+      // Cilium resolves ingress named ports on the endpoint itself, and from 1.20 egress ones
+      // per destination identity (its named ports are part of it): exact.
       const named = portSetOf([], [name]);
       under = union(under, named);
       over = union(over, named);
@@ -195,7 +233,7 @@ function rulePorts(cluster: Cluster, rule: Rule, direction: Direction, destinati
       over = union(over, portSetOf(values.map((v) => ({ protocol: v.protocol, start: v.port, end: v.port }))));
       issues.push({
         kind: 'named-port',
-        message: `named port ${name} stands for ${describeValues(values)} on different destination pods; Cilium cannot resolve it per destination on egress`,
+        message: `named port ${name} stands for ${describeValues(values)} on different destination pods; Cilium before 1.20 cannot resolve it per destination on egress`,
       });
     }
   }
@@ -226,78 +264,121 @@ function coverage(addressLists: readonly (readonly Ip[])[], contains: (ip: Ip) =
 
 const ALL_NODES: Peer = { kind: 'nodes', selector: UNIVERSAL_CUBE };
 const HOST: Peer = { kind: 'host' };
+const ALL_PODS: Peer = { kind: 'pods', selector: ALL_PODS_CUBE };
 
-/** The peer atoms of one CNP peer, each with the subject set to use for named ports. */
+/**
+ * Every address: outside ones, and every pod and node whatever the snapshot holds. CIDR
+ * selectors cover pods and nodes where policy-cidr-match-mode says so; the rest by identity.
+ */
+function everyAddress(cluster: Cluster): Peer[] {
+  const { cidrPods, cidrNodes } = cluster.options.agent;
+  return [{ kind: 'world', ips: ALL_IPS }, ...(cidrPods ? [] : [ALL_PODS]), ...(cidrNodes ? [] : [ALL_NODES, HOST])];
+}
+
+/** Node addresses as /32 and /128 blocks. */
+function nodeAddresses(nodes: readonly Node[]): IpSet {
+  return ipSetOf(nodes.flatMap((n) => n.addresses.flatMap((a) => parsed([a]).map((ip) => cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128)))));
+}
+
+function nodesPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'nodes' }>): Approx<Peer[]> {
+  const agent = cluster.options.agent;
+  const nodes = cluster.snapshot.nodes;
+  const selected = nodes.filter((n) => selectorMatches(peer.nodes, n.labels));
+  if (nodes.length > 0 && selected.length === 0) return exactly([]);
+  if (agent.cidrNodes && nodes.length > 0) {
+    // CIDR selectors match nodes, the subject's own included, by address: exact (as of the
+    // snapshot's nodes, like the selection itself).
+    return exactly([{ kind: 'world', ips: nodeAddresses(selected) }]);
+  }
+  if (nodes.length > 0 && selected.length === nodes.length) return exactly([ALL_NODES, HOST]);
+  if (!agent.toNodes) {
+    return {
+      under: [],
+      over: [ALL_NODES, HOST],
+      issues: [
+        {
+          kind: 'unsupported-peer',
+          message: `the nodes peer selects ${nodes.length === 0 ? 'nodes, none of which are known' : `${selected.length} of ${nodes.length} nodes`}, and ${agent.toNodesUnavailable ?? 'toNodes is not available'}; it matches no node for Accept, every node for Deny and Pass`,
+        },
+      ],
+    };
+  }
+  const issues: Issue[] = [
+    {
+      kind: 'node-peer-local',
+      message:
+        nodes.length === 0
+          ? "no nodes are known; Cilium sees a pod's own node only as the host entity, whatever its labels"
+          : `the nodes peer selects ${selected.length} of ${nodes.length} nodes; Cilium sees a pod's own node only as the host entity, whatever its labels`,
+    },
+  ];
+  const dropped = peer.nodes.requirements.filter((r) => !agent.nodeLabels(r.key));
+  const remote = dropped.length === 0 ? cubeOf(peer.nodes.requirements) : undefined;
+  if (dropped.length > 0) {
+    issues.push({ kind: 'unselectable-label', message: `the nodes peer uses node label ${[...new Set(dropped.map((r) => r.key))].join(', ')}, which Cilium leaves out of node identities` });
+  }
+  const remoteAtom: Peer[] = remote === undefined ? [] : [{ kind: 'nodes', selector: remote }];
+  return { under: remoteAtom, over: [remote === undefined ? ALL_NODES : remoteAtom[0]!, HOST], issues };
+}
+
+function networksPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'networks' }>): Approx<Peer[]> {
+  const { cidrPods, cidrNodes } = cluster.options.agent;
+  if (peer.cidrs.some((c) => c.family === 4 && c.prefix === 0) && peer.cidrs.some((c) => c.family === 6 && c.prefix === 0)) {
+    return exactly(everyAddress(cluster));
+  }
+  const inCidrs = (ip: Ip) => peer.cidrs.some((c) => cidrContains(c, ip));
+  // What the CIDRs match by address; pods and nodes by identity where CIDRs do not reach them.
+  const under: Peer[] = [{ kind: 'world', ips: ipSetOf(peer.cidrs) }];
+  const over: Peer[] = [...under];
+  const issues: Issue[] = [];
+  const pods = cidrPods ? 'none' : coverage(
+    cluster.pods.map((p) => p.ips),
+    inCidrs,
+  );
+  if (pods === 'all') {
+    under.push(ALL_PODS);
+    over.push(ALL_PODS);
+  } else if (pods === 'some') {
+    over.push(ALL_PODS);
+    issues.push({ kind: 'cidr-covers-pods', message: `${cidrList(peer)} contains some pod addresses but not all; Cilium matches CIDRs only outside the cluster (policy-cidr-match-mode without pods)` });
+  }
+  const nodes = cidrNodes ? 'none' : coverage(cluster.nodeIps, inCidrs);
+  if (nodes === 'all') {
+    under.push(ALL_NODES, HOST);
+    over.push(ALL_NODES, HOST);
+  } else if (nodes === 'some') {
+    over.push(ALL_NODES, HOST);
+    issues.push({ kind: 'cidr-covers-pods', message: `${cidrList(peer)} contains some node addresses but not all; Cilium matches CIDRs only outside the cluster (policy-cidr-match-mode without nodes)` });
+  }
+  return { under, over, issues };
+}
+
+/** The peer atoms of one CNP peer. */
 function peerAtoms(cluster: Cluster, peer: CnpPeer, direction: Direction, action: Rule['action'], what: string): Approx<Peer[]> {
   switch (peer.kind) {
     case 'all':
-      return exactly([{ kind: 'pods', selector: ALL_PODS_CUBE }, ALL_NODES, HOST, { kind: 'world', ips: ALL_IPS }, { kind: 'other' }]);
+      return exactly([...everyAddress(cluster), { kind: 'other' }]);
     case 'pods': {
       const c = podSetCube(cluster, peer.pods, `the ${what} peer`);
       const atom = (s: LabelCube | undefined): Peer[] => (s === undefined ? [] : [{ kind: 'pods', selector: s }]);
       return { under: atom(c.under), over: atom(c.over), issues: c.issues };
     }
-    case 'nodes': {
-      if (direction !== 'egress') return exactly([]);
-      const nodes = cluster.snapshot.nodes;
-      const selected = nodes.filter((n) => selectorMatches(peer.nodes, n.labels));
-      if (nodes.length > 0 && selected.length === 0) return exactly([]);
-      if (nodes.length > 0 && selected.length === nodes.length) return exactly([ALL_NODES, HOST]);
-      const issues: Issue[] = [
-        {
-          kind: 'node-peer-local',
-          message:
-            nodes.length === 0
-              ? "no nodes are known; Cilium sees a pod's own node only as the host entity, whatever its labels"
-              : `the nodes peer selects ${selected.length} of ${nodes.length} nodes; Cilium sees a pod's own node only as the host entity, whatever its labels`,
-        },
-      ];
-      const dropped = peer.nodes.requirements.filter((r) => excluded(cluster.options.nodeLabelExclusions, r.key));
-      const remote = dropped.length === 0 ? cubeOf(peer.nodes.requirements) : undefined;
-      if (dropped.length > 0) {
-        issues.push({ kind: 'unselectable-label', message: `the nodes peer uses node label ${[...new Set(dropped.map((r) => r.key))].join(', ')}, which Cilium leaves out of node identities` });
-      }
-      const remoteAtom: Peer[] = remote === undefined ? [] : [{ kind: 'nodes', selector: remote }];
-      return { under: remoteAtom, over: [remote === undefined ? ALL_NODES : remoteAtom[0]!, HOST], issues };
-    }
-    case 'networks': {
-      if (direction !== 'egress' || peer.cidrs.length === 0) return exactly([]);
-      if (peer.cidrs.some((c) => c.family === 4 && c.prefix === 0) && peer.cidrs.some((c) => c.family === 6 && c.prefix === 0)) {
-        // Every address: every pod and node, whatever the snapshot holds.
-        return exactly([{ kind: 'world', ips: ALL_IPS }, { kind: 'pods', selector: ALL_PODS_CUBE }, ALL_NODES, HOST]);
-      }
-      const inCidrs = (ip: Ip) => peer.cidrs.some((c) => cidrContains(c, ip));
-      const under: Peer[] = [{ kind: 'world', ips: ipSetOf(peer.cidrs) }];
-      const over: Peer[] = [...under];
-      const issues: Issue[] = [];
-      const pods = coverage(
-        cluster.pods.map((p) => p.ips),
-        inCidrs,
-      );
-      if (pods === 'all') {
-        under.push({ kind: 'pods', selector: ALL_PODS_CUBE });
-        over.push({ kind: 'pods', selector: ALL_PODS_CUBE });
-      } else if (pods === 'some') {
-        over.push({ kind: 'pods', selector: ALL_PODS_CUBE });
-        issues.push({ kind: 'cidr-covers-pods', message: `${cidrList(peer)} contains some pod addresses but not all; Cilium matches CIDRs only outside the cluster` });
-      }
-      const nodes = coverage(cluster.nodeIps, inCidrs);
-      if (nodes === 'all') {
-        under.push(ALL_NODES, HOST);
-        over.push(ALL_NODES, HOST);
-      } else if (nodes === 'some') {
-        over.push(ALL_NODES, HOST);
-        issues.push({ kind: 'cidr-covers-pods', message: `${cidrList(peer)} contains some node addresses but not all; Cilium matches CIDRs only outside the cluster` });
-      }
-      return { under, over, issues };
-    }
+    case 'nodes':
+      return direction === 'egress' ? nodesPeer(cluster, peer) : exactly([]);
+    case 'networks':
+      return direction === 'egress' && peer.cidrs.length > 0 ? networksPeer(cluster, peer) : exactly([]);
     case 'domainNames': {
       if (direction !== 'egress') return exactly([]);
       if (action === 'Accept') return exactly([{ kind: 'fqdn', names: [...new Set(peer.names)].sort() }]);
-      // Only Accept may name domains; anything else is not expressible (Cilium has no FQDN deny).
+      // Only Accept may name domains; anything else is not expressible (Cilium has no FQDN
+      // deny). Where CIDR selectors reach into the cluster, the cluster's addresses are cut out.
+      const { cidrPods, cidrNodes } = cluster.options.agent;
+      let outside: IpSet = ALL_IPS;
+      if (cidrPods) outside = subtractIps(outside, cluster.podAddresses(ALL_PODS_CUBE));
+      if (cidrNodes) outside = subtractIps(outside, nodeAddresses(cluster.snapshot.nodes));
       return {
         under: [],
-        over: [{ kind: 'world', ips: ALL_IPS }],
+        over: [{ kind: 'world', ips: outside }],
         issues: [{ kind: 'unsupported-peer', message: 'Cilium cannot deny by domain name; all addresses outside the cluster are denied instead' }],
       };
     }
@@ -321,8 +402,16 @@ export function ruleMatch(cluster: Cluster, subject: PodSet, rule: Rule, directi
   const add = (list: Cube[], s: LabelCube | undefined, peers: readonly Peer[], which: 'under' | 'over') => {
     if (s === undefined) return;
     for (const peer of peers) {
-      // Named ports resolve on the destination: the subject for ingress, a pod peer for egress.
-      const destination = direction === 'ingress' ? s : peer.kind === 'pods' ? peer.selector : undefined;
+      // Named ports resolve on the destination: the subject for ingress, a pod peer for egress
+      // (pods by address too, where CIDR selectors match pods).
+      const destination: Destination =
+        direction === 'ingress'
+          ? { kind: 'pods', cube: s }
+          : peer.kind === 'pods'
+            ? { kind: 'pods', cube: peer.selector }
+            : peer.kind === 'world' && cluster.options.agent.cidrPods
+              ? { kind: 'addresses', ips: peer.ips }
+              : undefined;
       const ports = rulePorts(cluster, rule, direction, destination);
       if (which === 'over') issues.push(...ports.issues);
       const p = ports[which];

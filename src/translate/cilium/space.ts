@@ -9,11 +9,16 @@ import { isEmptyPorts, portsContain, portsDisjoint, portsKey, subtractPorts, uni
 //   pods    endpoints by identity labels (toEndpoints/fromEndpoints)
 //   nodes   remote nodes by node labels (toNodes), or all of them (entity remote-node)
 //   host    the subject's own node (entity host): same-node node traffic
-//   world   addresses outside the cluster (toCIDRSet/fromCIDRSet)
+//   world   what a CIDR selector matches (toCIDRSet/fromCIDRSet): addresses outside the
+//           cluster; with policy-cidr-match-mode `pods` also pods, by address; with `nodes`
+//           also every node, the subject's own included, by address
 //   fqdn    addresses learnt from DNS answers for names (toFQDNs; egress allow only)
 //   other   Cilium's other cluster endpoints (health, ingress, init, unmanaged)
 //   any     everything; only as something to subtract (a NetworkPolicy's subjects)
-// Kinds are disjoint, except fqdn, whose addresses are some world addresses.
+// Kinds are disjoint, except fqdn, whose addresses are some world addresses, and world and
+// pods where CIDR selectors match pods: there the snapshot's pod addresses relate the two
+// (exact as of the snapshot, like named ports; translate again when pods change). With
+// `nodes`, node peers are written as addresses, so nodes and host never meet world.
 
 export type Peer =
   | { readonly kind: 'pods'; readonly selector: LabelCube }
@@ -23,6 +28,16 @@ export type Peer =
   | { readonly kind: 'fqdn'; readonly names: readonly string[] }
   | { readonly kind: 'other' }
   | { readonly kind: 'any' };
+
+/** What relating cubes needs to know about the cluster. */
+export interface Space {
+  readonly names: NamedPorts;
+  /**
+   * Set when CIDR selectors match pods: the addresses (as /32 and /128 blocks) of the
+   * snapshot's pods a label cube selects.
+   */
+  readonly podAddresses?: (selector: LabelCube) => IpSet;
+}
 
 export interface Cube {
   /** The subject pods (identity label keys). */
@@ -60,20 +75,30 @@ export function cubeSetKey(c: Cube): string {
   return `${cubeKey(c.subject)}#${peerKey(c.peer)}#${portsKey(c.ports)}`;
 }
 
-function peersDisjoint(a: Peer, b: Peer): boolean {
+/** The world and pods peers of a pair, when CIDR selectors match pods. */
+function worldAndPods(a: Peer, b: Peer, space: Space): { world: IpSet; pods: IpSet } | undefined {
+  if (space.podAddresses === undefined) return undefined;
+  if (a.kind === 'world' && b.kind === 'pods') return { world: a.ips, pods: space.podAddresses(b.selector) };
+  if (a.kind === 'pods' && b.kind === 'world') return { world: b.ips, pods: space.podAddresses(a.selector) };
+  return undefined;
+}
+
+function peersDisjoint(a: Peer, b: Peer, space: Space): boolean {
   if (a.kind === 'any' || b.kind === 'any') return false;
   if (a.kind === 'fqdn' || b.kind === 'fqdn') {
     const other = a.kind === 'fqdn' ? b : a;
     if (other.kind === 'fqdn') return false;
     return other.kind !== 'world';
   }
+  const wp = worldAndPods(a, b, space);
+  if (wp !== undefined) return ipsDisjoint(wp.world, wp.pods);
   if (a.kind !== b.kind) return true;
   if (a.kind === 'pods' || a.kind === 'nodes') return cubesDisjoint(a.selector, (b as typeof a).selector);
   if (a.kind === 'world') return ipsDisjoint(a.ips, (b as typeof a).ips);
   return false;
 }
 
-/** a ⊇ b, for certain. */
+/** a ⊇ b, for certain (world never contains pods: pods come and go). */
 function peerContains(a: Peer, b: Peer): boolean {
   if (a.kind === 'any') return true;
   if (b.kind === 'any') return false;
@@ -89,7 +114,7 @@ interface PeerDifference {
   readonly exact: boolean;
 }
 
-function subtractPeer(a: Peer, b: Peer, mode: Approximation): PeerDifference {
+function subtractPeer(a: Peer, b: Peer, mode: Approximation, space: Space): PeerDifference {
   if (b.kind === 'any') return { peers: [], exact: true };
   if (a.kind === 'any') throw new Error('internal: the any peer is never subtracted from');
   if (a.kind === 'fqdn' || b.kind === 'fqdn') {
@@ -97,8 +122,23 @@ function subtractPeer(a: Peer, b: Peer, mode: Approximation): PeerDifference {
     if (a.kind === 'fqdn' && b.kind === 'fqdn' && b.names.every((n) => a.names.includes(n)) && a.names.every((n) => b.names.includes(n))) {
       return { peers: [], exact: true };
     }
-    if (peersDisjoint(a, b)) return { peers: [a], exact: true };
+    if (peersDisjoint(a, b, space)) return { peers: [a], exact: true };
     return { peers: mode === 'over' ? [a] : [], exact: false };
+  }
+  const wp = worldAndPods(a, b, space);
+  if (wp !== undefined) {
+    if (ipsDisjoint(wp.world, wp.pods)) return { peers: [a], exact: true };
+    if (a.kind === 'world') {
+      // Addresses minus pods: the pods' own addresses are cut out.
+      const ips = subtractIps(a.ips, wp.pods);
+      return { peers: isEmptyIps(ips) ? [] : [{ kind: 'world', ips }], exact: true };
+    }
+    // Pods by labels minus addresses: the pods left are only nameable by their addresses,
+    // which is what an Accept may use (pods created later are not accepted: fail-closed);
+    // a Deny keeps them all, which is reported.
+    if (mode === 'over') return { peers: [a], exact: false };
+    const ips = subtractIps(wp.pods, wp.world);
+    return { peers: isEmptyIps(ips) ? [] : [{ kind: 'world', ips }], exact: true };
   }
   if (a.kind !== b.kind) return { peers: [a], exact: true };
   if (a.kind === 'pods' || a.kind === 'nodes') {
@@ -111,16 +151,16 @@ function subtractPeer(a: Peer, b: Peer, mode: Approximation): PeerDifference {
   return { peers: [], exact: true };
 }
 
-export function cubesDisjointFor(a: Cube, b: Cube, names: NamedPorts): boolean {
-  return cubesDisjoint(a.subject, b.subject) || peersDisjoint(a.peer, b.peer) || portsDisjoint(a.ports, b.ports, names);
+export function cubesDisjointFor(a: Cube, b: Cube, space: Space): boolean {
+  return cubesDisjoint(a.subject, b.subject) || peersDisjoint(a.peer, b.peer, space) || portsDisjoint(a.ports, b.ports, space.names);
 }
 
-export function cubeContainsCube(a: Cube, b: Cube, names: NamedPorts): boolean {
-  return cubeContains(a.subject, b.subject) && peerContains(a.peer, b.peer) && portsContain(a.ports, b.ports, names);
+export function cubeContainsCube(a: Cube, b: Cube, space: Space): boolean {
+  return cubeContains(a.subject, b.subject) && peerContains(a.peer, b.peer) && portsContain(a.ports, b.ports, space.names);
 }
 
 /** Why a difference could only be approximated. */
-export type Inexact = 'named-port' | 'domain-names';
+export type Inexact = 'named-port' | 'domain-names' | 'pod-addresses';
 
 export interface CubeDifference {
   readonly cubes: Cube[];
@@ -131,27 +171,34 @@ export interface CubeDifference {
  * a \ b as disjoint cubes: points of a whose subject is outside b's; then, among those
  * inside, whose peer is outside b's; then, among those inside both, whose traffic is.
  */
-export function subtractCubeFrom(a: Cube, b: Cube, names: NamedPorts, mode: Approximation): CubeDifference {
-  if (cubesDisjointFor(a, b, names)) return { cubes: [a], inexact: [] };
+export function subtractCubeFrom(a: Cube, b: Cube, space: Space, mode: Approximation): CubeDifference {
+  if (cubesDisjointFor(a, b, space)) return { cubes: [a], inexact: [] };
   const out: Cube[] = [];
   const inexact: Inexact[] = [];
   for (const subject of subtractCube(a.subject, b.subject)) out.push({ ...a, subject });
   const subject = intersectCube(a.subject, b.subject) ?? UNIVERSAL_CUBE;
-  const peers = subtractPeer(a.peer, b.peer, mode);
-  if (!peers.exact) inexact.push('domain-names');
+  const peers = subtractPeer(a.peer, b.peer, mode, space);
+  if (!peers.exact) inexact.push(a.peer.kind === 'fqdn' || b.peer.kind === 'fqdn' ? 'domain-names' : 'pod-addresses');
   for (const peer of peers.peers) out.push({ subject, peer, ports: a.ports });
-  const ports = subtractPorts(a.ports, b.ports, names, mode);
+  const ports = subtractPorts(a.ports, b.ports, space.names, mode);
   if (!ports.exact) inexact.push('named-port');
   if (!isEmptyPorts(ports.ports)) {
-    const peer = intersectPeer(a.peer, b.peer);
+    const peer = intersectPeer(a.peer, b.peer, space);
     if (peer !== undefined) out.push({ subject, peer, ports: ports.ports });
   }
   return { cubes: out, inexact };
 }
 
 /** a ∩ b where it is a peer; a itself where it cannot be told (names against addresses). */
-function intersectPeer(a: Peer, b: Peer): Peer | undefined {
+function intersectPeer(a: Peer, b: Peer, space: Space): Peer | undefined {
   if (b.kind === 'any') return a;
+  const wp = worldAndPods(a, b, space);
+  if (wp !== undefined) {
+    // The pods of the label peer that have addresses in the CIDR peer, as addresses: what
+    // both match now (a pod created later in the range is matched by the addresses alone).
+    const ips = subtractIps(wp.pods, subtractIps(wp.pods, wp.world));
+    return isEmptyIps(ips) ? undefined : { kind: 'world', ips };
+  }
   if ((a.kind === 'pods' || a.kind === 'nodes') && b.kind === a.kind) {
     const s = intersectCube(a.selector, b.selector);
     return s === undefined ? undefined : { kind: a.kind, selector: s };
@@ -164,12 +211,12 @@ function intersectPeer(a: Peer, b: Peer): Peer | undefined {
 }
 
 /** Drops cubes contained in another cube of the list (keeps the first of equals). */
-export function pruneContained(cubes: readonly Cube[], names: NamedPorts): Cube[] {
+export function pruneContained(cubes: readonly Cube[], space: Space): Cube[] {
   const unique = new Map<string, Cube>();
   for (const c of cubes) if (!unique.has(cubeSetKey(c))) unique.set(cubeSetKey(c), c);
   const list = [...unique.values()];
   // Of two cubes that contain each other, the first stays.
-  return list.filter((c, i) => !list.some((d, j) => j !== i && cubeContainsCube(d, c, names) && (j < i || !cubeContainsCube(c, d, names))));
+  return list.filter((c, i) => !list.some((d, j) => j !== i && cubeContainsCube(d, c, space) && (j < i || !cubeContainsCube(c, d, space))));
 }
 
 /**
@@ -178,7 +225,7 @@ export function pruneContained(cubes: readonly Cube[], names: NamedPorts): Cube[
  * peer → one cube when the union of the two constraints is one constraint; then drops
  * cubes another one contains.
  */
-export function simplify(cubes: readonly Cube[], names: NamedPorts): Cube[] {
+export function simplify(cubes: readonly Cube[], space: Space): Cube[] {
   let list = unionTraffic(cubes);
   for (let round = 0; round < 4; round++) {
     const before = list.length;
@@ -191,7 +238,7 @@ export function simplify(cubes: readonly Cube[], names: NamedPorts): Cube[] {
     if (list.length === before) break;
   }
   // Pieces of a difference are disjoint; containment only comes from merging. Quadratic: small lists only.
-  return list.length <= 64 ? pruneContained(list, names) : list;
+  return list.length <= 64 ? pruneContained(list, space) : list;
 }
 
 /** One cube per (subject, peer), with the union of their traffic. */

@@ -7,14 +7,16 @@ import { resolveCiliumOptions, type CiliumOptions, type DnsServer } from './opti
 
 /**
  * Translates the snapshot's ClusterNetworkPolicies into CiliumClusterwideNetworkPolicies
- * (Cilium 1.16+, `enable-non-default-deny-policies` on). The result depends on the
+ * (Cilium 1.16+, `enable-non-default-deny-policies` on) for agents with the settings in
+ * `options.agent`: nothing the configured agent refuses is written. The result depends on the
  * NetworkPolicies, namespaces, pods and nodes of the snapshot too (isolation, named
  * ports, which addresses are pods or nodes): translate again when they change.
  */
 export function translateCilium(snapshot: Snapshot, options: CiliumOptions = {}): Translation {
   const cluster = new Cluster(snapshot, resolveCiliumOptions(options));
   const { compiled, dns, findings } = new Compiler(cluster).compile();
-  const objects = emit(compiled, dnsRules(dns, cluster.options.dns), cluster.names);
+  const { cidrPods, cidrNodes } = cluster.options.agent;
+  const objects = emit(compiled, dnsRules(dns, cluster.options.dns), cluster.names, { pods: cidrPods, nodes: cidrNodes });
   return { objects, findings: sortFindings(findings) };
 }
 

@@ -1,74 +1,76 @@
 import { cidrContains, parseCidr, parseIp, type Ip } from '../../../src/api/ip.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, Node, Pod, Protocol, Selector, Snapshot } from '../../../src/api/model.js';
 import type { Flow } from '../../../src/semantics/flow.js';
+import { defaultExpressions, IdentityFilter, type Release } from './labels.js';
 
 // A model of how Cilium (1.16–1.19, and 1.20 without its ClusterNetworkPolicy support)
-// decides a connection, written from ../shared/reference/cilium.md — not from our
-// translator. It evaluates CiliumClusterwideNetworkPolicy objects (as JSON) together with
-// the cluster's Kubernetes NetworkPolicies:
+// decides a connection, written from ../shared/reference/cilium.md and checked against
+// Cilium's own policy engine (test/engines/cilium) — not from our translator. It evaluates
+// CiliumClusterwideNetworkPolicy objects (as JSON) together with the cluster's Kubernetes
+// NetworkPolicies:
 //
 // - §5.1/5.2: per endpoint and direction, a matching deny rule drops; otherwise a matching
 //   allow rule (of any policy, CCNP or NetworkPolicy) allows; otherwise the endpoint's
 //   default decides.
 // - §5.3: the default is deny when any selecting policy requests it: a NetworkPolicy for
 //   its policyTypes, a CCNP rule list for its directions unless enableDefaultDeny says false.
-// - §3.1/3.2: selectors match identity labels — the pod's labels minus the ones the label
-//   filter drops, `io.kubernetes.pod.namespace`, and the namespace's labels as
-//   `io.cilium.k8s.namespace.labels.*`; CCNP peer selectors without a namespace key get
-//   `k8s:io.kubernetes.pod.namespace Exists`; keys without a source match any source.
+// - §3.1/3.2: selectors match identity labels — the pod's labels the identity label filter
+//   keeps (Cilium's own defaults per release, label-filters.json, plus cilium-config
+//   `labels`), `io.kubernetes.pod.namespace`, the namespace's labels as
+//   `io.cilium.k8s.namespace.labels.*`, the cluster name; CCNP peer selectors without a
+//   namespace key get `k8s:io.kubernetes.pod.namespace Exists`, and with
+//   policy-default-local-cluster the local cluster's name; keys without a source match any
+//   source.
 // - §4.1/5.5: nodes and host-network pods are `host` on their own node and `remote-node`
 //   elsewhere; addresses outside the cluster are `world`. Only pods are policy endpoints
 //   here (no host firewall).
-// - §4.2: CIDR rules match world addresses only (policy-cidr-match-mode empty).
-// - §4.5/3.2: node peers match remote nodes by their (filtered) labels.
+// - §4.2: CIDR rules match world addresses; with policy-cidr-match-mode `pods` pods too,
+//   with `nodes` nodes too (the local one included), by address.
+// - §4.5/3.2: node peers (toNodes) match remote nodes by their node labels (node-labels
+//   filter) and, from 1.19, the cluster label; without enable-node-selector-labels Cilium
+//   refuses the whole object.
 // - §4.4: ports; named ports resolve on the destination pod for ingress; for egress, up
 //   to 1.19, against every pod in the cluster (cilium/cilium#12567, #44429): one number
-//   per name and protocol, or the rule is ignored when pods disagree.
-// - §4.1: traffic from the local host to a pod is allowed unless allow-localhost=policy.
+//   per name and protocol, or the rule is ignored when pods disagree; from 1.20 per
+//   destination.
+// - §4.1: the local host reaches its pods unless a deny says otherwise
+//   (allow-localhost=always, Kubernetes mode's default: an allow of the lowest precedence).
 // - A pod reaching its own address never leaves it (loopback): not subject to policy.
 
 export interface CiliumModelConfig {
-  /** `always` (Cilium's default): the local host may always reach its pods. */
+  /** The agents' release. */
+  readonly release: Release;
+  /** `always` (Cilium's default in Kubernetes mode): the local host may reach its pods unless denied. */
   readonly allowLocalhost: 'always' | 'policy';
-  /** Pod label key prefixes the identity label filter drops. */
-  readonly labelExclusions: readonly string[];
-  /** Node label key prefixes dropped from node identities. */
-  readonly nodeLabelExclusions: readonly string[];
-  /** `cluster-wide` up to Cilium 1.19, `per-destination` from 1.20. */
-  readonly egressNamedPorts: 'cluster-wide' | 'per-destination';
+  /** enable-node-selector-labels: without it, objects with toNodes/fromNodes are refused. */
+  readonly nodeSelectorLabels: boolean;
+  /** policy-default-local-cluster. */
+  readonly policyDefaultLocalCluster: boolean;
+  /** policy-cidr-match-mode. */
+  readonly cidrMatchMode: readonly ('pods' | 'nodes')[];
+  /** cilium-config `labels`, added to the release's default identity label filter. */
+  readonly labels: readonly string[];
+  /** node-labels (empty: every node label). */
+  readonly nodeLabels: readonly string[];
   /** enable-non-default-deny-policies (Helm default true): honour enableDefaultDeny false. */
   readonly nonDefaultDenyPolicies: boolean;
   /** Domain name → addresses learnt from DNS answers (for toFQDNs). */
   readonly dns: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The identity label filter of Cilium's documentation (identity-relevant-labels.rst). */
-export const DOCUMENTED_LABEL_EXCLUSIONS: readonly string[] = [
-  'io.kubernetes',
-  'kubernetes.io',
-  'statefulset.kubernetes.io/pod-name',
-  'apps.kubernetes.io/pod-index',
-  'batch.kubernetes.io/job-completion-index',
-  'batch.kubernetes.io/controller-uid',
-  'beta.kubernetes.io',
-  'k8s.io',
-  'pod-template-generation',
-  'pod-template-hash',
-  'controller-revision-hash',
-  'annotation',
-  'controller-uid',
-  'etcd_node',
-  'io.cilium.k8s',
-];
-
 export const DEFAULT_MODEL_CONFIG: CiliumModelConfig = {
+  release: '1.19',
   allowLocalhost: 'always',
-  labelExclusions: DOCUMENTED_LABEL_EXCLUSIONS,
-  nodeLabelExclusions: DOCUMENTED_LABEL_EXCLUSIONS,
-  egressNamedPorts: 'cluster-wide',
+  nodeSelectorLabels: false,
+  policyDefaultLocalCluster: true,
+  cidrMatchMode: [],
+  labels: [],
+  nodeLabels: [],
   nonDefaultDenyPolicies: true,
   dns: {},
 };
+
+const CLUSTER_NAME = 'default';
 
 type Source = 'k8s' | 'reserved' | 'node';
 
@@ -126,6 +128,7 @@ interface JsonSpec {
 }
 interface JsonPolicy {
   kind?: string;
+  metadata?: { name?: string };
   spec?: JsonSpec;
   specs?: JsonSpec[];
 }
@@ -136,6 +139,11 @@ export class CiliumModel {
   private readonly specs: JsonSpec[] = [];
   private readonly config: CiliumModelConfig;
   private readonly namespaces: Map<string, Readonly<Record<string, string>>>;
+  private readonly podFilter: IdentityFilter;
+  private readonly nodeFilter: IdentityFilter;
+  private readonly minor: number;
+  /** Objects the agent refuses whole, with the reason. */
+  readonly rejected: { readonly name: string; readonly reason: string }[] = [];
 
   constructor(
     objects: readonly unknown[],
@@ -143,10 +151,18 @@ export class CiliumModel {
     config: Partial<CiliumModelConfig> = {},
   ) {
     this.config = { ...DEFAULT_MODEL_CONFIG, ...config };
+    this.minor = Number(this.config.release.split('.')[1]);
+    this.podFilter = new IdentityFilter(defaultExpressions(this.config.release), this.config.labels);
+    this.nodeFilter = new IdentityFilter([], this.config.nodeLabels);
     for (const o of objects as JsonPolicy[]) {
       if (o.kind !== 'CiliumClusterwideNetworkPolicy') throw new Error(`the model only reads CiliumClusterwideNetworkPolicy, got ${String(o.kind)}`);
-      if (o.spec !== undefined) this.specs.push(o.spec);
-      for (const s of o.specs ?? []) this.specs.push(s);
+      const specs = [...(o.spec === undefined ? [] : [o.spec]), ...(o.specs ?? [])];
+      // §4.5: the sanitiser refuses node peers without node selector labels, and with them the whole object.
+      if (!this.config.nodeSelectorLabels && specs.some((s) => [...(s.ingress ?? []), ...(s.ingressDeny ?? [])].some((r) => r['fromNodes'] !== undefined) || [...(s.egress ?? []), ...(s.egressDeny ?? [])].some((r) => r['toNodes'] !== undefined))) {
+        this.rejected.push({ name: o.metadata?.name ?? '', reason: 'toNodes/fromNodes without enable-node-selector-labels' });
+        continue;
+      }
+      this.specs.push(...specs);
     }
     this.namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n.labels]));
   }
@@ -159,11 +175,7 @@ export class CiliumModel {
       return { verdict: 'allow', egress: same, ingress: same };
     }
     const egress = from.kind === 'pod' ? this.decide(from.pod, 'egress', to, to, flow) : { verdict: 'allow' as const, reason: 'the source is not a pod endpoint: no egress policy' };
-    let ingress: ModelDirection;
-    if (to.kind !== 'pod') ingress = { verdict: 'allow', reason: 'the destination is not a pod endpoint: no ingress policy' };
-    else if (this.config.allowLocalhost === 'always' && from.kind === 'node' && from.node.name === to.pod.nodeName) {
-      ingress = { verdict: 'allow', reason: 'the local host may always reach its pods (allow-localhost)' };
-    } else ingress = this.decide(to.pod, 'ingress', from, to, flow);
+    const ingress: ModelDirection = to.kind !== 'pod' ? { verdict: 'allow', reason: 'the destination is not a pod endpoint: no ingress policy' } : this.decide(to.pod, 'ingress', from, to, flow);
     return { verdict: egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny', egress, ingress };
   }
 
@@ -198,17 +210,15 @@ export class CiliumModel {
   }
 
   private podLabels(pod: Pod): Label[] {
-    const labels: Label[] = [
+    const all: Label[] = [
       { source: 'k8s', key: 'io.kubernetes.pod.namespace', value: pod.namespace },
-      { source: 'k8s', key: 'io.cilium.k8s.policy.cluster', value: 'default' },
+      { source: 'k8s', key: 'io.cilium.k8s.policy.cluster', value: CLUSTER_NAME },
       { source: 'k8s', key: 'io.cilium.k8s.policy.serviceaccount', value: 'default' },
     ];
-    for (const [k, v] of Object.entries(this.namespaces.get(pod.namespace) ?? {})) labels.push({ source: 'k8s', key: `io.cilium.k8s.namespace.labels.${k}`, value: v });
-    for (const [k, v] of Object.entries(pod.labels)) {
-      if (this.config.labelExclusions.some((p) => k.startsWith(p))) continue;
-      labels.push({ source: 'k8s', key: k, value: v });
-    }
-    return labels;
+    for (const [k, v] of Object.entries(this.namespaces.get(pod.namespace) ?? {})) all.push({ source: 'k8s', key: `io.cilium.k8s.namespace.labels.${k}`, value: v });
+    // Pod labels in Cilium's own namespace are dropped before the filter.
+    for (const [k, v] of Object.entries(pod.labels)) if (!k.startsWith('io.cilium.k8s')) all.push({ source: 'k8s', key: k, value: v });
+    return all.filter((l) => this.podFilter.keeps(l.source, l.key));
   }
 
   /** The identity labels of a party, as seen from `observer` (the enforcing pod's node). */
@@ -216,14 +226,21 @@ export class CiliumModel {
     switch (party.kind) {
       case 'pod':
         return this.podLabels(party.pod);
-      case 'node':
-        if (party.node.name === observer.nodeName) return [{ source: 'reserved', key: 'host', value: '' }];
-        return [
-          { source: 'reserved', key: 'remote-node', value: '' },
-          ...Object.entries(party.node.labels)
-            .filter(([k]) => !this.config.nodeLabelExclusions.some((p) => k.startsWith(p)))
-            .map(([key, value]): Label => ({ source: 'node', key, value })),
-        ];
+      case 'node': {
+        const local = party.node.name === observer.nodeName;
+        // Node labels with node selector labels: remote nodes, and from 1.20 the local host too.
+        const labelled = this.config.nodeSelectorLabels && (!local || this.minor >= 20);
+        const out: Label[] = [{ source: 'reserved', key: local ? 'host' : 'remote-node', value: '' }];
+        if (labelled) {
+          const own: Label[] = Object.entries(party.node.labels).map(([key, value]): Label => ({ source: 'node', key, value }));
+          const cluster: Label = { source: 'k8s', key: 'io.cilium.k8s.policy.cluster', value: CLUSTER_NAME };
+          // The cluster label from 1.19: through the node-labels filter in 1.19, after it from 1.20.
+          if (this.minor === 19) own.push(cluster);
+          out.push(...own.filter((l) => this.nodeFilter.keeps(l.source, l.key)));
+          if (this.minor >= 20) out.push(cluster);
+        }
+        return out;
+      }
       case 'world':
         return [{ source: 'reserved', key: 'world', value: '' }];
     }
@@ -246,6 +263,9 @@ export class CiliumModel {
     for (const s of selecting) {
       const i = (s[allowList] ?? []).findIndex((r) => this.ruleMatches(r, ctx));
       if (i >= 0) return { verdict: 'allow', reason: `allow rule ${allowList}[${i}] of a CCNP spec matches` };
+    }
+    if (dir === 'ingress' && this.config.allowLocalhost === 'always' && peer.kind === 'node' && peer.node.name === subject.nodeName) {
+      return { verdict: 'allow', reason: 'the local host reaches its pods unless denied (allow-localhost)' };
     }
     for (const np of nps) {
       if (!np.policyTypes.includes(dir)) continue;
@@ -291,15 +311,15 @@ export class CiliumModel {
     const list = value as unknown[];
     switch (field) {
       case 'Endpoints':
-        return (list as JsonSelector[]).some((s) => selectorMatches(withNamespaceExists(s), ctx.peerIdentity));
+        return (list as JsonSelector[]).some((s) => selectorMatches(this.withLocalCluster(withNamespaceExists(s)), ctx.peerIdentity));
       case 'Nodes':
-        return (list as JsonSelector[]).some((s) => selectorMatches(withRemoteNode(s), ctx.peerIdentity));
+        return (list as JsonSelector[]).some((s) => selectorMatches(this.withLocalCluster(withRemoteNode(s)), ctx.peerIdentity));
       case 'Entities':
         return (list as string[]).some((e) => entityMatches(e, ctx.peerIdentity));
       case 'CIDR':
-        return ctx.peer.kind === 'world' && ctx.peer.ip !== undefined && (list as string[]).some((c) => inCidr(c, [], ctx.peer.ip!));
+        return this.cidrReaches(ctx.peer) && (list as string[]).some((c) => inCidr(c, [], ctx.peer.ip!));
       case 'CIDRSet':
-        return ctx.peer.kind === 'world' && ctx.peer.ip !== undefined && (list as { cidr?: string; except?: string[] }[]).some((c) => c.cidr !== undefined && inCidr(c.cidr, c.except ?? [], ctx.peer.ip!));
+        return this.cidrReaches(ctx.peer) && (list as { cidr?: string; except?: string[] }[]).some((c) => c.cidr !== undefined && inCidr(c.cidr, c.except ?? [], ctx.peer.ip!));
       case 'FQDNs': {
         if (ctx.peer.kind !== 'world' || ctx.peer.ip === undefined) return false; // in-cluster addresses never match (field doc)
         const ip = ctx.peer.ip;
@@ -310,6 +330,21 @@ export class CiliumModel {
       default:
         return false; // toServices, toGroups, toRequires: not modelled, never match
     }
+  }
+
+  /** §4.2: CIDR selectors match outside addresses; pods and nodes only where policy-cidr-match-mode says. */
+  private cidrReaches(peer: Party): boolean {
+    if (peer.ip === undefined) return false;
+    if (peer.kind === 'world') return true;
+    return this.config.cidrMatchMode.includes(peer.kind === 'pod' ? 'pods' : 'nodes');
+  }
+
+  /** §3.2: with policy-default-local-cluster, peers without a cluster key get the local one (reserved-key selectors are left alone). */
+  private withLocalCluster(s: JsonSelector): JsonSelector {
+    if (!this.config.policyDefaultLocalCluster) return s;
+    const keys = keysOf(s);
+    if (keys.some((k) => CLUSTER_KEYS.includes(k)) || keys.some((k) => parseKey(k).source === 'reserved' && !k.startsWith('reserved:remote-node'))) return s;
+    return { ...s, matchLabels: { ...(s.matchLabels ?? {}), 'k8s:io.cilium.k8s.policy.cluster': CLUSTER_NAME } };
   }
 
   private portMatches(p: JsonPort, ctx: MatchContext): boolean {
@@ -326,7 +361,7 @@ export class CiliumModel {
 
   /** Named ports: on the destination pod for ingress; cluster-wide for egress up to 1.19. */
   private namedPortMatches(name: string, protocol: Protocol | undefined, ctx: MatchContext): boolean {
-    if (ctx.dir === 'egress' && this.config.egressNamedPorts === 'cluster-wide') {
+    if (ctx.dir === 'egress' && this.minor < 20) {
       const numbers = new Set<number>();
       for (const pod of this.snapshot.pods) {
         for (const cp of pod.ports) {
@@ -345,8 +380,8 @@ export class CiliumModel {
 
   private npPeerMatches(np: NetworkPolicy, peer: NetworkPolicyPeer, ctx: MatchContext): boolean {
     if (peer.kind === 'ipBlock') {
-      if (ctx.peer.kind !== 'world' || ctx.peer.ip === undefined) return false; // ipBlock matches outside the cluster only
-      const ip = ctx.peer.ip;
+      if (!this.cidrReaches(ctx.peer)) return false; // ipBlocks are CIDR selectors
+      const ip = ctx.peer.ip!;
       return cidrContains(peer.cidr, ip) && !peer.except.some((e) => cidrContains(e, ip));
     }
     if (ctx.peer.kind !== 'pod') return false;
@@ -384,6 +419,8 @@ interface MatchContext {
 }
 
 // ---- selectors over identity labels ----
+
+const CLUSTER_KEYS = ['k8s:io.cilium.k8s.policy.cluster', 'any:io.cilium.k8s.policy.cluster', 'io.cilium.k8s.policy.cluster'];
 
 const SOURCES = new Set(['k8s', 'reserved', 'node', 'any', 'cidr', 'fqdn', 'unspec', 'container']);
 

@@ -88,20 +88,38 @@ spec:
   it('nodes: host on the same node (host-network pods included), remote-node elsewhere; toNodes only matches remote nodes', () => {
     const spec = (rule: object) => ({ endpointSelector: web, egressDeny: [rule], enableDefaultDeny: { ingress: false, egress: false } });
     const toNodes = ccnp(spec({ toNodes: [{ matchLabels: { zone: 'z1' } }, { matchLabels: { zone: 'z2' } }] }));
-    expect(verdict([toNodes], flow(WEB0, ip('172.18.0.2'), 80))).toBe('allow'); // web-0 runs on n1: its own node
-    expect(verdict([toNodes], flow(WEB1, ip('172.18.0.2'), 80))).toBe('deny');
-    expect(verdict([toNodes], flow(WEB1, AGENT, 80))).toBe('deny');
+    const nsl = { nodeSelectorLabels: true };
+    expect(verdict([toNodes], flow(WEB0, ip('172.18.0.2'), 80), cluster, nsl)).toBe('allow'); // web-0 runs on n1: its own node
+    expect(verdict([toNodes], flow(WEB1, ip('172.18.0.2'), 80), cluster, nsl)).toBe('deny');
+    expect(verdict([toNodes], flow(WEB1, AGENT, 80), cluster, nsl)).toBe('deny');
     const host = ccnp(spec({ toEntities: ['host'] }));
     expect(verdict([host], flow(WEB0, AGENT, 80))).toBe('deny');
     expect(verdict([host], flow(WEB1, AGENT, 80))).toBe('allow');
-    // Node labels the filter drops never match.
-    const filtered = ccnp(spec({ toNodes: [{ matchLabels: { 'kubernetes.io/hostname': 'n1' } }] }));
-    expect(verdict([filtered], flow(WEB1, ip('172.18.0.2'), 80))).toBe('allow');
+    // Node labels the node-labels filter drops never match.
+    const filtered = ccnp(spec({ toNodes: [{ matchLabels: { zone: 'z1' } }] }));
+    expect(verdict([filtered], flow(WEB1, ip('172.18.0.2'), 80), cluster, { ...nsl, nodeLabels: ['kubernetes.io/hostname'] })).toBe('allow');
+    // Without enable-node-selector-labels the agent refuses the whole object: its other rules are lost too.
+    const both = ccnp({ endpointSelector: web, egressDeny: [{ toNodes: [{ matchLabels: { zone: 'z1' } }] }, { toEntities: ['host'] }] });
+    expect(new CiliumModel([both], cluster).rejected.map((r) => r.name)).toEqual(['p']);
+    expect(verdict([both], flow(WEB0, AGENT, 80))).toBe('allow');
+    expect(verdict([both], flow(WEB0, AGENT, 80), cluster, nsl)).toBe('deny');
+  });
+
+  it('CIDRs reach pods and nodes by address only as policy-cidr-match-mode says', () => {
+    const deny = ccnp({ endpointSelector: web, egressDeny: [{ toCIDRSet: [{ cidr: '0.0.0.0/0' }] }], enableDefaultDeny: { ingress: false, egress: false } });
+    expect(verdict([deny], flow(WEB0, DB0, 80))).toBe('allow');
+    expect(verdict([deny], flow(WEB0, DB0, 80), cluster, { release: '1.20', cidrMatchMode: ['pods'] })).toBe('deny');
+    expect(verdict([deny], flow(WEB0, AGENT, 80), cluster, { release: '1.20', cidrMatchMode: ['pods'] })).toBe('allow');
+    expect(verdict([deny], flow(WEB0, AGENT, 80), cluster, { cidrMatchMode: ['nodes'] })).toBe('deny');
   });
 
   it('identities leave out filtered labels: a selector on pod-template-hash never matches', () => {
     const spec = { endpointSelector: db, ingressDeny: [{ fromEndpoints: [{ matchLabels: { 'k8s:pod-template-hash': 'h1' } }] }], enableDefaultDeny: { ingress: false, egress: false } };
     expect(verdict([ccnp(spec)], flow(WEB0, DB0, 80))).toBe('allow');
+    // An allow-list in cilium-config `labels` leaves out everything else.
+    const byApp = { endpointSelector: db, ingressDeny: [{ fromEndpoints: [web] }], enableDefaultDeny: { ingress: false, egress: false } };
+    expect(verdict([ccnp(byApp)], flow(WEB0, DB0, 80))).toBe('deny');
+    expect(verdict([ccnp(byApp)], flow(WEB0, DB0, 80), cluster, { labels: ['k8s:team'] })).toBe('allow');
   });
 
   it('named ports: on the endpoint itself for ingress, cluster-wide for egress (ignored when pods disagree)', () => {
@@ -113,12 +131,15 @@ spec:
     expect(verdict([ccnp(egress('http'))], flow(DB0, WEB0, 8080))).toBe('allow'); // 8080 and 8081: ignored
     expect(verdict([ccnp(egress('dns'))], flow(DB0, WEB1, 53, 'UDP'))).toBe('deny'); // web-1 has no dns port
     expect(verdict([ccnp(egress('dns'))], flow(DB0, WEB1, 53, 'TCP'))).toBe('allow');
-    expect(verdict([ccnp(egress('dns'))], flow(DB0, WEB1, 53, 'UDP'), cluster, { egressNamedPorts: 'per-destination' })).toBe('allow');
+    expect(verdict([ccnp(egress('dns'))], flow(DB0, WEB1, 53, 'UDP'), cluster, { release: '1.20' })).toBe('allow');
+    expect(verdict([ccnp(egress('http'))], flow(DB0, WEB0, 8080), cluster, { release: '1.20' })).toBe('deny');
   });
 
-  it('the local host reaches its pods whatever the policy, unless allow-localhost=policy; a pod reaching itself is not policed', () => {
+  it('the local host reaches its pods unless denied or allow-localhost=policy; a pod reaching itself is not policed', () => {
     const isolate = { endpointSelector: { matchLabels: { 'k8s:app': 'web' } }, ingress: [{ fromEndpoints: [db] }] };
     expect(verdict([ccnp(isolate)], flow(AGENT, WEB0, 80))).toBe('allow');
+    const denyHost = { endpointSelector: { matchLabels: { 'k8s:app': 'web' } }, ingressDeny: [{ fromEntities: ['host'] }] };
+    expect(verdict([ccnp(isolate), ccnp(denyHost)], flow(AGENT, WEB0, 80))).toBe('deny');
     expect(verdict([ccnp(isolate)], flow(AGENT, WEB0, 80), cluster, { allowLocalhost: 'policy' })).toBe('deny');
     expect(verdict([ccnp(isolate)], flow(AGENT, WEB1, 80))).toBe('deny'); // remote node
     expect(verdict([ccnp(isolate)], flow(WEB0, WEB0, 80))).toBe('allow');

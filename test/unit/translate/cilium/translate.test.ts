@@ -5,7 +5,7 @@ import { translateCilium } from '../../../../src/translate/cilium/index.js';
 import { emit } from '../../../../src/translate/cilium/emit.js';
 import { cubeOf } from '../../../../src/translate/cilium/labels.js';
 import { Cluster } from '../../../../src/translate/cilium/match.js';
-import { resolveCiliumOptions } from '../../../../src/translate/cilium/options.js';
+import { resolveCiliumOptions, type CiliumOptions } from '../../../../src/translate/cilium/options.js';
 import { portSetOf } from '../../../../src/translate/cilium/ports.js';
 import type { Cube } from '../../../../src/translate/cilium/space.js';
 import { MANAGED_BY_LABEL, POLICY_ANNOTATION, POLICY_LABEL } from '../../../../src/translate/ownership.js';
@@ -38,7 +38,10 @@ ${body
 `;
 }
 
-function translate(yaml: string, options = {}): Translation {
+/** Agents that can select nodes by label (from 1.19 node identities carry the cluster label). */
+const NODE_SELECTOR_LABELS = { version: 19, nodeSelectorLabels: true } as const;
+
+function translate(yaml: string, options: CiliumOptions = {}): Translation {
   return translateCilium(snapshotOf(`${CLUSTER}\n${yaml}`), options);
 }
 
@@ -170,6 +173,7 @@ egress:
 - {name: some-nodes, action: Accept, to: [{nodes: {matchLabels: {zone: z1}}}]}
 - {name: named, action: Accept, to: [{namespaces: {}}], protocols: [{destinationNamedPort: http}]}`,
       ),
+      { agent: NODE_SELECTOR_LABELS },
     );
     const kinds = t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`).sort();
     expect(kinds).toEqual([
@@ -195,6 +199,7 @@ egress:
 - {name: nodes, action: Deny, to: [{nodes: {matchLabels: {zone: z1}}}]}`,
         ),
       ),
+      { agent: NODE_SELECTOR_LABELS },
     );
     const deny = JSON.stringify(specsOf(t.objects)[0]!['egressDeny']);
     expect(deny).toContain('{"toEndpoints":[{"matchExpressions":[{"key":"k8s:io.kubernetes.pod.namespace","operator":"Exists"}]}]}');
@@ -216,9 +221,9 @@ egress:
 - {name: deny-nodes, action: Deny, to: [{nodes: {}}], protocols: [{tcp: {destinationPort: {number: 10250}}}]}`,
         ),
     );
-    const t = translateCilium(snapshot);
+    const t = translateCilium(snapshot, { agent: NODE_SELECTOR_LABELS });
     expect(new Set(t.findings.map((f) => f.kind))).toEqual(new Set(['node-peer-local']));
-    const diff = new Differential(snapshot, t);
+    const diff = new Differential(snapshot, t, { release: '1.19', nodeSelectorLabels: true });
     const nodeOf = (name: string) => snapshot.pods.find((p) => p.name === name)!.nodeName;
     let local = 0;
     for (const from of ['web-0', 'web-1']) {
