@@ -12,7 +12,7 @@ import type { CalicoRule, GlobalNetworkPolicySpec, GlobalNetworkSetSpec, PolicyT
 export * from './options.js';
 export type * from './types.js';
 export { CALICO_APIS } from './types.js';
-export { MAX_POLICY_NAME, hash64, policyNames } from './names.js';
+export { MAX_POLICY_NAME, hash64, maxPolicyName, policyNames } from './names.js';
 export { RULE_ANNOTATION, RULE_NAME_ANNOTATION, portGroups } from './rules.js';
 export { ORCHESTRATOR_CLAUSE, labelExpression, namespaceSelectorExpression, podSelectorExpression } from './selectors.js';
 

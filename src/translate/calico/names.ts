@@ -4,7 +4,7 @@ import { shortHash } from '../ownership.js';
 // Names of generated Calico objects.
 //
 // GlobalNetworkPolicy: `<tier>.<suffix>`. Calico's `globalNetworkPolicyNameRegex` allows at most one
-// dot and 253 characters, and on 3.29–3.31 a policy in a non-default tier must be named
+// dot and 253 characters (fewer for Felix's nftables mode: maxPolicyName), and on 3.29–3.31 a policy in a non-default tier must be named
 // `<tier>.<name>` because Felix takes the tier from the name (reference/calico.md §1.4, §4.3).
 // CNP names are DNS subdomains (a-z, 0-9, '-', '.'), so:
 //   - a CNP name without dots that fits is used as it is: `cnp-admin.deny-egress`;
@@ -16,6 +16,21 @@ import { shortHash } from '../ownership.js';
 // deterministic, and change only in that (astronomically rare) case.
 
 export const MAX_POLICY_NAME = 253;
+
+/**
+ * Felix's nftables data plane names a policy's chains `cali-pi-<tier>/<policy name>` (3.29–3.31;
+ * 3.32: `cali-pi-gnp/<policy name>`), and when that exceeds nft's 256 characters it does not
+ * shorten it but crashes (GetLengthLimitedID slices its 43-character hash to 247): Felix exits,
+ * on every node. Seen with Felix 3.31.7 and a 253-character name (test/engines/calico).
+ */
+const NFT_CHAIN_NAME_MAX = 256;
+const FELIX_POLICY_CHAIN_PREFIX = 'cali-pi-';
+
+/** The longest policy name in `tier` that both Calico's validator and Felix's nftables mode take. */
+export function maxPolicyName(tier: string): number {
+  return Math.min(MAX_POLICY_NAME, NFT_CHAIN_NAME_MAX - FELIX_POLICY_CHAIN_PREFIX.length - Math.max(tier.length, 'gnp'.length) - 1);
+}
+
 const NAME_PART = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HASH_LENGTH = 8;
 
@@ -42,7 +57,7 @@ export function policyNames(policies: readonly Policy[], tierOf: (p: Policy) => 
   for (const p of [...policies].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const tier = tierOf(p);
     const direct = `${tier}.${p.name}`;
-    if (NAME_PART.test(p.name) && direct.length <= MAX_POLICY_NAME) {
+    if (NAME_PART.test(p.name) && direct.length <= maxPolicyName(tier)) {
       result.set(p.name, direct);
       taken.add(direct);
     } else {
@@ -51,7 +66,7 @@ export function policyNames(policies: readonly Policy[], tierOf: (p: Policy) => 
   }
   for (const p of mapped) {
     const tier = tierOf(p);
-    const budget = MAX_POLICY_NAME - tier.length - 1;
+    const budget = maxPolicyName(tier) - tier.length - 1;
     for (let attempt = 0; ; attempt++) {
       const name = `${tier}.${mappedSuffix(p.name, budget, attempt)}`;
       if (!taken.has(name)) {

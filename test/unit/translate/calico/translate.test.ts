@@ -105,6 +105,18 @@ describe('GlobalNetworkPolicy names', () => {
     for (const n of names.values()) expect(n).toMatch(NAME);
   });
 
+  it("leaves room for Felix's nftables chain name (cali-pi-<tier>/<name>, at most 256 characters)", () => {
+    const longest = 'a'.repeat(253);
+    for (const tier of ['cnp-admin', 'cnp-baseline', 't', 'x'.repeat(63)]) {
+      const names = policyNames([policy(longest, 1), policy(LONG_NAME, 1), policy(`${'b'.repeat(200)}.c`, 1)], () => tier);
+      for (const n of names.values()) {
+        expect('cali-pi-'.length + tier.length + 1 + n.length, `${tier}/${n}`).toBeLessThanOrEqual(256);
+        expect('cali-pi-gnp/'.length + n.length).toBeLessThanOrEqual(256);
+        expect(n).toMatch(NAME);
+      }
+    }
+  });
+
   it('stays collision-free when a CNP is named like another CNP’s mapped name', () => {
     const mapped = policyNames([policy('a.b', 1)], tierOf).get('a.b')!;
     const squatter = mapped.slice('cnp-admin.'.length);
