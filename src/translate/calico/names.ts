@@ -18,17 +18,19 @@ import { shortHash } from '../ownership.js';
 export const MAX_POLICY_NAME = 253;
 
 /**
- * Felix's nftables data plane names a policy's chains `cali-pi-<tier>/<policy name>` (3.29–3.31;
- * 3.32: `cali-pi-gnp/<policy name>`), and when that exceeds nft's 256 characters it does not
- * shorten it but crashes (GetLengthLimitedID slices its 43-character hash to 247): Felix exits,
- * on every node. Seen with Felix 3.31.7 and a 253-character name (test/engines/calico).
+ * Felix's nftables data plane names a policy's chains `filter-cali-pi-<tier>/<policy name>`
+ * (3.29–3.31; 3.32: `…-gnp/<policy name>`), and a kernel nftables name has at most 255
+ * characters. Past that, Felix does not shorten it: nft refuses the chain, or (over 256 without
+ * the table prefix) Felix's GetLengthLimitedID slices its 43-character hash to 247. Either way
+ * Felix exits, on every node. Seen with Felix 3.31.7 and names of 235 and 253 characters
+ * (test/engines/calico).
  */
-const NFT_CHAIN_NAME_MAX = 256;
-const FELIX_POLICY_CHAIN_PREFIX = 'cali-pi-';
+const NFT_NAME_MAX = 255;
+const FELIX_POLICY_CHAIN_PREFIX = 'filter-cali-pi-';
 
 /** The longest policy name in `tier` that both Calico's validator and Felix's nftables mode take. */
 export function maxPolicyName(tier: string): number {
-  return Math.min(MAX_POLICY_NAME, NFT_CHAIN_NAME_MAX - FELIX_POLICY_CHAIN_PREFIX.length - Math.max(tier.length, 'gnp'.length) - 1);
+  return Math.min(MAX_POLICY_NAME, NFT_NAME_MAX - FELIX_POLICY_CHAIN_PREFIX.length - Math.max(tier.length, 'gnp'.length) - 1);
 }
 
 const NAME_PART = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -105,13 +105,13 @@ describe('GlobalNetworkPolicy names', () => {
     for (const n of names.values()) expect(n).toMatch(NAME);
   });
 
-  it("leaves room for Felix's nftables chain name (cali-pi-<tier>/<name>, at most 256 characters)", () => {
+  it("leaves room for Felix's nftables chain name (filter-cali-pi-<tier>/<name>, at most 255 characters)", () => {
     const longest = 'a'.repeat(253);
     for (const tier of ['cnp-admin', 'cnp-baseline', 't', 'x'.repeat(63)]) {
       const names = policyNames([policy(longest, 1), policy(LONG_NAME, 1), policy(`${'b'.repeat(200)}.c`, 1)], () => tier);
       for (const n of names.values()) {
-        expect('cali-pi-'.length + tier.length + 1 + n.length, `${tier}/${n}`).toBeLessThanOrEqual(256);
-        expect('cali-pi-gnp/'.length + n.length).toBeLessThanOrEqual(256);
+        expect('filter-cali-pi-'.length + tier.length + 1 + n.length, `${tier}/${n}`).toBeLessThanOrEqual(255);
+        expect('filter-cali-pi-gnp/'.length + n.length).toBeLessThanOrEqual(255);
         expect(n).toMatch(NAME);
       }
     }
