@@ -33,6 +33,11 @@ export function calicoSource(version: CalicoVersion): Promise<string> {
   return script('hack/calico/source.sh', [version]);
 }
 
+/** The folder holding the nft (1.1) Felix's nftables data plane runs with (hack/nftables/fetch.sh). */
+export function nftablesBundle(): Promise<string> {
+  return script('hack/nftables/fetch.sh', []);
+}
+
 /** The lab's packet tool (hack/probe). */
 export async function probeBinary(): Promise<string> {
   return executable(await script('hack/probe/build.sh', []));

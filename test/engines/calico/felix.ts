@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import type { ProbeAgent } from './agent.js';
 import { waitWhileAlive } from './alive.js';
 import type { CalicoVersion } from './builds.js';
@@ -19,6 +20,8 @@ export interface FelixOptions {
   readonly nodeName: string;
   readonly kubeconfig: string;
   readonly dataplane: Dataplane;
+  /** For the nftables data plane: the folder with the nft to use (builds.ts nftablesBundle). */
+  readonly nftDir?: string;
   readonly logFile: string;
 }
 
@@ -43,8 +46,11 @@ export class Felix {
   }
 
   static start(options: FelixOptions): Felix {
+    const path = process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+    if (options.dataplane === 'nftables' && options.nftDir === undefined) throw new Error('the nftables data plane needs nftDir');
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      // Felix finds nft on PATH; the bundled one comes first (see hack/nftables/fetch.sh).
+      PATH: options.nftDir === undefined ? path : `${options.nftDir}:${path}`,
       DATASTORE_TYPE: 'kubernetes',
       FELIX_DATASTORETYPE: 'kubernetes',
       KUBECONFIG: options.kubeconfig,
@@ -94,7 +100,8 @@ export class Felix {
 
   /** The node's packet filter as Felix programmed it: rules plus the IP sets they reference. */
   async dataplane(): Promise<string> {
-    if (this.options.dataplane === 'nftables') return inNetns(this.options.netns, 'nft', ['list', 'ruleset']);
+    // The same nft as Felix's: another version may not parse what this one wrote.
+    if (this.options.dataplane === 'nftables') return inNetns(this.options.netns, join(this.options.nftDir!, 'nft'), ['list', 'ruleset']);
     const rules = await inNetns(this.options.netns, 'iptables-nft-save', []);
     const sets = await inNetns(this.options.netns, 'ipset', ['save']);
     return `${rules}\n${sets}`;

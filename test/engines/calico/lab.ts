@@ -5,7 +5,7 @@ import { translateCalico } from '../../../src/translate/calico/index.js';
 import type { KubeObject } from '../../harness/client.js';
 import { type Observed, ProbeAgent, type ProbeRequest } from './agent.js';
 import { waitWhileAlive } from './alive.js';
-import { type CalicoVersion, felixBinary, probeBinary } from './builds.js';
+import { type CalicoVersion, felixBinary, nftablesBundle, probeBinary } from './builds.js';
 import { type LabCluster, startLabCluster } from './cluster.js';
 import { type Dataplane, Felix } from './felix.js';
 import { Fence } from './fence.js';
@@ -74,7 +74,11 @@ export class Lab {
 
   /** Starts everything; on failure, stops what it started and rethrows. */
   static async start(options: LabOptions): Promise<Lab> {
-    const [felixBin, probeBin] = await Promise.all([felixBinary(options.version), probeBinary()]);
+    const [felixBin, probeBin, nftDir] = await Promise.all([
+      felixBinary(options.version),
+      probeBinary(),
+      options.dataplane === 'nftables' ? nftablesBundle() : Promise.resolve(undefined),
+    ]);
     const undo: (() => Promise<void>)[] = [];
     try {
       const cluster = await startLabCluster(options.version);
@@ -95,6 +99,7 @@ export class Lab {
         nodeName: options.felixNode,
         kubeconfig: cluster.kubeconfig,
         dataplane: options.dataplane,
+        ...(nftDir === undefined ? {} : { nftDir }),
         logFile: join(cluster.stateDir, `felix-${options.dataplane}.log`),
       });
       undo.push(() => felix.stop());

@@ -160,8 +160,12 @@ export class LabNetwork {
     return pod;
   }
 
-  /** Deleting the pod's namespace removes its veth pair and with it the host route. */
+  /**
+   * The veth goes first and explicitly: a deleted namespace is torn down asynchronously, and a
+   * pod of the same name (hence the same interface name) may be wired right after.
+   */
   async removePod(pod: WiredPod): Promise<void> {
+    await ipBatch([`link del ${pod.iface}`], this.node);
     await run('ip', ['netns', 'del', pod.netns]);
     this.pods.delete(`${pod.namespace}/${pod.name}`);
     const i = this.created.indexOf(pod.netns);

@@ -7,7 +7,8 @@ import type { Dataplane } from './felix.js';
 
 const TOOLS: Record<Dataplane, string[]> = {
   iptables: ['ip', 'iptables-nft-save', 'iptables-nft-restore', 'ipset'],
-  nftables: ['ip', 'nft'],
+  // Felix runs the nft of hack/nftables/fetch.sh (Debian 12's is too old); apt fetches it.
+  nftables: ['ip', 'apt-get', 'dpkg-deb'],
 };
 
 export async function preflight(dataplane: Dataplane): Promise<void> {

@@ -72,12 +72,19 @@ export function conformanceStates(cases: readonly ConformanceCase[]): { c: Confo
   );
 }
 
+const progress = (m: string): void => void process.stderr.write(`[calico-lab] ${m}\n`);
+
 export async function replayConformance(lab: Lab, opts: ReplayOptions = {}): Promise<Score> {
   const all = loadConformance(4);
   const cases = opts.cases === undefined ? all : all.filter((c) => opts.cases!.includes(c.name));
   if (opts.cases !== undefined && cases.length !== opts.cases.length) throw new Error(`unknown conformance cases among ${opts.cases.join(', ')}`);
   const outcomes: ProbeOutcome[] = [];
-  for (const { step, state } of conformanceStates(cases)) {
+  let current: string | undefined;
+  for (const { c, step, state } of conformanceStates(cases)) {
+    if (c.name !== current) {
+      current = c.name;
+      progress(`${lab.label}: ${c.name} (${outcomes.length} probes so far, ${score(outcomes).mismatches.length} differ)`);
+    }
     await lab.apply(state);
     if (opts.backendObjects !== undefined) await lab.applyBackend(opts.backendObjects(state, step));
     await lab.settle();

@@ -27,6 +27,9 @@ export interface ScenarioScore {
 
 const endpointText = (e: Flow['from']): string => (e.kind === 'pod' ? `${e.namespace}/${e.name}` : e.ip);
 
+/** Plain data for comparison (CIDRs hold their address as a bigint). */
+const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)));
+
 /** The written objects must mean the scenario: parse them back as the operator would. */
 function checkManifests(snapshot: Snapshot, objects: readonly KubeObject[]): void {
   const text = objects.map((o) => JSON.stringify(o)).join('\n---\n');
@@ -35,10 +38,10 @@ function checkManifests(snapshot: Snapshot, objects: readonly KubeObject[]): voi
   if (errors.length > 0) throw new Error(`scenario manifests do not parse: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   const policies = (s: Pick<Snapshot, 'policies'>): unknown[] =>
     [...s.policies].map((p) => ({ ...p, uid: undefined, generation: undefined })).sort((a, b) => (a.name < b.name ? -1 : 1));
-  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(policies(loaded.snapshot))), JSON.parse(JSON.stringify(policies(snapshot))))) {
+  if (!isDeepStrictEqual(plain(policies(loaded.snapshot)), plain(policies(snapshot)))) {
     throw new Error('scenario manifests do not round-trip to the generated ClusterNetworkPolicies');
   }
-  const nps = (s: Pick<Snapshot, 'networkPolicies'>): unknown => JSON.parse(JSON.stringify([...s.networkPolicies].sort((a, b) => (a.name < b.name ? -1 : 1))));
+  const nps = (s: Pick<Snapshot, 'networkPolicies'>): unknown => plain([...s.networkPolicies].sort((a, b) => (a.name < b.name ? -1 : 1)));
   if (!isDeepStrictEqual(nps(loaded.snapshot), nps(snapshot))) throw new Error('scenario manifests do not round-trip to the generated NetworkPolicies');
 }
 
@@ -49,6 +52,7 @@ export async function runRandomScenarios(lab: Lab, count: number, seed: number):
   let matched = 0;
   let failOpen = 0;
   const mismatches: string[] = [];
+  process.stderr.write(`[calico-lab] ${lab.label}: ${count} random scenarios, seed ${seed} (CNP_ENGINE_SEED replays them)\n`);
   for (const [i, [scenario, ports]] of samples.entries()) {
     const placed = placeOnFelixNode(scenario.snapshot, SCENARIO_FELIX_NODE);
     const objects = [...placed.snapshot.policies.map(cnpManifest), ...placed.snapshot.networkPolicies.map(networkPolicyManifest)];

@@ -14,7 +14,7 @@ const VERSION = '3.31.7';
 const FELIX_NODE_IP = '172.18.0.2';
 
 function scenarioCount(): number {
-  const n = Number(process.env['CNP_ENGINE_SCENARIOS'] ?? '6');
+  const n = Number(process.env['CNP_ENGINE_SCENARIOS'] ?? '12');
   if (!Number.isInteger(n) || n < 1) throw new Error(`CNP_ENGINE_SCENARIOS must be a positive integer, got ${process.env['CNP_ENGINE_SCENARIOS']}`);
   return n;
 }

@@ -1,5 +1,6 @@
 import type { Namespace, Node, Pod } from '../../../src/api/model.js';
 import type { Kube, KubeObject } from '../../harness/client.js';
+import { waitFor } from '../../harness/wait.js';
 
 // Namespaces, Nodes and Pods as the lab's API objects. There is no kubelet: the lab writes what
 // one would (pod status with its IPs, node addresses) through the status subresources, as a
@@ -67,9 +68,14 @@ export async function applyNamespace(kube: Kube, ns: Namespace): Promise<void> {
   await kube.apply(namespaceObject(ns), { fieldManager: MANAGER });
 }
 
+/**
+ * Node addresses are a list keyed by type, yet a dual-stack node has two InternalIPs: server-side
+ * apply refuses that, so (as kubelet does) the status goes in as a merge patch.
+ */
 export async function applyNode(kube: Kube, node: Node): Promise<void> {
   await kube.apply(nodeObject(node), { fieldManager: MANAGER });
-  await applyStatus(kube, nodeStatus(node));
+  const path = await kube.path('v1', 'Node', node.name);
+  await kube.request('PATCH', `${path}/status?fieldManager=${KUBELET}`, { status: nodeStatus(node)['status'] }, 'application/merge-patch+json');
 }
 
 export async function createPod(kube: Kube, pod: Pod): Promise<void> {
@@ -82,14 +88,18 @@ export async function relabelPod(kube: Kube, pod: Pod): Promise<void> {
   await kube.apply(podObject(pod), { fieldManager: MANAGER });
 }
 
-/** Without a kubelet to confirm, only an immediate deletion removes a bound pod. */
+/**
+ * Without a kubelet to confirm, only an immediate deletion removes a bound pod; waits until it
+ * is gone, since a pod of the same name may follow at once.
+ */
 export async function deletePod(kube: Kube, namespace: string, name: string): Promise<void> {
   const path = await kube.path('v1', 'Pod', name, namespace);
   try {
-    await kube.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 });
+    await kube.request('DELETE', `${path}?gracePeriodSeconds=0`, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 });
   } catch (err) {
     if ((err as { status?: number }).status !== 404) throw err;
   }
+  await waitFor(async () => (await kube.get('v1', 'Pod', name, namespace)) === undefined, { timeout: 60_000, message: `pod ${namespace}/${name} to be deleted` });
 }
 
 /** Pod spec fields that cannot change in place: a change means delete and create. */
