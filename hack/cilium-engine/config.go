@@ -34,6 +34,11 @@ type Profile struct {
 	KeepTopologyLabels bool
 	// Cilium's own ClusterNetworkPolicy support exists from 1.20.
 	NativeCNP bool
+	// Aggregate identities (pkg/policy/aggregate.go) exist from 1.20: the datapath also looks
+	// a flow up by the peer's aggregate (all pods of the cluster, all CIDR identities, all
+	// labelled remote nodes), and selectors can select an aggregate. Before, they are not in
+	// the selector cache, so only the wildcard uses them (as the old all-identities entry).
+	Aggregates bool
 }
 
 func profile(version string) (Profile, error) {
@@ -49,6 +54,7 @@ func profile(version string) (Profile, error) {
 		NodeClusterLabel:            minor >= 19,
 		KeepTopologyLabels:          minor < 19,
 		NativeCNP:                   minor >= 20,
+		Aggregates:                  minor >= 20,
 	}, nil
 }
 

@@ -102,4 +102,6 @@ type Output struct {
 	// SelectedBy lists, per pod ("namespace/name"), the objects ("kind/name") with a rule
 	// whose subject selects the pod's identity.
 	SelectedBy map[string][]string `json:"selectedBy"`
+	// Identities: each pod's identity labels (source:key=value), as policies see them.
+	Identities map[string][]string `json:"identities"`
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/cilium/cilium/pkg/identity"
+	"github.com/cilium/cilium/pkg/policy"
 	"github.com/cilium/cilium/pkg/u8proto"
 )
 
@@ -119,6 +120,11 @@ func run(logger *slog.Logger, in *Input) (*Output, error) {
 		}
 	}
 	ids := identity.ListReservedIdentities()
+	if !p.Aggregates {
+		for _, id := range policy.AllAggregates {
+			delete(ids, id)
+		}
+	}
 	for _, id := range w.alloc.byLabels {
 		ids[id.ID] = id.LabelArray
 	}
@@ -141,7 +147,12 @@ func run(logger *slog.Logger, in *Input) (*Output, error) {
 		epIDs[pod] = uint64(i + 1)
 	}
 
-	out := &Output{Rejected: rejected, Verdicts: make([]Verdict, len(flows)), SelectedBy: selectedBy(all, w.pods)}
+	out := &Output{Rejected: rejected, Verdicts: make([]Verdict, len(flows)), SelectedBy: selectedBy(all, w.pods), Identities: map[string][]string{}}
+	for _, p := range w.pods {
+		if p.id != nil {
+			out.Identities[p.Namespace+"/"+p.Name] = p.id.LabelArray.GetModel()
+		}
+	}
 	if out.Rejected == nil {
 		out.Rejected = []Rejected{}
 	}

@@ -2,7 +2,8 @@ import type { Direction, Policy, Protocol } from '../../api/model.js';
 import { ownerReferences, ownershipAnnotations, ownershipLabels, shortHash } from '../ownership.js';
 import type { KubeObject } from '../types.js';
 import type { Compiled, Sign } from './compile.js';
-import { ALL_IPS, ipsContain, unionIps, type IpSet } from './ipset.js';
+import { cidrCovers } from '../../api/ip.js';
+import { ALL_IPS, cidr, ipsContain, unionIps, type IpBlock, type IpSet } from './ipset.js';
 import { cubeKey, cubeRequirements, mergeCubes, type LabelCube } from './labels.js';
 import { ALL_PODS_CUBE } from './match.js';
 import { isAllPorts, isEmptyPorts, MAX_PORT, MIN_PORT, portsKey, unionPorts, type NamedPorts, type PortSet } from './ports.js';
@@ -155,9 +156,25 @@ function peerFields(direction: Direction, peers: readonly Peer[], reach: CidrRea
   if (pods.length > 0) out.push({ [`${side}Endpoints`]: mergeSelectors(pods).map(selector) });
   if (nodes.length > 0) out.push({ [`${side}Nodes`]: mergeSelectors(nodes).map(selector) });
   if (entities.size > 0) out.push({ [`${side}Entities`]: [...entities].sort() });
-  if (ips.length > 0) out.push({ [`${side}CIDRSet`]: ips.map((b) => (b.except.length === 0 ? { cidr: b.base.text } : { cidr: b.base.text, except: b.except.map((e) => e.text) })) });
+  if (ips.length > 0) {
+    // Cilium writes a /0 as the world label, which node identities lack: with CIDRs reaching
+    // nodes but not pods (whose mode also lets /0 match by address), the two halves say it.
+    const blocks = reach.nodes && !reach.pods ? ips.flatMap(halves) : ips;
+    out.push({ [`${side}CIDRSet`]: blocks.map((b) => (b.except.length === 0 ? { cidr: b.base.text } : { cidr: b.base.text, except: b.except.map((e) => e.text) })) });
+  }
   if (fqdns.size > 0) out.push({ toFQDNs: [...fqdns].sort().map(fqdnSelector) });
   return out;
+}
+
+/** A /0 block as its two /1 halves (each with the excepts inside it); other blocks as they are. */
+function halves(b: IpBlock): IpBlock[] {
+  if (b.base.prefix !== 0) return [b];
+  const bits = b.base.family === 4 ? 32n : 128n;
+  return [0n, 1n << (bits - 1n)].flatMap((address): IpBlock[] => {
+    const base = cidr(b.base.family, address, 1);
+    if (b.except.some((e) => cidrCovers(e, base))) return [];
+    return [{ base, except: b.except.filter((e) => cidrCovers(base, e)) }];
+  });
 }
 
 /** Merges selectors whose union is one selector; sorted. */

@@ -13,7 +13,9 @@ import { defaultExpressions, IdentityFilter, type Release } from './labels.js';
 //   allow rule (of any policy, CCNP or NetworkPolicy) allows; otherwise the endpoint's
 //   default decides.
 // - §5.3: the default is deny when any selecting policy requests it: a NetworkPolicy for
-//   its policyTypes, a CCNP rule list for its directions unless enableDefaultDeny says false.
+//   its policyTypes — and, as Cilium's NetworkPolicy parser has it, for any direction it has
+//   rules for, even one policyTypes leaves out — a CCNP rule list for its directions unless
+//   enableDefaultDeny says false.
 // - §3.1/3.2: selectors match identity labels — the pod's labels the identity label filter
 //   keeps (Cilium's own defaults per release, label-filters.json, plus cilium-config
 //   `labels`), `io.kubernetes.pod.namespace`, the namespace's labels as
@@ -142,6 +144,8 @@ export class CiliumModel {
   private readonly podFilter: IdentityFilter;
   private readonly nodeFilter: IdentityFilter;
   private readonly minor: number;
+  /** The address families the agents enable: the ones the cluster's addresses use. */
+  private readonly families: Set<4 | 6>;
   /** Objects the agent refuses whole, with the reason. */
   readonly rejected: { readonly name: string; readonly reason: string }[] = [];
 
@@ -165,6 +169,7 @@ export class CiliumModel {
       this.specs.push(...specs);
     }
     this.namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n.labels]));
+    this.families = new Set(parsedAll([...snapshot.nodes.flatMap((n) => n.addresses), ...snapshot.pods.flatMap((p) => p.ips)]).map((ip) => ip.family));
   }
 
   evaluate(flow: Flow): ModelResult {
@@ -268,13 +273,13 @@ export class CiliumModel {
       return { verdict: 'allow', reason: 'the local host reaches its pods unless denied (allow-localhost)' };
     }
     for (const np of nps) {
-      if (!np.policyTypes.includes(dir)) continue;
+      if (!npIsolates(np, dir)) continue;
       const rules = dir === 'ingress' ? np.ingress : np.egress;
       const i = rules.findIndex((r) => (r.peers === undefined || r.peers.some((p) => this.npPeerMatches(np, p, ctx))) && this.npPortsMatch(r.ports, ctx));
       if (i >= 0) return { verdict: 'allow', reason: `NetworkPolicy ${np.namespace}/${np.name} ${dir}[${i}] allows it` };
     }
     const isolating = [
-      ...nps.filter((np) => np.policyTypes.includes(dir)).map((np) => `NetworkPolicy ${np.namespace}/${np.name}`),
+      ...nps.filter((np) => npIsolates(np, dir)).map((np) => `NetworkPolicy ${np.namespace}/${np.name}`),
       ...selecting.filter((s) => this.defaultDeny(s, dir)).map(() => 'a CCNP without enableDefaultDeny false'),
     ];
     if (isolating.length > 0) return { verdict: 'deny', reason: `default deny (${isolating.join(', ')}) and no allow rule matches` };
@@ -311,15 +316,15 @@ export class CiliumModel {
     const list = value as unknown[];
     switch (field) {
       case 'Endpoints':
-        return (list as JsonSelector[]).some((s) => selectorMatches(this.withLocalCluster(withNamespaceExists(s)), ctx.peerIdentity));
+        return (list as JsonSelector[]).some((s) => this.selectsPeer((labels) => selectorMatches(this.withLocalCluster(withNamespaceExists(s)), labels), ctx));
       case 'Nodes':
         return (list as JsonSelector[]).some((s) => selectorMatches(this.withLocalCluster(withRemoteNode(s)), ctx.peerIdentity));
       case 'Entities':
         return (list as string[]).some((e) => entityMatches(e, ctx.peerIdentity));
       case 'CIDR':
-        return this.cidrReaches(ctx.peer) && (list as string[]).some((c) => inCidr(c, [], ctx.peer.ip!));
+        return (list as string[]).some((c) => this.cidrSelects(c, [], ctx));
       case 'CIDRSet':
-        return this.cidrReaches(ctx.peer) && (list as { cidr?: string; except?: string[] }[]).some((c) => c.cidr !== undefined && inCidr(c.cidr, c.except ?? [], ctx.peer.ip!));
+        return (list as { cidr?: string; except?: string[] }[]).some((c) => c.cidr !== undefined && this.cidrSelects(c.cidr, c.except ?? [], ctx));
       case 'FQDNs': {
         if (ctx.peer.kind !== 'world' || ctx.peer.ip === undefined) return false; // in-cluster addresses never match (field doc)
         const ip = ctx.peer.ip;
@@ -332,11 +337,25 @@ export class CiliumModel {
     }
   }
 
-  /** §4.2: CIDR selectors match outside addresses; pods and nodes only where policy-cidr-match-mode says. */
-  private cidrReaches(peer: Party): boolean {
+  /**
+   * §4.2: CIDR selectors match outside addresses; pods and nodes only where
+   * policy-cidr-match-mode says. A pod has one identity for all its addresses, and so has the
+   * local node (the host identity): the selector matches it when it holds any of them and
+   * excepts none. A remote node has an identity per address.
+   */
+  private cidrSelects(base: string, except: readonly string[], ctx: MatchContext): boolean {
+    const peer = ctx.peer;
     if (peer.ip === undefined) return false;
-    if (peer.kind === 'world') return true;
-    return this.config.cidrMatchMode.includes(peer.kind === 'pod' ? 'pods' : 'nodes');
+    if (peer.kind === 'world') return inCidr(base, except, peer.ip);
+    if (!this.config.cidrMatchMode.includes(peer.kind === 'pod' ? 'pods' : 'nodes')) return false;
+    let addresses: Ip[] = [peer.ip];
+    if (peer.kind === 'pod') addresses = parsedAll(peer.pod.ips);
+    else if (peer.node.name === ctx.subject.nodeName) addresses = parsedAll(peer.node.addresses).filter((ip) => this.families.has(ip.family));
+    // 0.0.0.0/0 and ::/0 are written as the world label, which pods and nodes do not have;
+    // only mode `pods` lets them match whatever has an address of that family.
+    const zero = parseCidr(base)?.cidr.prefix === 0;
+    const holds = zero ? this.config.cidrMatchMode.includes('pods') && addresses.some((ip) => inCidr(base, [], ip)) : addresses.some((ip) => inCidr(base, [], ip));
+    return holds && !addresses.some((ip) => except.some((e) => inCidr(e, [], ip)));
   }
 
   /** §3.2: with policy-default-local-cluster, peers without a cluster key get the local one (reserved-key selectors are left alone). */
@@ -379,23 +398,33 @@ export class CiliumModel {
   // ---- NetworkPolicy rules as Cilium enforces them ----
 
   private npPeerMatches(np: NetworkPolicy, peer: NetworkPolicyPeer, ctx: MatchContext): boolean {
-    if (peer.kind === 'ipBlock') {
-      if (!this.cidrReaches(ctx.peer)) return false; // ipBlocks are CIDR selectors
-      const ip = ctx.peer.ip!;
-      return cidrContains(peer.cidr, ip) && !peer.except.some((e) => cidrContains(e, ip));
+    // ipBlocks are CIDR selectors.
+    if (peer.kind === 'ipBlock') return this.cidrSelects(peer.cidr.text, peer.except.map((e) => e.text), ctx);
+    // Cilium turns the peer into one selector over identity labels (pkg/k8s
+    // parseNetworkPolicyPeer): namespace labels (or, for an empty namespace selector, any
+    // namespace), the pod selector, the policy's namespace when no namespace selector is
+    // given, and the local cluster. Nothing requires a pod: a namespace selector of only
+    // NotIn/DoesNotExist also matches nodes and the world (cilium/cilium#46949).
+    const requirements: { key: string; operator: string; values: readonly string[] }[] = [];
+    if (peer.namespaces === undefined) requirements.push({ key: 'k8s:io.kubernetes.pod.namespace', operator: 'In', values: [np.namespace] });
+    else if (peer.namespaces.requirements.length === 0) requirements.push({ key: 'k8s:io.kubernetes.pod.namespace', operator: 'Exists', values: [] });
+    else for (const r of peer.namespaces.requirements) requirements.push({ key: `k8s:io.cilium.k8s.namespace.labels.${r.key}`, operator: r.operator, values: r.values });
+    for (const r of peer.pods.requirements) requirements.push({ key: `k8s:${r.key}`, operator: r.operator, values: r.values });
+    if (this.config.policyDefaultLocalCluster && !peer.pods.requirements.some((r) => r.key === 'io.cilium.k8s.policy.cluster')) {
+      requirements.push({ key: 'k8s:io.cilium.k8s.policy.cluster', operator: 'In', values: [CLUSTER_NAME] });
     }
-    if (ctx.peer.kind !== 'pod') return false;
-    const identity = ctx.peerIdentity;
-    const ns = identity.find((l) => l.key === 'io.kubernetes.pod.namespace')?.value;
-    if (peer.namespaces === undefined) {
-      if (ns !== np.namespace) return false;
-    } else {
-      const nsLabels = identity
-        .filter((l) => l.key.startsWith('io.cilium.k8s.namespace.labels.'))
-        .map((l): Label => ({ source: 'k8s', key: l.key.slice('io.cilium.k8s.namespace.labels.'.length), value: l.value }));
-      if (!k8sSelectorMatches(peer.namespaces, nsLabels)) return false;
-    }
-    return k8sSelectorMatches(peer.pods, identity);
+    return this.selectsPeer((labels) => requirements.every((r) => requirementMatches(labels, r.key, r.operator, r.values)), ctx);
+  }
+
+  /**
+   * From 1.20 the datapath looks a flow up by the peer's identity and by its aggregate, and a
+   * selector can select an aggregate (pkg/policy/aggregate.go): every pod of the cluster
+   * aggregates to one identity labelled only reserved:aggregate-cluster, so a selector of
+   * only NotIn/DoesNotExist terms without a cluster constraint selects every pod.
+   */
+  private selectsPeer(matches: (labels: readonly Label[]) => boolean, ctx: MatchContext): boolean {
+    if (matches(ctx.peerIdentity)) return true;
+    return this.minor >= 20 && ctx.peer.kind === 'pod' && matches([{ source: 'reserved', key: 'aggregate-cluster', value: '' }]);
   }
 
   private npPortsMatch(ports: readonly NetworkPolicyPort[] | undefined, ctx: MatchContext): boolean {
@@ -407,6 +436,15 @@ export class CiliumModel {
       return ctx.flow.port >= p.port && ctx.flow.port <= (p.endPort ?? p.port);
     });
   }
+}
+
+/**
+ * Cilium (pkg/k8s ParseNetworkPolicy) turns every ingress and egress rule into an entry
+ * that puts the pod in default deny, whatever policyTypes says, and adds a deny-all entry
+ * for a direction policyTypes names without rules.
+ */
+function npIsolates(np: NetworkPolicy, dir: Dir): boolean {
+  return np.policyTypes.includes(dir) || (dir === 'ingress' ? np.ingress : np.egress).length > 0;
 }
 
 interface MatchContext {
@@ -496,6 +534,13 @@ function entityMatches(entity: string, labels: readonly Label[]): boolean {
     default:
       return false; // health, init, ingress, unmanaged, kube-apiserver, none: no such parties in the model
   }
+}
+
+function parsedAll(addresses: readonly string[]): Ip[] {
+  return addresses.flatMap((a) => {
+    const ip = parseIp(a);
+    return ip === undefined ? [] : [ip];
+  });
 }
 
 function inCidr(base: string, except: readonly string[], ip: Ip): boolean {
