@@ -5,6 +5,8 @@ export interface FlagSpec {
   readonly values?: readonly string[];
   /** Flags that are switches. */
   readonly switches?: readonly string[];
+  /** Boolean flags, kubectl style: `--name` (true) or `--name=true|false`; the value lands in `values`. */
+  readonly booleans?: readonly string[];
   /** Short aliases, e.g. { f: 'file', o: 'output' }. */
   readonly aliases?: Readonly<Record<string, string>>;
 }
@@ -22,6 +24,7 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
   const positional: string[] = [];
   const valueNames = new Set(spec.values ?? []);
   const switchNames = new Set(spec.switches ?? []);
+  const booleanNames = new Set(spec.booleans ?? []);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '-' || !arg.startsWith('-')) {
@@ -40,7 +43,11 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
       name = name.slice(0, eq);
     }
     if (!arg.startsWith('--')) name = spec.aliases?.[name] ?? name;
-    if (switchNames.has(name)) {
+    if (booleanNames.has(name)) {
+      const value = inline ?? 'true';
+      if (value !== 'true' && value !== 'false') throw new CliError(`flag --${name} is true or false, got "${value}"`, 2);
+      values.set(name, [...(values.get(name) ?? []), value]);
+    } else if (switchNames.has(name)) {
       if (inline !== undefined) throw new CliError(`flag --${name} takes no value`, 2);
       switches.add(name);
     } else if (valueNames.has(name)) {
