@@ -2,6 +2,7 @@ import type { Snapshot } from '../api/model.js';
 import { translateCalico } from '../translate/calico/index.js';
 import { translateCilium } from '../translate/cilium/index.js';
 import type { Backend, Detection } from './backend.js';
+import { agentSettings, readCiliumConfig, readCiliumVersion } from './cilium-agent.js';
 import { KubeApiError, type KubePort, type ResourceType } from './port.js';
 
 export type CalicoApi = 'projectcalico.org/v3' | 'crd.projectcalico.org/v1';
@@ -80,29 +81,30 @@ async function detectCalico(port: KubePort, options: DetectOptions): Promise<Det
 
 async function detectCilium(port: KubePort, options: DetectOptions): Promise<Detection | undefined> {
   if (!(await served(port, 'cilium.io', 'v2', ['ciliumclusterwidenetworkpolicies']))) return undefined;
-  let config;
-  try {
-    config = await port.get(type('', 'v1', 'configmaps', 'ConfigMap', true), 'cilium-config', 'kube-system');
-  } catch (err) {
-    if (err instanceof KubeApiError && err.status === 403) {
-      // Without it we cannot tell whether Cilium enforces CNPs itself; writing anyway could enforce them twice.
-      return { kind: 'unavailable', message: 'cannot read kube-system/cilium-config (forbidden) to tell whether Cilium enforces ClusterNetworkPolicy itself; grant get on it' };
-    }
-    if (!(err instanceof KubeApiError && err.status === 404)) throw err;
+  const config = await readCiliumConfig(port);
+  if (config.kind === 'forbidden' && !options.force) {
+    // Without it we cannot tell whether Cilium enforces CNPs itself; writing anyway could enforce them twice.
+    return {
+      kind: 'unavailable',
+      message: 'cannot read kube-system/cilium-config (forbidden) to tell whether Cilium enforces ClusterNetworkPolicy itself, nor the agent settings the translation depends on; grant get on it (with --force the operator writes anyway, for the most restrictive settings)',
+    };
   }
-  const data = (config?.['data'] ?? {}) as Record<string, string>;
+  const data = config.kind === 'read' ? config.data : {};
   if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
     return {
       kind: 'stand-down',
       message: 'Cilium enforces ClusterNetworkPolicy itself (enable-k8s-cluster-network-policy is true in kube-system/cilium-config); cnp-operator writes nothing (override with --force)',
     };
   }
+  // What the agents accept and how they match decides what may be written: read it on every
+  // detection, so a changed setting (seen in the description) recomputes every CNP.
+  const { agent, summary } = agentSettings(config, await readCiliumVersion(port));
   const backend: Backend = {
     name: 'cilium',
-    description: 'Cilium (cilium.io/v2)',
+    description: `Cilium (cilium.io/v2; ${summary})`,
     types: [type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy')],
     inputs: { networkPolicies: true, nodes: true, namespaces: true, pods: true },
-    translate: (snapshot: Snapshot) => translateCilium(snapshot),
+    translate: (snapshot: Snapshot) => translateCilium(snapshot, { agent }),
   };
   return { kind: 'ready', backend };
 }
