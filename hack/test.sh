@@ -23,8 +23,8 @@ npx tsc -p tsconfig.json --noEmit
 npx eslint .
 
 # The real-engine tests (vitest project "engines") run Felix built from Calico's source, the
-# lab's probe program and a newer nft; built only when that project runs. Each build is cached,
-# so after the first run this takes seconds.
+# lab's probe program and a newer nft, and Cilium's policy engine (hack/cilium-engine); built
+# only when that project runs. Each build is cached, so after the first run this takes seconds.
 projects=()
 prev=""
 for arg in "$@"; do
@@ -39,7 +39,7 @@ if [ "${#projects[@]}" -gt 0 ]; then
 fi
 
 if [ "$engines" = 1 ]; then
-  step "binaries: control plane, Felix 3.31.7 and 3.32.1, the lab's probe and nft (in parallel; cached after the first run)"
+  step "binaries: control plane, Felix 3.31.7 and 3.32.1, the lab's probe and nft, Cilium's policy engine (in parallel; cached after the first run)"
 else
   step "control-plane binaries (hack/controlplane/build.sh)"
 fi
@@ -59,6 +59,7 @@ if [ "$engines" = 1 ]; then
   build felix-3.32.1 bash hack/felix/build.sh 3.32.1
   build probe bash hack/probe/build.sh
   build nftables bash hack/nftables/fetch.sh
+  build cilium-engine bash hack/cilium-engine/build.sh
 fi
 failed=0
 for i in "${!pids[@]}"; do
