@@ -11,8 +11,9 @@ import { Differential } from '../../support/cilium.js';
 // generated objects against the reference evaluator, flow by flow.
 //
 // The model runs with allow-localhost=policy: with Cilium's default, a node reaches its own
-// pods whatever any policy says, which no translation can change (reported to the user in
-// the docs, not per policy).
+// pods unless a deny matches — also pods a NetworkPolicy isolates, which no translation can
+// change (reported to the user in the docs, not per policy). test/engines/cilium judges the
+// same translations with the default, against Cilium's own engine.
 
 const RUNS = Number(process.env.CILIUM_DIFF_RUNS ?? 1000);
 const MODEL = { allowLocalhost: 'policy' } as const;
