@@ -27,7 +27,7 @@ const UPDATES = args.get('updates') ?? 100;
 const IDLE_S = args.get('idle-seconds') ?? 120;
 const CONCURRENCY = 2; // the operator's default workers
 
-const CNP = 'policy.networking.k8s.io/v1alpha2';
+const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
 const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1alpha2', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);

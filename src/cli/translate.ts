@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { CALICO_APIS, calicoOptionProblems, translateCalico, type CalicoOptions } from '../translate/calico/index.js';
 import { agentFromCiliumConfig, ciliumMinor, translateCilium, type CiliumAgent } from '../translate/cilium/index.js';
+import { stampDigests } from '../translate/digest.js';
 import type { Finding, Translation } from '../translate/types.js';
 import { describeFinding } from '../controller/conditions.js';
 import { CliError } from './errors.js';
@@ -119,6 +120,7 @@ export async function translateCommand(args: string[]): Promise<number> {
     const maxRules = intFlag(single(flags, 'max-rules'), 'max-rules');
     translation = translateCilium(snapshot, { agent: ciliumAgent(flags), ...(maxRules === undefined ? {} : { maxRules }) });
   }
+  translation = stampDigests(translation);
   printFindings(translation.findings);
   if (output === 'json') {
     process.stdout.write(`${JSON.stringify({ kind: 'List', apiVersion: 'v1', items: translation.objects }, null, 2)}\n`);

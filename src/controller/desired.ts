@@ -11,6 +11,8 @@ export interface DesiredState {
   readonly findings: ReadonlyMap<string, readonly Finding[]>;
   /** Per owner, a digest of its objects and findings: what changedOwners compares. */
   readonly fingerprints: ReadonlyMap<string, string>;
+  /** The owner of every desired object, by objectKey. */
+  readonly ownerByKey: ReadonlyMap<string, string>;
 }
 
 export function ownerOf(obj: { metadata: { annotations?: Readonly<Record<string, string>> } }): string {
@@ -19,11 +21,13 @@ export function ownerOf(obj: { metadata: { annotations?: Readonly<Record<string,
 
 export function groupTranslation(t: Translation): DesiredState {
   const byOwner = new Map<string, KubeObject[]>();
+  const ownerByKey = new Map<string, string>();
   for (const obj of t.objects) {
     const key = ownerOf(obj);
     const list = byOwner.get(key) ?? [];
     list.push(obj);
     byOwner.set(key, list);
+    ownerByKey.set(objectKey(obj), key);
   }
   const findings = new Map<string, Finding[]>();
   for (const f of t.findings) {
@@ -36,26 +40,11 @@ export function groupTranslation(t: Translation): DesiredState {
     // A digest, not the text: the text of every generated object would double what is held in memory.
     fingerprints.set(key, createHash('sha256').update(JSON.stringify([byOwner.get(key) ?? [], findings.get(key) ?? []])).digest('base64'));
   }
-  return { byOwner, findings, fingerprints };
+  return { byOwner, findings, fingerprints, ownerByKey };
 }
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {
   return `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-}
-
-/**
- * True when every field of `desired` has the same value in `live`. Lists must have
- * the same length with each element matching in order; live may carry more fields
- * (server defaults, metadata the API server adds).
- */
-export function matchesDesired(live: unknown, desired: unknown): boolean {
-  if (desired === null || typeof desired !== 'object') return live === desired;
-  if (Array.isArray(desired)) {
-    return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => matchesDesired(live[i], d));
-  }
-  if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
-  const l = live as Record<string, unknown>;
-  return Object.entries(desired as Record<string, unknown>).every(([k, v]) => v === undefined || matchesDesired(l[k], v));
 }
 
 /** Owner keys whose desired objects differ between two states (for recomputing exactly what changed). */

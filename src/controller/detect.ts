@@ -1,6 +1,7 @@
 import type { Snapshot } from '../api/model.js';
 import { translateCalico } from '../translate/calico/index.js';
 import { translateCilium } from '../translate/cilium/index.js';
+import { stampDigests } from '../translate/digest.js';
 import type { Backend, Detection } from './backend.js';
 import { agentSettings, readCiliumConfig, readCiliumVersion } from './cilium-agent.js';
 import { KubeApiError, type KubePort, type ResourceType } from './port.js';
@@ -74,7 +75,7 @@ async function detectCalico(port: KubePort, options: DetectOptions): Promise<Det
     description: `${shown} (${api})`,
     types,
     inputs: { networkPolicies: false, nodes: true, namespaces: false, pods: false },
-    translate: (snapshot: Snapshot) => translateCalico(snapshot, { api }),
+    translate: (snapshot: Snapshot) => stampDigests(translateCalico(snapshot, { api })),
   };
   return { kind: 'ready', backend };
 }
@@ -104,7 +105,7 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
     description: `Cilium (cilium.io/v2; ${summary})`,
     types: [type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy')],
     inputs: { networkPolicies: true, nodes: true, namespaces: true, pods: true },
-    translate: (snapshot: Snapshot) => translateCilium(snapshot, { agent }),
+    translate: (snapshot: Snapshot) => stampDigests(translateCilium(snapshot, { agent })),
   };
   return { kind: 'ready', backend };
 }

@@ -31,13 +31,14 @@ export function relevantProjection(type: ResourceType, obj: KubeObject): string 
 }
 
 /**
- * What the operator keeps of an object in its caches. managedFields are never read (and
- * are often the largest part of an object written with server-side apply); of pods, only
- * what policy depends on is kept, since a cluster has many more pods than anything else.
+ * What the operator keeps of an object in its caches. Of managedFields only who manages the
+ * object (the field sets are often the largest part of an object, and never read); of pods,
+ * only what policy depends on, since a cluster has many more pods than anything else.
  */
 export function slim(obj: KubeObject): KubeObject {
-  const { managedFields: _managed, ...metadata } = obj.metadata;
-  if (obj.kind !== 'Pod') return { ...obj, metadata };
+  const { managedFields, ...metadata } = obj.metadata;
+  const managers = managedFields?.map(({ manager, operation, subresource }) => ({ manager, operation, subresource }));
+  if (obj.kind !== 'Pod') return { ...obj, metadata: { ...metadata, ...(managers === undefined ? {} : { managedFields: managers }) } };
   const spec = (obj['spec'] ?? {}) as { hostNetwork?: boolean; nodeName?: string; containers?: { name?: string; ports?: unknown }[] };
   const status = (obj['status'] ?? {}) as { podIP?: string; podIPs?: unknown };
   return {

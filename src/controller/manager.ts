@@ -189,9 +189,8 @@ export class Manager {
         const informer = this.informer(type);
         const isOurs = (obj: KubeObject): boolean => obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
         const keyFor = (obj: KubeObject): string | undefined => {
-          if (isOurs(obj)) return ownerOf(obj) === SHARED_KEY ? SHARED_QUEUE_KEY : ownerOf(obj);
-          // A foreign object matters only when it takes a name we want.
-          const owner = this.reconciler?.ownerOfDesired(obj);
+          // The owner that wants this name first: labels and annotations may have been edited.
+          const owner = this.reconciler?.ownerOfDesired(obj) ?? (isOurs(obj) ? ownerOf(obj) : undefined);
           return owner === undefined ? undefined : owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner;
         };
         const on = (obj: KubeObject): void => {
@@ -204,13 +203,12 @@ export class Manager {
             this.index(obj, true);
           },
           onUpdate: (a, obj) => {
-            if (isOurs(a)) this.reconciler?.observe(a, obj);
             if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
             this.index(a, false);
             this.index(obj, true);
           },
           onDelete: (obj) => {
-            if (isOurs(obj)) this.reconciler?.observe(obj, undefined);
+            if (isOurs(obj)) this.reconciler?.observeDeletion(obj);
             on(obj);
             this.index(obj, false);
           },
@@ -233,6 +231,7 @@ export class Manager {
       events: this.events,
       enqueue,
       now: () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      log,
       caches: {
         cnp: (name) => cnps.get(name),
         owned: (owner) => [...(this.byOwner.get(owner)?.values() ?? [])],

@@ -1,11 +1,12 @@
 import { formatDiagnostic } from '../api/diagnostics.js';
 import { analyse } from '../semantics/analysis.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
 import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.js';
 import { ACCEPTED, analysisWarnings, computeConditions, conditionsEqual, PROGRAMMED, type Condition, type ProgramState } from './conditions.js';
-import { changedOwners, groupTranslation, matchesDesired, objectKey, ownerOf, SHARED_KEY, type DesiredState } from './desired.js';
+import { changedOwners, groupTranslation, objectKey, SHARED_KEY, type DesiredState } from './desired.js';
+import { comparedDigest, differences, mayTakeOver, replacement, writtenBy } from './drift.js';
+import { DESIRED_DIGEST_ANNOTATION } from '../translate/digest.js';
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
-import type { EventSink } from './runtime/index.js';
+import type { EventSink, Logger } from './runtime/index.js';
 import { buildSnapshot, type ClusterInputs, type ParsedCnp } from './snapshot-from-cache.js';
 
 /** The key that recomputes the translation; every other key is a CNP name or SHARED_KEY. */
@@ -39,6 +40,7 @@ export interface ReconcilerOptions {
   readonly enqueue: (key: string) => void;
   readonly now: () => string;
   readonly hooks?: ReconcilerHooks;
+  readonly log?: Logger;
 }
 
 /**
@@ -51,8 +53,14 @@ export class Reconciler {
   private parsed = new Map<string, ParsedCnp>();
   /** Analysis warnings by policy name, from the last recomputation. */
   private warnings = new Map<string, string[]>();
-  /** Objects someone else changed or deleted, seen in watch events, until restored. */
-  private readonly drifted = new Map<string, 'changed' | 'deleted'>();
+  /** Objects of ours deleted by someone else while wanted (seen in watch events), until restored. */
+  private readonly deletedWhileWanted = new Set<string>();
+  /**
+   * Where the API server stores an object differently from how it was written (defaults, a
+   * normalising API server): by object key, the desired digest and what the stored form
+   * compares as. Empty for exact backends; keeps such objects from being rewritten forever.
+   */
+  private readonly stored = new Map<string, { readonly desired: string; readonly compared: string }>();
   drifts = 0;
   /** The backend written to last: where a stand-down cleans up. */
   private lastBackend: Backend | undefined;
@@ -84,6 +92,7 @@ export class Reconciler {
     const previousParsed = this.parsed;
     this.parsed = parsed;
     const analysis = analyse(snapshot.policies);
+    const previousWarnings = this.warnings;
     this.warnings = new Map(snapshot.policies.map((p) => [p.name, analysisWarnings(analysis, p.name)]));
     const before = this.desired;
     this.desired = detection.kind === 'ready' ? groupTranslation(detection.backend.translate(snapshot)) : groupTranslation({ objects: [], findings: [] });
@@ -91,34 +100,42 @@ export class Reconciler {
     if (changed.has(SHARED_KEY)) this.sharedInSync = false;
     // Warnings from analysis depend on other policies too: re-check every CNP whose inputs moved.
     for (const name of parsed.keys()) if (previousParsed.get(name)?.generation !== parsed.get(name)?.generation) changed.add(name);
+    // Shadowing and ties depend on the other policies: a CNP's warnings change when any CNP does.
+    for (const name of parsed.keys()) if ((previousWarnings.get(name) ?? []).join('\n') !== (this.warnings.get(name) ?? []).join('\n')) changed.add(name);
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
     for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
     this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));
   }
 
   /**
-   * Judges a watch event on an object of ours. Drift is a change away from what we want
-   * (the object matched before and does not now), or the deletion of an object we still
-   * want while its CNP exists: we only delete what is no longer wanted, and garbage
-   * collection only what belonged to a deleted CNP. Judging from events, not from the
-   * cache at reconcile time, keeps a cache that lags our own writes from looking like drift.
+   * Notes the deletion of an object of ours that is still wanted while its CNP exists: that
+   * is drift (we delete only what is no longer wanted, and garbage collection only what
+   * belonged to a deleted CNP). Changes need no note: an object carries the digest of what it
+   * was written for (see reconcileObject).
    */
-  observe(before: KubeObject | undefined, after: KubeObject | undefined): void {
-    const obj = after ?? before;
-    if (obj === undefined || this.o.detection().kind !== 'ready') return;
-    const owner = ownerOf(obj);
-    const key = objectKey(obj);
-    const want = this.desired?.byOwner.get(owner)?.find((o) => objectKey(o) === key);
-    if (want === undefined) return;
-    if (after === undefined) {
-      if (owner !== SHARED_KEY) {
-        const cnp = this.o.caches.cnp(owner);
-        if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) return;
-      }
-      this.drifted.set(key, 'deleted');
-    } else if (before !== undefined && matchesDesired(before, want) && !matchesDesired(after, want)) {
-      this.drifted.set(key, 'changed');
+  observeDeletion(obj: KubeObject): void {
+    if (this.o.detection().kind !== 'ready') return;
+    const owner = this.ownerOfDesired(obj);
+    if (owner === undefined) return;
+    if (owner !== SHARED_KEY) {
+      const cnp = this.o.caches.cnp(owner);
+      if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) return;
     }
+    this.deletedWhileWanted.add(objectKey(obj));
+  }
+
+  /** The desired object of that kind and name, whoever it belongs to (labels and annotations may have been edited). */
+  private wanted(obj: KubeObject): KubeObject | undefined {
+    const key = objectKey(obj);
+    const owner = this.desired?.ownerByKey.get(key);
+    return owner === undefined ? undefined : (this.desired?.byOwner.get(owner)?.find((o) => objectKey(o) === key) as KubeObject | undefined);
+  }
+
+  /** Whether the live object is what we want: equal, or equal to how the server stored our write of it. */
+  private inSync(live: KubeObject, want: KubeObject): boolean {
+    const known = this.stored.get(objectKey(want));
+    if (known !== undefined && known.desired === want.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION]) return comparedDigest(live, want) === known.compared;
+    return differences(live, want).length === 0;
   }
 
   /** Our conditions as last written or confirmed, by CNP name. */
@@ -136,16 +153,13 @@ export class Reconciler {
    * echo of our own write (it equals what we want); always for deletions and drift.
    */
   differsFromDesired(obj: KubeObject): boolean {
-    const owner = ownerOf(obj);
-    const want = this.desired?.byOwner.get(owner)?.find((o) => objectKey(o) === objectKey(obj));
-    return want === undefined || !matchesDesired(obj, want);
+    const want = this.wanted(obj);
+    return want === undefined || !this.inSync(obj, want);
   }
 
   /** The owner key of the desired object with this object's kind and name, if one is desired. */
   ownerOfDesired(obj: KubeObject): string | undefined {
-    const key = objectKey(obj);
-    for (const [owner, list] of this.desired?.byOwner ?? []) if (list.some((o) => objectKey(o) === key)) return owner;
-    return undefined;
+    return this.desired?.ownerByKey.get(objectKey(obj));
   }
 
   private async reconcileCnp(name: string): Promise<void> {
@@ -190,48 +204,100 @@ export class Reconciler {
     if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
   }
 
-  /** Makes the live objects of one owner equal to the desired ones. */
+  /**
+   * Makes the live objects of one owner equal to the desired ones. One object that cannot be
+   * written does not stop the others (a policy follows its spec even when one of its address
+   * sets fails); every failure is reported.
+   */
   private async reconcileOwner(owner: string, cnp: KubeObject | undefined): Promise<ProgramState> {
     const detection = this.o.detection();
     if (detection.kind !== 'ready') return { kind: 'backend-unavailable', message: detection.message };
     const backend = detection.backend;
     this.lastBackend = backend;
     // What others reference goes first: tiers, then address sets, then the policies using them.
-    const desired = [...(this.desired?.byOwner.get(owner) ?? [])].sort((a, b) => applyRank(a.kind) - applyRank(b.kind));
-    const live = new Map(this.o.caches.owned(owner).map((o) => [objectKey(o), o]));
+    const desired = [...(this.desired?.byOwner.get(owner) ?? [])].sort((a, b) => applyRank(a.kind) - applyRank(b.kind)) as KubeObject[];
+    const failures: string[] = [];
     for (const want of desired) {
       const type = typeFor(backend, want);
       if (type === undefined) return { kind: 'apply-failed', message: `the translation produced ${want.apiVersion} ${want.kind}, which the backend does not serve` };
-      const key = objectKey(want);
-      const have = live.get(key);
-      if (have !== undefined && matchesDesired(have, want)) {
-        this.drifted.delete(key);
-        continue;
-      }
-      if (have === undefined) {
-        // Never take over an object someone else made under the same name.
-        const existing = this.o.caches.existing(want);
-        if (existing !== undefined && existing.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
-          return { kind: 'conflict', message: `${want.kind} ${want.metadata.name} exists and is not managed by cnp-operator; it is left alone` };
-        }
-      }
-      const drift = this.drifted.get(key);
       try {
-        await this.o.port.apply(type, want as KubeObject, { fieldManager: this.o.fieldManager, force: true });
+        const outcome = await this.reconcileObject(type, want, cnp);
+        if (outcome !== undefined) return outcome;
       } catch (err) {
-        return { kind: 'apply-failed', message: `${want.kind} ${want.metadata.name}: ${errorMessage(err)}` };
-      }
-      if (drift !== undefined) {
-        this.drifted.delete(key);
-        this.drifts++;
-        this.o.hooks?.driftCorrected?.(want as KubeObject);
-        const regarding = cnp ?? (want as KubeObject);
-        this.o.events.emit(regarding, 'Warning', 'DriftCorrected', `${want.kind} ${want.metadata.name} was ${drift} by someone else; restored`);
+        failures.push(`${want.kind} ${want.metadata.name}: ${errorMessage(err)}`);
       }
     }
-    const keep = new Set(desired.map(objectKey));
-    await this.deleteOwned(owner, keep);
+    await this.deleteOwned(owner, new Set(desired.map(objectKey)));
+    if (failures.length > 0) return { kind: 'apply-failed', message: failures.join('; ') };
     return { kind: 'programmed', objects: desired.length, backend: backend.description };
+  }
+
+  /**
+   * Makes one live object equal to the wanted one (see drift.ts for what equal means). The
+   * cache may lag our own writes, so a difference there is confirmed with the API server
+   * before anything is written. A write replaces the whole object with its resourceVersion as
+   * precondition: server-side apply would keep what other managers added (a
+   * serviceAccountSelector that switches a policy off, say). Returns a state only for a
+   * conflict (a name taken by an object we did not write).
+   */
+  private async reconcileObject(type: ResourceType, want: KubeObject, cnp: KubeObject | undefined): Promise<ProgramState | undefined> {
+    const key = objectKey(want);
+    const cached = this.o.caches.existing(want);
+    if (cached !== undefined && this.inSync(cached, want)) {
+      this.deletedWhileWanted.delete(key);
+      return undefined;
+    }
+    // The cache may lag our own writes, or miss a create: the API server has the last word.
+    const live = await this.o.port.get(type, want.metadata.name, want.metadata.namespace);
+    if (live === undefined) {
+      // Created by server-side apply: RBAC can then name the objects it may create (tiers).
+      const created = await this.o.port.apply(type, want, { fieldManager: this.o.fieldManager, force: true });
+      this.remember(want, created);
+      if (this.deletedWhileWanted.delete(key)) this.reportDrift(want, cnp, 'was deleted by someone else');
+      return undefined;
+    }
+    if (this.inSync(live, want)) return undefined;
+    if (!mayTakeOver(live, this.o.fieldManager, cnp?.metadata.uid)) {
+      return { kind: 'conflict', message: `${want.kind} ${want.metadata.name} exists and was not written by cnp-operator; it is left alone` };
+    }
+    // Written for exactly what we want now, yet different: someone changed it (or the server
+    // stores it differently, which a dry run tells).
+    const digestNow = want.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION];
+    const drifted = digestNow !== undefined && live.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION] === digestNow;
+    if (drifted && !this.stored.has(key)) {
+      const preview = await this.o.port.replace(type, replacement(live, want), { fieldManager: this.o.fieldManager, dryRun: true });
+      if (comparedDigest(live, want) === comparedDigest(preview, want)) {
+        this.remember(want, preview);
+        return undefined;
+      }
+    }
+    const paths = differences(live, want);
+    const written = await this.o.port.replace(type, replacement(live, want), { fieldManager: this.o.fieldManager });
+    this.remember(want, written);
+    this.deletedWhileWanted.delete(key);
+    if (drifted) this.reportDrift(want, cnp, `was changed by someone else (${paths.join(', ')})`);
+    return undefined;
+  }
+
+  /** Notes how the server stored a write, when that differs from what was written. */
+  private remember(want: KubeObject, stored: KubeObject): void {
+    const key = objectKey(want);
+    if (differences(stored, want).length === 0) {
+      this.stored.delete(key);
+      return;
+    }
+    const desired = want.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION] ?? '';
+    if (this.stored.get(key)?.desired !== desired) {
+      this.o.log?.info('the API server stores this object differently from how it was written; later comparisons use the stored form', { kind: want.kind, name: want.metadata.name, fields: differences(stored, want).join(', ') });
+    }
+    this.stored.set(key, { desired, compared: comparedDigest(stored, want) });
+  }
+
+  private reportDrift(want: KubeObject, cnp: KubeObject | undefined, what: string): void {
+    this.drifts++;
+    this.o.hooks?.driftCorrected?.(want);
+    this.o.log?.info('drift corrected', { kind: want.kind, name: want.metadata.name, what });
+    this.o.events.emit(cnp ?? want, 'Warning', 'DriftCorrected', `${want.kind} ${want.metadata.name} ${what}; restored`);
   }
 
   private async deleteOwned(owner: string, keep: ReadonlySet<string>): Promise<void> {
@@ -239,17 +305,20 @@ export class Reconciler {
     const backend = detection.kind === 'ready' ? detection.backend : this.lastBackend;
     // Unavailable: nothing is deleted (the API may be flapping). Stand-down: the last backend's objects go.
     if (backend === undefined || detection.kind === 'unavailable') return;
-    const stale = this.o.caches.owned(owner).filter((obj) => !keep.has(objectKey(obj)));
+    // Only what we wrote (a copy carrying our labels is someone else's), and never what another
+    // owner wants (its owner annotation may have been edited away).
+    const stale = this.o.caches.owned(owner).filter((obj) => !keep.has(objectKey(obj)) && writtenBy(obj, this.o.fieldManager) && this.ownerOfDesired(obj) === undefined);
     for (const obj of stale.sort((a, b) => applyRank(b.kind) - applyRank(a.kind))) {
       const type = typeFor(backend, obj);
-      if (type === undefined || obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) continue;
+      if (type === undefined) continue;
       try {
         await this.o.port.delete(type, obj.metadata.name, { uid: obj.metadata.uid });
       } catch (err) {
         // A changed uid means the object was replaced: not the one we meant to delete.
         if (!(err instanceof KubeApiError && err.status === 409)) throw err;
       }
-      this.drifted.delete(objectKey(obj));
+      this.deletedWhileWanted.delete(objectKey(obj));
+      this.stored.delete(objectKey(obj));
     }
   }
 

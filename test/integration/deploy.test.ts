@@ -3,14 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createKubePort, type KubeConnection, loadKubeConfig } from '../../src/kube/index.js';
 import { ApiError, type Kube, kube, kubeconfig, kubectl, type KubeObject, parseObjects, uniqueName, waitFor } from '../harness/index.js';
 import { applyOverlay, clientFor, CONFIG, NAMESPACE, removeOverlay, render, SERVICE_ACCOUNT, serviceAccountKubeconfig } from './install.js';
 import { type RunningOperator, setCalicoVersion, startOperator, waitForCondition } from './operator.js';
 
 const run = promisify(execFile);
-const CNP = 'policy.networking.k8s.io/v1alpha2';
+const CNP = 'policy.networking.k8s.io/v1beta1';
 const CALICO = 'projectcalico.org/v3';
 const OVERLAYS = ['default', 'calico', 'cilium', 'crd', 'rbac', 'manager', 'samples'] as const;
 const INSTALLS = ['default', 'calico', 'cilium'] as const;
@@ -219,7 +219,11 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       const lease = await kube().get('coordination.k8s.io/v1', 'Lease', 'cnp-operator', NAMESPACE);
       expect((lease?.['spec'] as { holderIdentity: string }).holderIdentity).toBe(identity);
 
-      // A sample as an admin would apply it, under a name of its own.
+      // A sample as an admin would apply it, under a name of its own; its nodes peer selects
+      // control-plane nodes, so there is one (a node set is written only for nodes that exist).
+      const node = uniqueName('control-plane');
+      await kube().apply({ apiVersion: 'v1', kind: 'Node', metadata: { name: node, labels: { 'node-role.kubernetes.io/control-plane': '' } }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.77' }] } });
+      onTestFinished(async () => void (await kube().delete('v1', 'Node', node)));
       const sample = sampleFiles().find((o) => o.metadata.name === 'tenant-egress-via-proxy')!;
       const name = uniqueName('tenant-egress');
       cnps.push(name);
@@ -303,12 +307,15 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       { verb: 'patch', group: 'policy.networking.k8s.io', resource: 'clusternetworkpolicies', subresource: 'status', name: 'any' },
       { verb: 'update', group: 'policy.networking.k8s.io', resource: 'clusternetworkpolicies', subresource: 'finalizers', name: 'any' },
       { verb: 'list', resource: 'nodes' },
-      { verb: 'patch', group: 'projectcalico.org', resource: 'tiers', name: 'cnp-admin' },
+      { verb: 'update', group: 'projectcalico.org', resource: 'tiers', name: 'cnp-admin' },
+      { verb: 'get', group: 'projectcalico.org', resource: 'globalnetworkpolicies', name: 'any' },
+      { verb: 'update', group: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', name: 'any' },
+      { verb: 'get', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', name: 'clusternetworkpolicies.policy.networking.k8s.io' },
       { verb: 'create', group: 'crd.projectcalico.org', resource: 'tiers', name: 'cnp-baseline' },
-      { verb: 'create', group: 'projectcalico.org', resource: 'globalnetworkpolicies' },
+      { verb: 'patch', group: 'projectcalico.org', resource: 'globalnetworkpolicies', name: 'any' },
       { verb: 'delete', group: 'crd.projectcalico.org', resource: 'globalnetworksets', name: 'any' },
       { verb: 'get', group: 'projectcalico.org', resource: 'clusterinformations', name: 'default' },
-      { verb: 'patch', group: 'cilium.io', resource: 'ciliumclusterwidenetworkpolicies', name: 'any' },
+      { verb: 'update', group: 'cilium.io', resource: 'ciliumclusterwidenetworkpolicies', name: 'any' },
       { verb: 'watch', group: 'networking.k8s.io', resource: 'networkpolicies' },
       { verb: 'list', resource: 'pods' },
       { verb: 'get', resource: 'configmaps', namespace: 'kube-system', name: 'cilium-config' },
@@ -327,7 +334,9 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       { verb: 'list', resource: 'secrets' },
       { verb: 'update', group: 'policy.networking.k8s.io', resource: 'clusternetworkpolicies', name: 'any' },
       { verb: 'delete', group: 'policy.networking.k8s.io', resource: 'clusternetworkpolicies', name: 'any' },
-      { verb: 'patch', group: 'projectcalico.org', resource: 'tiers', name: 'default' },
+      { verb: 'update', group: 'projectcalico.org', resource: 'tiers', name: 'default' },
+      { verb: 'create', group: 'projectcalico.org', resource: 'tiers', name: 'security' },
+      { verb: 'get', group: 'apiextensions.k8s.io', resource: 'customresourcedefinitions', name: 'ciliumnetworkpolicies.cilium.io' },
       { verb: 'delete', group: 'projectcalico.org', resource: 'tiers', name: 'security' },
       { verb: 'update', group: 'projectcalico.org', resource: 'clusterinformations', name: 'default' },
       { verb: 'create', group: 'networking.k8s.io', resource: 'networkpolicies', namespace: 'default' },
@@ -359,10 +368,10 @@ describe('installed with kubectl apply --server-side -k config/default', () => {
       {
         title: 'create a ClusterNetworkPolicy',
         method: 'POST',
-        path: '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies',
+        path: '/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies',
         body: { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: 'x' }, spec: { tier: 'Admin', priority: 1, subject: { namespaces: {} } } },
       },
-      { title: 'delete a ClusterNetworkPolicy', method: 'DELETE', path: '/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies/any' },
+      { title: 'delete a ClusterNetworkPolicy', method: 'DELETE', path: '/apis/policy.networking.k8s.io/v1beta1/clusternetworkpolicies/any' },
       { title: 'write to a Calico tier it does not own', method: 'DELETE', path: '/apis/projectcalico.org/v3/tiers/default' },
       { title: 'read kube-system\'s other ConfigMaps', method: 'GET', path: '/api/v1/namespaces/kube-system/configmaps/kube-root-ca.crt' },
     ];

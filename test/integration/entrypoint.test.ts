@@ -177,7 +177,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
       child.kill('SIGKILL');
       await exit;
     }
-    for (const name of cnps) await kube().delete('policy.networking.k8s.io/v1alpha2', 'ClusterNetworkPolicy', name);
+    for (const name of cnps) await kube().delete('policy.networking.k8s.io/v1beta1', 'ClusterNetworkPolicy', name);
     await removeOverlay('default');
     if (image !== undefined) rmSync(image, { recursive: true, force: true });
   });
@@ -213,7 +213,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
     const name = uniqueName('entrypoint');
     cnps.push(name);
     const cnp: KubeObject = {
-      apiVersion: 'policy.networking.k8s.io/v1alpha2',
+      apiVersion: 'policy.networking.k8s.io/v1beta1',
       kind: 'ClusterNetworkPolicy',
       metadata: { name },
       spec: { tier: 'Admin', priority: 45, subject: { namespaces: {} }, egress: [{ name: 'no-sensitive', action: 'Deny', to: [{ namespaces: { matchLabels: { sensitive: 'true' } } }] }] },

@@ -15,7 +15,7 @@ import { Kube, uniqueName, waitFor } from '../harness/index.js';
 // the API server restarted under the operator, and etcd compacted past the operator's
 // watch position (410 Gone on re-watch).
 
-const CNP = 'policy.networking.k8s.io/v1alpha2';
+const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP = 'projectcalico.org/v3';
 
 let cp: ControlPlane;

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { differences } from '../../src/controller/drift.js';
 import type { KubeObject, ResourceType } from '../../src/controller/port.js';
 import { createKubePort, loadKubeConfig } from '../../src/kube/index.js';
 import { translateCalico } from '../../src/translate/calico/index.js';
@@ -8,7 +9,7 @@ import { loadConformance } from '../support/conformance.js';
 
 // Every object the translators generate for the conformance suite (both address families,
 // both Calico API forms, Cilium), sent to the real API server as a server-side dry-run apply:
-// the installed CRDs (Calico's own, and the CCNP CRD built from Cilium's schema) validate them.
+// the installed CRDs (Calico's own, and Cilium's) validate them, and store them unchanged.
 
 const port = createKubePort(loadKubeConfig({ kubeconfig: kubeconfig() }));
 afterAll(() => port.close());
@@ -46,13 +47,19 @@ describe.each(['calico', 'cilium'])('the API server accepts every %s object gene
     const objects = generated(backend);
     expect(objects.length).toBeGreaterThan(50);
     const rejected: string[] = [];
+    const altered: string[] = [];
     for (const obj of objects) {
       try {
-        await port.apply(typeOf(obj), obj, { fieldManager: 'cnp-operator', force: true, dryRun: true });
+        const stored = await port.apply(typeOf(obj), obj, { fieldManager: 'cnp-operator', force: true, dryRun: true });
+        // Stored exactly as written (no defaults added, nothing pruned): drift is judged by
+        // comparing the live object with what the operator writes, so the two must agree.
+        const paths = differences(stored, obj);
+        if (paths.length > 0) altered.push(`${obj.kind} ${obj.metadata.name}: ${paths.join(', ')}`);
       } catch (err) {
         rejected.push(`${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`);
       }
     }
     expect(rejected).toEqual([]);
+    expect(altered).toEqual([]);
   }, 600_000);
 });

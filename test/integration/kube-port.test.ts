@@ -3,7 +3,7 @@ import { KubeApiError, type KubeObject, type ResourceType, type WatchEvent } fro
 import { createKubePort, type KubeConnection, loadKubeConfig } from '../../src/kube/index.js';
 import { kubeconfig, uniqueName, waitFor } from '../harness/index.js';
 
-const CNP: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1alpha2', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
+const CNP: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
 const CONFIGMAPS: ResourceType = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
 const MANAGER = 'cnp-operator-test';
 const RUN_LABEL = 'test.cnp-operator.io/run';
@@ -15,7 +15,7 @@ const created: string[] = [];
 function cnp(name: string, priority = 10, extraSpec: Record<string, unknown> = {}): KubeObject {
   created.push(name);
   return {
-    apiVersion: 'policy.networking.k8s.io/v1alpha2',
+    apiVersion: 'policy.networking.k8s.io/v1beta1',
     kind: 'ClusterNetworkPolicy',
     metadata: { name, labels: { [RUN_LABEL]: run } },
     spec: {
@@ -168,7 +168,7 @@ describe('KubePort on a real API server', () => {
     const { items, resourceVersion } = await port.list(CNP, { labelSelector: `${RUN_LABEL}=${label}`, limit: 2 });
     expect(items).toHaveLength(5);
     expect(new Set(items.map((i) => i.metadata.name)).size).toBe(5);
-    expect(items.every((i) => i.apiVersion === 'policy.networking.k8s.io/v1alpha2' && i.kind === 'ClusterNetworkPolicy')).toBe(true);
+    expect(items.every((i) => i.apiVersion === 'policy.networking.k8s.io/v1beta1' && i.kind === 'ClusterNetworkPolicy')).toBe(true);
     expect(Number(resourceVersion)).toBeGreaterThan(0);
     const configmaps = await port.list(CONFIGMAPS, { fieldSelector: 'metadata.namespace=kube-system', limit: 1 });
     expect(configmaps.items.every((i) => i.kind === 'ConfigMap' && i.apiVersion === 'v1')).toBe(true);

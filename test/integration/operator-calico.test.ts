@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kube, kubeconfig, kubectl, type KubeObject, uniqueName, waitFor } from '../harness/index.js';
 import { setCalicoVersion, startOperator, waitForCondition, type RunningOperator } from './operator.js';
 
-const CNP = 'policy.networking.k8s.io/v1alpha2';
+const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP = 'projectcalico.org/v3';
 
 function cnp(name: string, spec: Record<string, unknown>): KubeObject {
@@ -41,7 +41,7 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
     const gnp = await waitFor(() => kube().get(GNP, 'GlobalNetworkPolicy', `cnp-admin.${name}`), { message: 'the GNP' });
     expect(gnp.metadata['labels']).toMatchObject({ 'app.kubernetes.io/managed-by': 'cnp-operator', 'policy.cnp-operator.io/name': name });
     expect(gnp.metadata['ownerReferences']).toEqual([
-      { apiVersion: CNP, kind: 'ClusterNetworkPolicy', name, uid: created.metadata.uid, controller: true, blockOwnerDeletion: true },
+      { apiVersion: 'policy.networking.k8s.io/v1beta1', kind: 'ClusterNetworkPolicy', name, uid: created.metadata.uid, controller: true, blockOwnerDeletion: true },
     ]);
     expect((gnp['spec'] as { tier: string }).tier).toBe('cnp-admin');
     expect(await kube().get(GNP, 'Tier', 'cnp-admin')).toBeDefined();
@@ -95,6 +95,37 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
     await waitFor(() => op.manager.driftCorrections >= before + 2, { message: 'two drift corrections' });
   });
 
+  it('applies the removal of every rule of a direction (a write is skipped only when nothing at all differs)', async () => {
+    const { metadata } = await make({ ...denyToSensitive(13), ingress: [{ name: 'no-b', action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'b' } } }] }] });
+    const gnpName = `cnp-admin.${metadata.name}`;
+    await waitFor(async () => ((await kube().get(GNP, 'GlobalNetworkPolicy', gnpName))?.['spec'] as { ingress?: unknown[] } | undefined)?.ingress?.length === 1, { message: 'the ingress rule' });
+    const current = (await kube().get(CNP, 'ClusterNetworkPolicy', metadata.name))!;
+    const { ingress: _gone, ...rest } = current['spec'] as Record<string, unknown>;
+    await kube().request('PUT', `/apis/${CNP}/clusternetworkpolicies/${metadata.name}`, { ...current, spec: rest });
+    await waitForCondition(metadata.name, 'Programmed', (c) => c.status === 'True' && c.observedGeneration === 2);
+    const gnp = (await kube().get(GNP, 'GlobalNetworkPolicy', gnpName))!['spec'] as { ingress?: unknown[]; types: string[] };
+    expect(gnp.ingress ?? []).toEqual([]);
+    expect(gnp.types).toEqual(['Egress']);
+  });
+
+  it('keeps every CNP\'s analysis current: a shadowing CNP added, changed and deleted', async () => {
+    const shadowed = await make({ tier: 'Admin', priority: 60, subject: { namespaces: { matchLabels: { team: 'analysis' } } }, ingress: [{ name: 'from-b', action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'b' } } }] }] });
+    const name = shadowed.metadata.name;
+    await waitForCondition(name, 'Accepted', (c) => c.message === 'The policy is valid.');
+    const shadowing = await make({ tier: 'Admin', priority: 59, subject: { namespaces: {} }, ingress: [{ name: 'deny-all', action: 'Deny', from: [{ namespaces: {} }] }] });
+    await waitForCondition(name, 'Accepted', (c) => c.message.includes('can never match') && c.message.includes(shadowing.metadata.name));
+    // Changed so that it no longer covers the other's subject: the warning goes.
+    const s = (await kube().get(CNP, 'ClusterNetworkPolicy', shadowing.metadata.name))!;
+    await kube().request('PUT', `/apis/${CNP}/clusternetworkpolicies/${shadowing.metadata.name}`, { ...s, spec: { ...(s['spec'] as object), subject: { namespaces: { matchLabels: { team: 'elsewhere' } } } } });
+    await waitForCondition(name, 'Accepted', (c) => c.message === 'The policy is valid.');
+    // Back, then deleted: the message never names a policy that is gone.
+    const again = (await kube().get(CNP, 'ClusterNetworkPolicy', shadowing.metadata.name))!;
+    await kube().request('PUT', `/apis/${CNP}/clusternetworkpolicies/${shadowing.metadata.name}`, { ...again, spec: { ...(again['spec'] as object), subject: { namespaces: {} } } });
+    await waitForCondition(name, 'Accepted', (c) => c.message.includes(shadowing.metadata.name));
+    await kube().delete(CNP, 'ClusterNetworkPolicy', shadowing.metadata.name);
+    await waitForCondition(name, 'Accepted', (c) => !c.message.includes(shadowing.metadata.name));
+  });
+
   it('never touches an object it does not own, and says so', async () => {
     const name = uniqueName('taken');
     names.push(name);
@@ -122,7 +153,7 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
     const bad = await make({ tier: 'Admin', priority: 40, subject: { namespaces: { matchExpressions: [{ key: 'a', operator: 'Gt', values: ['1'] }] } }, egress: [{ action: 'Deny', to: [{ namespaces: {} }] }] });
     const good = await make(denyToSensitive(41));
     const conditions = await waitForCondition(bad.metadata.name, 'Accepted', (c) => c.status === 'False');
-    expect(conditions.find((c) => c.type === 'Accepted')).toMatchObject({ reason: 'Invalid', message: expect.stringContaining('spec.subject.namespaces.matchExpressions[0].operator: unknown selector operator "Gt"') });
+    expect(conditions.find((c) => c.type === 'Accepted')).toMatchObject({ reason: 'UnsupportedField', message: expect.stringContaining('spec.subject.namespaces.matchExpressions[0].operator: unknown selector operator "Gt"') });
     await waitForCondition(good.metadata.name, 'Programmed', (c) => c.status === 'True');
   });
 });

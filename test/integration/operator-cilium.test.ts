@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kube, type KubeObject, uniqueName, waitFor } from '../harness/index.js';
 import { startOperator, waitForCondition, type RunningOperator } from './operator.js';
 
-const CNP = 'policy.networking.k8s.io/v1alpha2';
+const CNP = 'policy.networking.k8s.io/v1beta1';
 const CCNP = 'cilium.io/v2';
 const CCNP_KIND = 'CiliumClusterwideNetworkPolicy';
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { kube, type KubeObject, uniqueName, waitFor } from '../harness/index.js';
 import { setCalicoVersion, startOperator, waitForCondition, type RunningOperator } from './operator.js';
 
-const CNP = 'policy.networking.k8s.io/v1alpha2';
+const CNP = 'policy.networking.k8s.io/v1beta1';
 const V3 = 'projectcalico.org/v3';
 const V1 = 'crd.projectcalico.org/v1';
 const MANAGED = { 'app.kubernetes.io/managed-by': 'cnp-operator' };
@@ -62,12 +62,17 @@ describe('operator lifecycle', () => {
   it('sweeps orphans at start and converges after a restart mid-reconcile, without duplicates', async () => {
     await setCalicoVersion('v3.30.0');
     const ghost = `cnp-admin.${uniqueName('ghost')}`;
-    await kube().create({
+    const orphan = (name: string) => ({
       apiVersion: V3,
       kind: 'GlobalNetworkPolicy',
-      metadata: { name: ghost, labels: { ...MANAGED, 'policy.cnp-operator.io/name': 'gone' }, annotations: { 'policy.cnp-operator.io/cnp': 'gone' } },
+      metadata: { name, labels: { ...MANAGED, 'policy.cnp-operator.io/name': 'gone' }, annotations: { 'policy.cnp-operator.io/cnp': 'gone' } },
       spec: { tier: 'cnp-admin', order: 1, selector: 'all()', types: ['Egress'], egress: [{ action: 'Deny' }] },
     });
+    // Written by the operator for a CNP since deleted: swept. A copy with the same labels that
+    // someone else wrote is not the operator's, and is left alone.
+    await kube().apply(orphan(ghost), { fieldManager: 'cnp-operator' });
+    const copy = `cnp-admin.${uniqueName('copy')}`;
+    await kube().apply(orphan(copy), { fieldManager: 'someone-else' });
     const batch = await Promise.all(Array.from({ length: 20 }, (_, i) => kube().create(cnp(100 + i))));
     const first = await operator({ detect: { backend: 'calico', force: false, calicoApi: V3 } });
     await waitFor(async () => (await kube().list(V3, 'GlobalNetworkPolicy')).filter((g) => batch.some((b) => g.metadata.name === `cnp-admin.${b.metadata.name}`)).length >= 3);
@@ -79,6 +84,8 @@ describe('operator lifecycle', () => {
     const gnps = (await kube().list(V3, 'GlobalNetworkPolicy')).map((g) => g.metadata.name);
     for (const b of batch) expect(gnps.filter((n) => n === `cnp-admin.${b.metadata.name}`)).toHaveLength(1);
     await waitFor(async () => (await kube().get(V3, 'GlobalNetworkPolicy', ghost)) === undefined, { message: 'the orphan to be swept' });
+    expect(await kube().get(V3, 'GlobalNetworkPolicy', copy)).toBeDefined();
+    await kube().delete(V3, 'GlobalNetworkPolicy', copy);
   });
 
   it('hands over to the other replica when the leader dies', async () => {

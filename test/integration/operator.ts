@@ -51,10 +51,12 @@ export interface Condition {
 export async function waitForCondition(name: string, type: string, check: (c: Condition) => boolean, timeout = 30_000): Promise<Condition[]> {
   return waitFor(
     async () => {
-      const cnp = await kube().get('policy.networking.k8s.io/v1alpha2', 'ClusterNetworkPolicy', name);
+      const cnp = await kube().get('policy.networking.k8s.io/v1beta1', 'ClusterNetworkPolicy', name);
       const conditions = ((cnp?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []) as Condition[];
       const c = conditions.find((x) => x.type === type);
-      return c !== undefined && check(c) ? conditions : undefined;
+      if (c !== undefined && check(c)) return conditions;
+      // Said in the timeout error: what the status was when the wait gave up.
+      throw new Error(`conditions now: ${JSON.stringify(conditions.map((x) => [x.type, x.status, x.reason, x.message]))}`);
     },
     { timeout, message: `condition ${type} of ClusterNetworkPolicy ${name}` },
   );

@@ -7,7 +7,7 @@ import { LEASE_TYPE, LeaderElector, type StopReason } from '../../src/controller
 import { createKubePort, type KubeConnection, loadKubeConfig } from '../../src/kube/index.js';
 import { kubeconfig, uniqueName, waitFor } from '../harness/index.js';
 
-const CNP: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1alpha2', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
+const CNP: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
 const RUN_LABEL = 'test.cnp-operator.io/run';
 const MANAGER = 'cnp-operator-test';
 
@@ -16,7 +16,7 @@ const stops: (() => Promise<unknown>)[] = [];
 
 function cnp(name: string, run: string, priority = 10): KubeObject {
   return {
-    apiVersion: 'policy.networking.k8s.io/v1alpha2',
+    apiVersion: 'policy.networking.k8s.io/v1beta1',
     kind: 'ClusterNetworkPolicy',
     metadata: { name, labels: { [RUN_LABEL]: run } },
     spec: {

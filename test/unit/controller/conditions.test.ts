@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { computeConditions, conditionsEqual, type Condition, type ConditionInput } from '../../../src/controller/conditions.js';
-import { changedOwners, groupTranslation, matchesDesired } from '../../../src/controller/desired.js';
+import { changedOwners, groupTranslation } from '../../../src/controller/desired.js';
 import type { Finding, KubeObject } from '../../../src/translate/types.js';
 
 const ok: ConditionInput = { generation: 3, errors: [], unsupported: [], warnings: [], program: { kind: 'programmed', objects: 1, backend: 'calico' }, findings: [] };
@@ -76,13 +76,5 @@ describe('desired state', () => {
     const after = groupTranslation({ objects: [obj('a1', 'a', { x: 2 }), obj('b1', 'b'), obj('c1', 'c')], findings: [{ policy: 'b', kind: 'size-limit', effect: 'deny-widened', message: 'm' }] });
     expect(changedOwners(before, after).sort()).toEqual(['a', 'b', 'c']);
     expect(changedOwners(after, after)).toEqual([]);
-  });
-
-  it('matches live objects that carry server defaults, not ones that lost or changed fields', () => {
-    const desired = { spec: { order: 10, rules: [{ action: 'Deny', destination: { nets: ['10.0.0.0/8'] } }] } };
-    expect(matchesDesired({ spec: { order: 10, extra: true, rules: [{ action: 'Deny', ipVersion: 4, destination: { nets: ['10.0.0.0/8'] } }] } }, desired)).toBe(true);
-    expect(matchesDesired({ spec: { order: 11, rules: [{ action: 'Deny', destination: { nets: ['10.0.0.0/8'] } }] } }, desired)).toBe(false);
-    expect(matchesDesired({ spec: { order: 10, rules: [] } }, desired)).toBe(false);
-    expect(matchesDesired({ spec: { order: 10, rules: [{ action: 'Deny', destination: { nets: ['10.0.0.0/8'] } }, { action: 'Allow' }] } }, desired)).toBe(false);
   });
 });

@@ -19,9 +19,12 @@ describe('what the caches keep', () => {
     expect(small.metadata.resourceVersion).toBe('7');
   });
 
-  it('drops managedFields from everything else, and nothing more', () => {
-    const gnp: KubeObject = { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'x', labels: { a: 'b' }, managedFields: [{ manager: 'cnp-operator' }] }, spec: { order: 1 } };
-    const { managedFields: _m, ...metadata } = gnp.metadata;
-    expect(slim(gnp)).toEqual({ ...gnp, metadata });
+  it('keeps of managedFields only who manages the object (what ownership is judged by), and everything else', () => {
+    const managedFields = [{ manager: 'cnp-operator', operation: 'Update', fieldsV1: { 'f:spec': {} } }, { manager: 'kubectl', operation: 'Update', subresource: 'status', fieldsV1: {} }];
+    const gnp: KubeObject = { apiVersion: 'projectcalico.org/v3', kind: 'GlobalNetworkPolicy', metadata: { name: 'x', labels: { a: 'b' }, managedFields }, spec: { order: 1 } };
+    expect(slim(gnp)).toEqual({
+      ...gnp,
+      metadata: { ...gnp.metadata, managedFields: [{ manager: 'cnp-operator', operation: 'Update', subresource: undefined }, { manager: 'kubectl', operation: 'Update', subresource: 'status' }] },
+    });
   });
 });

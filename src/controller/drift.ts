@@ -1,0 +1,105 @@
+import { canonicalJson, digest } from '../translate/digest.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
+import type { KubeObject } from './port.js';
+
+// What "the live object equals the desired one" means for a generated object: its whole body
+// (spec, or specs for a CCNP) with nothing added, removed or changed; the labels and
+// annotations the operator sets, with its values; and exactly its owner references (another
+// owner would let garbage collection delete the object). Labels and annotations others add
+// are left alone: they change no enforcement.
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Top-level fields that are the object's content (everything but identity, metadata and status). */
+function body(obj: KubeObject): Json {
+  return Object.fromEntries(Object.entries(obj).filter(([k, v]) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status' && v !== undefined));
+}
+
+function field(path: string, key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`;
+}
+
+function diff(live: unknown, want: unknown, path: string, out: string[]): void {
+  if (isObj(want) && isObj(live)) {
+    for (const key of new Set([...Object.keys(want), ...Object.keys(live)])) {
+      if (want[key] === undefined && live[key] === undefined) continue;
+      diff(live[key], want[key], field(path, key), out);
+    }
+    return;
+  }
+  if (Array.isArray(want) && Array.isArray(live)) {
+    for (let i = 0; i < Math.max(want.length, live.length); i++) diff(live[i], want[i], `${path}[${i}]`, out);
+    return;
+  }
+  if (canonicalJson(live) !== canonicalJson(want)) out.push(path);
+}
+
+const ownerRefs = (obj: KubeObject): string[] => (obj.metadata.ownerReferences ?? []).map((r) => canonicalJson(r)).sort();
+
+/** Field paths where the live object is not what the operator wants (empty: in sync). */
+export function differences(live: KubeObject, want: KubeObject): string[] {
+  const out: string[] = [];
+  diff(body(live), body(want), '', out);
+  for (const [key, value] of Object.entries(want.metadata.labels ?? {})) {
+    if (live.metadata.labels?.[key] !== value) out.push(field('metadata.labels', key));
+  }
+  for (const [key, value] of Object.entries(want.metadata.annotations ?? {})) {
+    if (live.metadata.annotations?.[key] !== value) out.push(field('metadata.annotations', key));
+  }
+  if (canonicalJson(ownerRefs(live)) !== canonicalJson(ownerRefs(want))) out.push('metadata.ownerReferences');
+  return out;
+}
+
+/** A digest of what `differences` compares: for remembering how the API server stored a write. */
+export function comparedDigest(live: KubeObject, want: KubeObject): string {
+  const pick = (m: Readonly<Record<string, string>> | undefined, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, m?.[k]]));
+  return digest(
+    canonicalJson({
+      body: body(live),
+      labels: pick(live.metadata.labels, Object.keys(want.metadata.labels ?? {})),
+      annotations: pick(live.metadata.annotations, Object.keys(want.metadata.annotations ?? {})),
+      owners: ownerRefs(live),
+    }),
+  );
+}
+
+/**
+ * The object to PUT: the wanted content, the operator's labels, annotations and owner
+ * references, and everything else of the live metadata kept (others' labels, finalizers,
+ * resourceVersion as the precondition). managedFields are left out, so the server keeps them.
+ */
+export function replacement(live: KubeObject, want: KubeObject): KubeObject {
+  const { managedFields: _managed, ...metadata } = live.metadata;
+  return {
+    apiVersion: want.apiVersion,
+    kind: want.kind,
+    ...body(want),
+    metadata: {
+      ...metadata,
+      labels: { ...live.metadata.labels, ...want.metadata.labels },
+      annotations: { ...live.metadata.annotations, ...want.metadata.annotations },
+      ...(want.metadata.ownerReferences === undefined ? { ownerReferences: undefined } : { ownerReferences: want.metadata.ownerReferences.map((r) => ({ ...r })) }),
+    },
+  };
+}
+
+/**
+ * Whether an object was written by the operator: its field manager is among the object's
+ * managers. Labels alone prove nothing — a copy made with kubectl carries them too — and an
+ * object the operator did not write is never changed or deleted by it.
+ */
+export function writtenBy(obj: KubeObject, fieldManager: string): boolean {
+  return (obj.metadata.managedFields ?? []).some((m) => m.manager === fieldManager && m.subresource === undefined);
+}
+
+/**
+ * Whether the operator may write a live object under a name it wants: one it wrote, or one
+ * that carries its label and names this very CNP (by uid) as its controller — its own object
+ * after someone rewrote its managers, say.
+ */
+export function mayTakeOver(live: KubeObject, fieldManager: string, ownerUid: string | undefined): boolean {
+  if (writtenBy(live, fieldManager)) return true;
+  if (live.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE || ownerUid === undefined) return false;
+  return (live.metadata.ownerReferences ?? []).some((r) => r.controller === true && r.uid === ownerUid);
+}
