@@ -131,7 +131,7 @@ func run(logger *slog.Logger, in *Input) (*Output, error) {
 
 	var ports = perIdentityPorts(w)
 	if p.ClusterWideEgressNamedPorts {
-		ports = clusterWidePorts{w}.GetNamedPortsGetter()
+		ports = portsGetter{clusterWidePorts{w}}
 	}
 	agents := map[string]*agentEngine{}
 	agentOf := func(node string) *agentEngine {

@@ -156,5 +156,3 @@ func (c clusterWidePorts) GetNamedPorts(name string, proto u8proto.U8proto, nids
 }
 
 func (c clusterWidePorts) Len() int { return len(c.w.pods) }
-
-func (c clusterWidePorts) GetNamedPortsGetter() policy.NamedPortsGetter { return portsGetter{c} }

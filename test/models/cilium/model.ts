@@ -382,7 +382,9 @@ export class CiliumModel {
   private namedPortMatches(name: string, protocol: Protocol | undefined, ctx: MatchContext): boolean {
     if (ctx.dir === 'egress' && this.minor < 20) {
       const numbers = new Set<number>();
+      // Host-network pods are not in the map (the agent's pod watcher skips them).
       for (const pod of this.snapshot.pods) {
+        if (pod.hostNetwork) continue;
         for (const cp of pod.ports) {
           if (cp.name === name && cp.protocol === ctx.flow.protocol && (protocol === undefined || cp.protocol === protocol)) numbers.add(cp.port);
         }
