@@ -105,12 +105,15 @@ spec:
     expect(verdict([both], flow(WEB0, AGENT, 80), cluster, nsl)).toBe('deny');
   });
 
-  it('CIDRs reach pods and nodes by address only as policy-cidr-match-mode says', () => {
-    const deny = ccnp({ endpointSelector: web, egressDeny: [{ toCIDRSet: [{ cidr: '0.0.0.0/0' }] }], enableDefaultDeny: { ingress: false, egress: false } });
-    expect(verdict([deny], flow(WEB0, DB0, 80))).toBe('allow');
-    expect(verdict([deny], flow(WEB0, DB0, 80), cluster, { release: '1.20', cidrMatchMode: ['pods'] })).toBe('deny');
-    expect(verdict([deny], flow(WEB0, AGENT, 80), cluster, { release: '1.20', cidrMatchMode: ['pods'] })).toBe('allow');
-    expect(verdict([deny], flow(WEB0, AGENT, 80), cluster, { cidrMatchMode: ['nodes'] })).toBe('deny');
+  it('CIDRs reach pods and nodes by address only as policy-cidr-match-mode says; /0 only with pods', () => {
+    const deny = (cidr: string) => ccnp({ endpointSelector: web, egressDeny: [{ toCIDRSet: [{ cidr }] }], enableDefaultDeny: { ingress: false, egress: false } });
+    expect(verdict([deny('10.0.0.0/8')], flow(WEB0, DB0, 80))).toBe('allow');
+    expect(verdict([deny('10.0.0.0/8')], flow(WEB0, DB0, 80), cluster, { release: '1.20', cidrMatchMode: ['pods'] })).toBe('deny');
+    expect(verdict([deny('172.16.0.0/12')], flow(WEB0, AGENT, 80), cluster, { release: '1.20', cidrMatchMode: ['pods'] })).toBe('allow');
+    expect(verdict([deny('172.16.0.0/12')], flow(WEB0, AGENT, 80), cluster, { cidrMatchMode: ['nodes'] })).toBe('deny');
+    // 0.0.0.0/0 is the world label to Cilium: only mode pods lets it match what has an address.
+    expect(verdict([deny('0.0.0.0/0')], flow(WEB0, AGENT, 80), cluster, { cidrMatchMode: ['nodes'] })).toBe('allow');
+    expect(verdict([deny('0.0.0.0/0')], flow(WEB0, AGENT, 80), cluster, { release: '1.20', cidrMatchMode: ['pods', 'nodes'] })).toBe('deny');
   });
 
   it('identities leave out filtered labels: a selector on pod-template-hash never matches', () => {
