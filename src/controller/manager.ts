@@ -260,11 +260,12 @@ export class Manager {
       await this.lead();
       return;
     }
+    const identity = this.o.leaderElection.identity ?? defaultIdentity();
     this.elector = new LeaderElector({
       port: this.o.port,
       namespace: this.o.leaderElection.namespace,
       name: this.o.leaderElection.name ?? 'cnp-operator',
-      identity: this.o.leaderElection.identity ?? defaultIdentity(),
+      identity,
       ...(this.o.leaderElection.releaseOnStop === undefined ? {} : { releaseOnStop: this.o.leaderElection.releaseOnStop }),
       ...(this.o.leaseDurationMs === undefined ? {} : { leaseDurationMs: this.o.leaseDurationMs }),
       ...(this.o.renewDeadlineMs === undefined ? {} : { renewDeadlineMs: this.o.renewDeadlineMs }),
@@ -272,7 +273,7 @@ export class Manager {
       log,
       onLeadershipChange: this.metrics.leaderElection('cnp-operator'),
       onStartedLeading: () => {
-        log.info('became leader');
+        log.info('became leader', { identity });
         this.lead().catch((err: unknown) => this.fail('controller failed to start', err));
       },
       onStoppedLeading: (reason) => {

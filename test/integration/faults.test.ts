@@ -1,14 +1,13 @@
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../../src/cluster/controlplane.js';
-import { isAlive, spawnComponent, terminate, type ProcessRecord } from '../../src/cluster/processes.js';
-import { tryGet } from '../../src/cluster/http.js';
 import { Manager } from '../../src/controller/manager.js';
 import { createLogger } from '../../src/controller/runtime/index.js';
 import { createKubePort, loadKubeConfig, type KubeConnection } from '../../src/kube/index.js';
 import { clusterInformationCrds, installCrdsWith } from '../harness/crds.js';
+import { ApiServerProcess } from './apiserver.js';
 import { Kube, uniqueName, waitFor } from '../harness/index.js';
 
 // Faults on a control plane of this file's own, so the shared one is never disturbed:
@@ -20,28 +19,18 @@ const GNP = 'projectcalico.org/v3';
 
 let cp: ControlPlane;
 let kube: Kube;
-let apiserver: ProcessRecord;
+let apiserver: ApiServerProcess;
 let port: KubeConnection;
 let manager: Manager;
 const logLines: string[] = [];
 
-function cmdline(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
-}
-
-/** Stops the API server, runs `whileDown`, and starts it again with the same flags (plus `extra`). */
-async function restartApiServer(whileDown: () => Promise<void> = async () => undefined, extra: string[] = []): Promise<void> {
-  const [exe, ...args] = cmdline(apiserver.pid);
-  expect(await terminate([apiserver])).toEqual([]);
-  await whileDown();
-  const next = spawnComponent({ name: 'kube-apiserver', exe: exe!, args: [...args.filter((a) => !extra.some((e) => a.startsWith(e.split('=')[0]!))), ...extra], log: apiserver.log, detached: false });
-  apiserver = next;
-  await waitFor(async () => isAlive(next) && (await tryGet(`${cp.server}/readyz`, { ca: readFileSync(cp.caFile), token: cp.token }))?.status === 200, { timeout: 60_000, message: 'the API server to come back' });
+async function restartApiServer(whileDown?: () => Promise<void>, extra?: string[]): Promise<void> {
+  await apiserver.restart(whileDown, extra);
 }
 
 function etcdUrl(): string {
   const etcd = cp.processes.find((p) => p.name === 'etcd')!;
-  const listen = cmdline(etcd.pid).find((a) => a.startsWith('--listen-client-urls='))!;
+  const listen = ApiServerProcess.args(etcd.pid).find((a) => a.startsWith('--listen-client-urls='))!;
   return listen.slice(listen.indexOf('=') + 1).split(',')[0]!;
 }
 
@@ -82,7 +71,7 @@ beforeAll(async () => {
       k.close();
     },
   });
-  apiserver = cp.processes.find((p) => p.name === 'kube-apiserver')!;
+  apiserver = new ApiServerProcess(cp);
   kube = Kube.fromFile(cp.kubeconfigPath);
   await setVersion();
   port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
@@ -103,7 +92,7 @@ afterAll(async () => {
   port?.close();
   kube?.close();
   // The restarted API server is not in cp.processes.
-  if (apiserver !== undefined) await terminate([apiserver]);
+  await apiserver?.stop();
   await cp?.stop();
 });
 
