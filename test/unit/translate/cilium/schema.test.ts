@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../../../src/api/model.js';
-import { translateCilium } from '../../../../src/translate/cilium/index.js';
+import { translateCilium, UNKNOWN_AGENT, type CiliumAgent } from '../../../../src/translate/cilium/index.js';
 import type { KubeObject } from '../../../../src/translate/types.js';
 import { scenarioArb } from '../../../support/arbitraries.js';
 import { expressibleScenarioArb, withUnselectableLabel } from '../../../support/arbitraries-cilium.js';
@@ -19,6 +19,15 @@ export const CILIUM_CRD_VERSIONS = ['v1.18.2', 'v1.19.3', 'v1.20.2'] as const;
 const CEL: CelTable = { 'has(self.spec) || has(self.specs)': (s) => s['spec'] !== undefined || s['specs'] !== undefined };
 const validators = CILIUM_CRD_VERSIONS.map((v) => crdValidator(join(ciliumCrds(v), 'ciliumclusterwidenetworkpolicies.yaml'), CEL));
 
+/** Output for agents with every setting that changes what is written. */
+const AGENTS: readonly CiliumAgent[] = [
+  {},
+  { version: 19, nodeSelectorLabels: true },
+  { version: 20, nodeSelectorLabels: true, cidrMatchMode: ['pods', 'nodes'] },
+  { version: 18, cidrMatchMode: ['nodes'], policyDefaultLocalCluster: false, nodeSelectorLabels: true },
+  UNKNOWN_AGENT,
+];
+
 function problems(objects: readonly KubeObject[]): string[] {
   return objects.flatMap((o) => validators.flatMap((v) => schemaErrors(v, o, o.metadata.name)));
 }
@@ -33,7 +42,7 @@ describe('generated CiliumClusterwideNetworkPolicies validate against the CRD sc
 
   it('on every step of the conformance suite (IPv4 and IPv6)', () => {
     for (const family of [4, 6] as const) {
-      for (const c of loadConformance(family)) for (const step of c.steps) expect(problems(translateCilium(step.snapshot).objects)).toEqual([]);
+      for (const c of loadConformance(family)) for (const step of c.steps) for (const agent of AGENTS) expect(problems(translateCilium(step.snapshot, { agent }).objects)).toEqual([]);
     }
   });
 
@@ -50,8 +59,8 @@ describe('generated CiliumClusterwideNetworkPolicies validate against the CRD sc
       scenarioArb().map((s) => withUnselectableLabel(s)),
     );
     fc.assert(
-      fc.property(arb, ({ snapshot }: { snapshot: Snapshot }) => {
-        expect(problems(translateCilium(snapshot).objects)).toEqual([]);
+      fc.property(arb, fc.constantFrom(...AGENTS), ({ snapshot }: { snapshot: Snapshot }, agent) => {
+        expect(problems(translateCilium(snapshot, { agent }).objects)).toEqual([]);
       }),
       { numRuns: 300 },
     );
