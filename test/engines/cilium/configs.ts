@@ -1,4 +1,4 @@
-import type { CiliumAgent } from '../../../src/translate/cilium/index.js';
+import { UNKNOWN_AGENT, type CiliumAgent } from '../../../src/translate/cilium/index.js';
 import type { CiliumModelConfig } from '../../models/cilium/model.js';
 import type { AgentSettings } from './engine.js';
 
@@ -65,4 +65,4 @@ export const CONFIGURATIONS: readonly Configuration[] = [
 ];
 
 /** What the operator assumes when it cannot read cilium-config: every setting unknown. */
-export const CANNOT_TELL: CiliumAgent = { labels: 'unknown', nodeLabels: 'unknown', cidrMatchMode: 'unknown' };
+export const CANNOT_TELL: CiliumAgent = UNKNOWN_AGENT;
