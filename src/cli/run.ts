@@ -1,7 +1,7 @@
 import { createKubePort, loadKubeConfig } from '../kube/index.js';
 import { Manager } from '../controller/manager.js';
 import { StartupError } from '../controller/preflight.js';
-import { createLogger, isLogLevel, type LogLevel } from '../controller/runtime/index.js';
+import { createLogger, isLogLevel, Metrics, type LogLevel } from '../controller/runtime/index.js';
 import { CliError } from './errors.js';
 import { oneOf, parseFlags, single } from './flags.js';
 
@@ -63,9 +63,12 @@ export async function runCommand(args: string[]): Promise<number> {
     const source = get('kubeconfig') ?? process.env['KUBECONFIG'] ?? 'the in-cluster configuration or ~/.kube/config';
     throw new CliError(`cannot load a kubeconfig from ${source}: ${(err as Error).message}; check --kubeconfig and --context (or KUBECONFIG)`, 1);
   }
-  const port = createKubePort(kc);
+  const metrics = new Metrics();
+  const server = kc.getCurrentCluster()?.server ?? '';
+  const port = createKubePort(kc, { onRequest: metrics.restClient(server === '' ? 'unknown' : new URL(server).host) });
   const manager = new Manager({
     port,
+    metrics,
     server: port.server,
     log,
     detect: { backend, force, ...(calicoApiRaw === undefined ? {} : { calicoApi: calicoApiRaw }) },

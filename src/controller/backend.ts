@@ -24,8 +24,11 @@ export function apiVersionOf(t: ResourceType): string {
 
 export type Detection =
   | { readonly kind: 'ready'; readonly backend: Backend }
-  /** The CNI enforces CNPs itself: the operator validates and reports, and writes nothing. */
-  | { readonly kind: 'stand-down'; readonly message: string }
+  /**
+   * The CNI enforces CNPs itself: the operator validates and reports, and writes nothing.
+   * `backend` names the kinds it would write, so what an earlier run wrote can be removed.
+   */
+  | { readonly kind: 'stand-down'; readonly message: string; readonly backend?: Backend }
   | { readonly kind: 'unavailable'; readonly message: string };
 
 export function isOwnedKind(backend: Backend, obj: KubeObject): boolean {

@@ -1,4 +1,3 @@
-import type { Analysis } from '../semantics/analysis.js';
 import type { Finding } from '../translate/types.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -80,7 +79,8 @@ function programmed(p: ProgramState): Draft {
     case 'backend-unavailable':
       return { type: PROGRAMMED, status: 'False', reason: 'BackendUnavailable', message: p.message };
     case 'native-enforcement':
-      return { type: PROGRAMMED, status: 'False', reason: 'NativeEnforcement', message: p.message };
+      // The expected state where the CNI enforces CNPs itself: healthy, and saying who enforces.
+      return { type: PROGRAMMED, status: 'True', reason: 'NativeEnforcement', message: p.message };
     case 'apply-failed':
       return { type: PROGRAMMED, status: 'False', reason: 'ApplyFailed', message: p.message };
     case 'conflict':
@@ -89,6 +89,9 @@ function programmed(p: ProgramState): Draft {
 }
 
 function exact(input: ConditionInput): Draft {
+  if (input.program.kind === 'native-enforcement') {
+    return { type: EXACT, status: 'Unknown', reason: 'NativeEnforcement', message: 'The CNI enforces this policy itself; cnp-operator does not write it.' };
+  }
   if (input.program.kind !== 'programmed') {
     return { type: EXACT, status: 'Unknown', reason: 'NotProgrammed', message: 'The policy is not programmed.' };
   }
@@ -131,22 +134,5 @@ export function conditionsEqual(a: readonly Condition[], b: readonly Condition[]
   });
 }
 
-/** Analysis results that concern one policy, as human-readable warnings. */
-export function analysisWarnings(analysis: Analysis, policy: string): string[] {
-  const out: string[] = [];
-  for (const s of analysis.shadowed) {
-    if (s.policy !== policy) continue;
-    const by = s.by.policy === policy ? '' : ` of ${s.by.policy}`;
-    out.push(
-      `${s.direction}[${s.ruleIndex}]${s.ruleName === undefined ? '' : ` "${s.ruleName}"`} can never match: ${s.by.direction}[${s.by.ruleIndex}]${s.by.ruleName === undefined ? '' : ` "${s.by.ruleName}"`}${by} matches all it would`,
-    );
-  }
-  for (const a of analysis.ambiguous) {
-    if (a.first !== policy && a.second !== policy) continue;
-    const other = a.first === policy ? a.second : a.first;
-    out.push(
-      `same tier and priority (${a.priority}) as ${other} with subjects that may overlap: the API leaves their order open; cnp-operator evaluates ${a.first} before ${a.second} (by name)`,
-    );
-  }
-  return out;
-}
+/** Rule analysis as the Accepted condition words it (shared with `validate`, which prints the same). */
+export { analysisWarnings } from '../semantics/analysis-warnings.js';

@@ -57,17 +57,17 @@ async function detectCalico(port: KubePort, options: DetectOptions): Promise<Det
   } catch (err) {
     if (!(err instanceof KubeApiError && err.status === 404)) throw err;
   }
-  const text = (info?.['spec'] as { calicoVersion?: unknown } | undefined)?.calicoVersion;
+  if (info === undefined) {
+    return { kind: 'unavailable', message: `cannot tell the Calico version: ClusterInformation "default" (${api}) does not exist yet; calico-node creates it when it starts` };
+  }
+  const text = (info['spec'] as { calicoVersion?: unknown } | undefined)?.calicoVersion;
   const parsed = parseVersion(text);
   if (parsed === undefined) {
-    return { kind: 'unavailable', message: `cannot tell the Calico version: ClusterInformation "default" in ${api} has no spec.calicoVersion` };
+    return { kind: 'unavailable', message: `cannot tell the Calico version: ClusterInformation "default" (${api}) has no spec.calicoVersion${text === undefined ? '' : ` it can read (${JSON.stringify(text)})`}` };
   }
   const shown = `Calico ${String(text)}`;
   if (before(parsed, CALICO_MIN)) {
     return { kind: 'unavailable', message: `${shown} has no policy tiers; cnp-operator needs Calico ${CALICO_MIN.join('.')} or newer` };
-  }
-  if (!before(parsed, CALICO_NATIVE) && !options.force) {
-    return { kind: 'stand-down', message: `${shown} enforces ClusterNetworkPolicy itself (from ${CALICO_NATIVE.join('.')}); cnp-operator writes nothing (override with --force)` };
   }
   const types = [type(group, version, 'tiers', 'Tier'), type(group, version, 'globalnetworkpolicies', 'GlobalNetworkPolicy'), type(group, version, 'globalnetworksets', 'GlobalNetworkSet')];
   const backend: Backend = {
@@ -77,6 +77,9 @@ async function detectCalico(port: KubePort, options: DetectOptions): Promise<Det
     inputs: { networkPolicies: false, nodes: true, namespaces: false, pods: false },
     translate: (snapshot: Snapshot) => stampDigests(translateCalico(snapshot, { api })),
   };
+  if (!before(parsed, CALICO_NATIVE) && !options.force) {
+    return { kind: 'stand-down', message: `${shown} enforces ClusterNetworkPolicy itself (from ${CALICO_NATIVE.join('.')}); cnp-operator writes nothing (override with --force)`, backend };
+  }
   return { kind: 'ready', backend };
 }
 
@@ -91,12 +94,6 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
     };
   }
   const data = config.kind === 'read' ? config.data : {};
-  if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
-    return {
-      kind: 'stand-down',
-      message: 'Cilium enforces ClusterNetworkPolicy itself (enable-k8s-cluster-network-policy is true in kube-system/cilium-config); cnp-operator writes nothing (override with --force)',
-    };
-  }
   // What the agents accept and how they match decides what may be written: read it on every
   // detection, so a changed setting (seen in the description) recomputes every CNP.
   const { agent, summary } = agentSettings(config, await readCiliumVersion(port));
@@ -107,6 +104,13 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
     inputs: { networkPolicies: true, nodes: true, namespaces: true, pods: true },
     translate: (snapshot: Snapshot) => stampDigests(translateCilium(snapshot, { agent })),
   };
+  if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
+    return {
+      kind: 'stand-down',
+      message: 'Cilium enforces ClusterNetworkPolicy itself (enable-k8s-cluster-network-policy is true in kube-system/cilium-config); cnp-operator writes nothing (override with --force)',
+      backend,
+    };
+  }
   return { kind: 'ready', backend };
 }
 

@@ -12,6 +12,7 @@ import {
   EventRecorder,
   Informer,
   informersNotWedged,
+  waitForCacheSync,
   LeaderElector,
   Metrics,
   startHealthServer,
@@ -24,6 +25,8 @@ import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
 
 export interface ManagerOptions {
   readonly port: KubePort;
+  /** Where metrics go; the caller's, when it also counts the port's requests. */
+  readonly metrics?: Metrics;
   /** The API server's address, for messages. */
   readonly server?: string;
   readonly log: Logger;
@@ -48,12 +51,18 @@ export interface ManagerOptions {
 
 const CONTROLLER = 'clusternetworkpolicy';
 
+/** What a detection needs watched, as a comparable key ('' for nothing). */
+function watchKey(d: Detection): string {
+  const backend = d.kind === 'ready' || d.kind === 'stand-down' ? d.backend : undefined;
+  return backend === undefined ? '' : JSON.stringify([backend.types, d.kind === 'ready' ? backend.inputs : {}]);
+}
+
 /**
  * Wires informers, the work queue, leader election, probes and metrics around the
  * Reconciler. Every replica keeps warm caches; only the leader runs workers.
  */
 export class Manager {
-  readonly metrics = new Metrics();
+  readonly metrics: Metrics;
   private readonly informers: Informer[] = [];
   private readonly queue: WorkQueue<string>;
   private readonly controller: Controller<string>;
@@ -66,18 +75,27 @@ export class Manager {
   private redetectTimer: ReturnType<typeof setInterval> | undefined;
   private cnpInformer: Informer | undefined;
   private owned: Informer[] = [];
+  private inputs: Partial<Record<'networkPolicies' | 'nodes' | 'namespaces' | 'pods', Informer>> = {};
+  /** The backend whose kinds are watched now. */
+  /** What attach() set up watches for (kinds written, and inputs when ready); '' for nothing. */
+  private attachedKey = '';
   /** Our objects by owner key, kept by the informers' handlers: reconciles never scan everything. */
   private readonly byOwner = new Map<string, Map<string, KubeObject>>();
   private stopped = false;
+  private redetecting = false;
   private code = 0;
   private exitCode: ((code: number) => void) | undefined;
   /** Resolves with the process exit code when the manager ends (signal, lost lease, fatal error). */
   readonly done: Promise<number>;
-  readonly drift = this.metrics.counter<'kind'>('cnp_drift_corrections_total', 'Edits or deletions of generated objects by others that were reverted', ['kind']);
-  readonly managed = this.metrics.gauge('cnp_managed_objects', 'Backend objects the operator currently wants to exist');
+  readonly drift: ReturnType<Metrics['counter']>;
+  readonly managed: ReturnType<Metrics['gauge']>;
 
   constructor(private readonly o: ManagerOptions) {
-    this.queue = new WorkQueue<string>({ metrics: this.metrics.workQueue(CONTROLLER) });
+    this.metrics = o.metrics ?? new Metrics();
+    this.drift = this.metrics.counter<'kind'>('cnp_drift_corrections_total', 'Edits or deletions of generated objects by others that were reverted', ['kind']);
+    this.managed = this.metrics.gauge('cnp_managed_objects', 'Backend objects the operator currently wants to exist');
+    this.queue = new WorkQueue<string>({ metrics: this.metrics.workQueue(CONTROLLER, () => this.queue.inFlight()) });
+    this.metrics.computedGauge('cnp_conditions', 'ClusterNetworkPolicies by condition type, status and reason, as last written', ['type', 'status', 'reason'], () => this.reconciler?.conditionCounts() ?? []);
     this.events = new EventRecorder({ port: o.port, component: 'cnp-operator', instance: o.leaderElection?.identity, log: o.log });
     this.controller = new Controller<string>({
       name: CONTROLLER,
@@ -137,7 +155,9 @@ export class Manager {
     if (!crd.readable) log.warn('cannot read the ClusterNetworkPolicy CRD to tell its channel and bundle version (grant get on customresourcedefinitions/clusternetworkpolicies.policy.networking.k8s.io)');
     for (const note of crdNotes(crd)) log.warn(note);
     this.detection = await detectBackend(this.o.port, this.o.detect);
-    log.info('backend detected', { detection: this.detection.kind, ...(this.detection.kind === 'ready' ? { backend: this.detection.backend.description } : { message: this.detection.message }) });
+    const detected = { detection: this.detection.kind, ...(this.detection.kind === 'ready' ? { backend: this.detection.backend.description } : { message: this.detection.message }) };
+    if (this.detection.kind === 'unavailable') log.warn('backend unavailable', detected);
+    else log.info('backend detected', detected);
 
     const enqueue = (key: string): void => this.controller.enqueue(key);
     const cnps = this.informer(cnpType(version));
@@ -165,62 +185,8 @@ export class Manager {
       },
     });
 
-    const inputs: Record<'networkPolicies' | 'nodes' | 'namespaces' | 'pods', Informer | undefined> = { networkPolicies: undefined, nodes: undefined, namespaces: undefined, pods: undefined };
-    if (this.detection.kind === 'ready') {
-      const needs = this.detection.backend.inputs;
-      const types = { networkPolicies: NETWORK_POLICY, nodes: NODE, namespaces: NAMESPACE, pods: POD } as const;
-      for (const k of ['networkPolicies', 'nodes', 'namespaces', 'pods'] as const) {
-        if (!needs[k]) continue;
-        const type = types[k];
-        const informer = this.informer(type);
-        informer.addEventHandlers({
-          onAdd: () => enqueue(RECOMPUTE_KEY),
-          onDelete: () => enqueue(RECOMPUTE_KEY),
-          onUpdate: (a, b) => {
-            if (relevantProjection(type, a) !== relevantProjection(type, b)) enqueue(RECOMPUTE_KEY);
-          },
-          onRelist: () => enqueue(RECOMPUTE_KEY),
-        });
-        inputs[k] = informer;
-      }
-      for (const type of this.detection.backend.types) {
-        // Every object of the kinds we write, not only ours: whether a name is taken by
-        // someone else is then a cache lookup, not a request per object.
-        const informer = this.informer(type);
-        const isOurs = (obj: KubeObject): boolean => obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
-        const keyFor = (obj: KubeObject): string | undefined => {
-          // The owner that wants this name first: labels and annotations may have been edited.
-          const owner = this.reconciler?.ownerOfDesired(obj) ?? (isOurs(obj) ? ownerOf(obj) : undefined);
-          return owner === undefined ? undefined : owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner;
-        };
-        const on = (obj: KubeObject): void => {
-          const key = keyFor(obj);
-          if (key !== undefined) enqueue(key);
-        };
-        informer.addEventHandlers({
-          onAdd: (obj) => {
-            if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
-            this.index(obj, true);
-          },
-          onUpdate: (a, obj) => {
-            if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
-            this.index(a, false);
-            this.index(obj, true);
-          },
-          onDelete: (obj) => {
-            if (isOurs(obj)) this.reconciler?.observeDeletion(obj);
-            on(obj);
-            this.index(obj, false);
-          },
-          // Owners of every owned object are re-checked: this is also the orphan sweep.
-          onRelist: (objs) => {
-            enqueue(SHARED_QUEUE_KEY);
-            for (const o of objs) on(o);
-          },
-        });
-        this.owned.push(informer);
-      }
-    }
+    const attached = this.attach(this.detection);
+    if (attached.length > 0) log.info('watching the backend\'s kinds', { kinds: attached.map((i) => i.type.kind) });
 
     this.reconciler = new Reconciler({
       port: this.o.port,
@@ -238,10 +204,10 @@ export class Manager {
         existing: (obj) => this.owned.find((i) => i.type.kind === obj.kind && `${i.type.group === '' ? '' : `${i.type.group}/`}${i.type.version}` === obj.apiVersion)?.get(obj.metadata.name),
         inputs: () => ({
           cnps: cnps.list(),
-          networkPolicies: inputs.networkPolicies?.list() ?? [],
-          nodes: inputs.nodes?.list() ?? [],
-          namespaces: inputs.namespaces?.list() ?? [],
-          pods: inputs.pods?.list() ?? [],
+          networkPolicies: this.inputs.networkPolicies?.list() ?? [],
+          nodes: this.inputs.nodes?.list() ?? [],
+          namespaces: this.inputs.namespaces?.list() ?? [],
+          pods: this.inputs.pods?.list() ?? [],
         }),
       },
       hooks: {
@@ -283,6 +249,83 @@ export class Manager {
     this.elector.start();
   }
 
+  /** What a detection needs watched: its inputs when ready, the kinds it writes (to find ours) when ready or standing down. */
+  private attach(detection: Detection): Informer[] {
+    const backend = detection.kind === 'ready' || detection.kind === 'stand-down' ? detection.backend : undefined;
+    if (backend === undefined) return [];
+    this.attachedKey = watchKey(detection);
+    const enqueue = (key: string): void => this.controller.enqueue(key);
+    const added: Informer[] = [];
+    if (detection.kind === 'ready') {
+      const types = { networkPolicies: NETWORK_POLICY, nodes: NODE, namespaces: NAMESPACE, pods: POD } as const;
+      for (const k of ['networkPolicies', 'nodes', 'namespaces', 'pods'] as const) {
+        if (!backend.inputs[k]) continue;
+        const type = types[k];
+        const informer = this.informer(type);
+        informer.addEventHandlers({
+          onAdd: () => enqueue(RECOMPUTE_KEY),
+          onDelete: () => enqueue(RECOMPUTE_KEY),
+          onUpdate: (a, b) => {
+            if (relevantProjection(type, a) !== relevantProjection(type, b)) enqueue(RECOMPUTE_KEY);
+          },
+          onRelist: () => enqueue(RECOMPUTE_KEY),
+        });
+        this.inputs[k] = informer;
+        added.push(informer);
+      }
+    }
+    for (const type of backend.types) {
+      // Every object of the kinds we write, not only ours: whether a name is taken by
+      // someone else is then a cache lookup, not a request per object.
+      const informer = this.informer(type);
+      const isOurs = (obj: KubeObject): boolean => obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+      const keyFor = (obj: KubeObject): string | undefined => {
+        // The owner that wants this name first: labels and annotations may have been edited.
+        const owner = this.reconciler?.ownerOfDesired(obj) ?? (isOurs(obj) ? ownerOf(obj) : undefined);
+        return owner === undefined ? undefined : owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner;
+      };
+      const on = (obj: KubeObject): void => {
+        const key = keyFor(obj);
+        if (key !== undefined) enqueue(key);
+      };
+      informer.addEventHandlers({
+        onAdd: (obj) => {
+          if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
+          this.index(obj, true);
+        },
+        onUpdate: (a, obj) => {
+          if (!isOurs(obj) || this.reconciler?.differsFromDesired(obj) !== false) on(obj);
+          this.index(a, false);
+          this.index(obj, true);
+        },
+        onDelete: (obj) => {
+          if (isOurs(obj)) this.reconciler?.observeDeletion(obj);
+          on(obj);
+          this.index(obj, false);
+        },
+        // Owners of every owned object are re-checked: this is also the orphan sweep.
+        onRelist: (objs) => {
+          enqueue(SHARED_QUEUE_KEY);
+          for (const o of objs) on(o);
+        },
+      });
+      this.owned.push(informer);
+      added.push(informer);
+    }
+    return added;
+  }
+
+  /** Stops watching a backend's kinds (the CNI changed under a running operator). */
+  private async detach(): Promise<void> {
+    const leaving = new Set<Informer>([...this.owned, ...Object.values(this.inputs).filter((i): i is Informer => i !== undefined)]);
+    await Promise.all([...leaving].map((i) => i.stop()));
+    this.informers.splice(0, this.informers.length, ...this.informers.filter((i) => !leaving.has(i)));
+    this.owned = [];
+    this.inputs = {};
+    this.byOwner.clear();
+    this.attachedKey = '';
+  }
+
   private async lead(): Promise<void> {
     await this.controller.start();
     this.o.log.info('reconciling', { backend: this.detection.kind === 'ready' ? this.detection.backend.description : this.detection.message });
@@ -311,28 +354,45 @@ export class Manager {
     return this.servers.map((s) => s.port);
   }
 
+  /**
+   * Detection runs again every minute: a CNI installed, upgraded or reconfigured while the
+   * operator runs is picked up without a restart — a new backend's kinds are watched (and
+   * synced) before anything is written to them.
+   */
   private async redetect(): Promise<void> {
-    if (this.stopped) return;
-    let next: Detection;
+    if (this.stopped || this.redetecting) return;
+    this.redetecting = true;
     try {
-      next = await detectBackend(this.o.port, this.o.detect);
-    } catch (err) {
-      this.o.log.warn('backend detection failed', { error: String(err) });
-      return;
+      let next: Detection;
+      try {
+        next = await detectBackend(this.o.port, this.o.detect);
+      } catch (err) {
+        this.o.log.warn('backend detection failed', { error: String(err) });
+        return;
+      }
+      const describe = (d: Detection) => (d.kind === 'ready' ? `ready:${d.backend.description}` : `${d.kind}:${d.message}`);
+      if (describe(next) === describe(this.detection)) return;
+      this.o.log.warn('backend changed', { from: describe(this.detection), to: describe(next) });
+      const wanted = watchKey(next);
+      if (wanted !== '' && wanted !== this.attachedKey) {
+        if (this.attachedKey !== '') await this.detach();
+        const added = this.attach(next);
+        for (const informer of added) informer.start();
+        if (!(await waitForCacheSync(added, 120_000, systemClock))) {
+          this.o.log.warn('the backend\'s kinds did not sync; trying again at the next detection', { kinds: added.map((i) => i.type.kind) });
+          await this.detach();
+          return;
+        }
+        this.o.log.info('watching the backend\'s kinds', { kinds: added.map((i) => i.type.kind) });
+      }
+      this.detection = next;
+      if (next.kind === 'unavailable') this.o.log.warn('backend unavailable', { message: next.message });
+      this.controller.enqueue(RECOMPUTE_KEY);
+      this.controller.enqueue(SHARED_QUEUE_KEY);
+      for (const cnp of this.cnpInformer?.list() ?? []) this.controller.enqueue(cnp.metadata.name);
+    } finally {
+      this.redetecting = false;
     }
-    const describe = (d: Detection) => (d.kind === 'ready' ? `ready:${d.backend.description}` : `${d.kind}:${d.message}`);
-    if (describe(next) === describe(this.detection)) return;
-    const wasReady = this.detection.kind === 'ready';
-    const sameBackend = wasReady && next.kind === 'ready' && next.backend.types.every((t, i) => this.detection.kind === 'ready' && JSON.stringify(this.detection.backend.types[i]) === JSON.stringify(t));
-    this.o.log.warn('backend changed', { from: describe(this.detection), to: describe(next) });
-    if ((next.kind === 'ready' && !sameBackend) || (wasReady && next.kind === 'ready' && !sameBackend)) {
-      // Different kinds to watch: start over cleanly (Kubernetes restarts the pod).
-      this.fail('the backend changed; restarting to watch its kinds', undefined);
-      return;
-    }
-    this.detection = next;
-    this.controller.enqueue(RECOMPUTE_KEY);
-    for (const cnp of this.cnpInformer?.list() ?? []) this.controller.enqueue(cnp.metadata.name);
   }
 
   private fail(message: string, err: unknown): void {

@@ -141,6 +141,16 @@ export class Reconciler {
   /** Our conditions as last written or confirmed, by CNP name. */
   private readonly statuses = new Map<string, readonly Condition[]>();
 
+  /** How many CNPs have each (type, status, reason), from the conditions last written or confirmed. */
+  conditionCounts(): [{ type: string; status: string; reason: string }, number][] {
+    const counts = new Map<string, number>();
+    for (const conditions of this.statuses.values()) for (const c of conditions) counts.set(`${c.type}\0${c.status}\0${c.reason}`, (counts.get(`${c.type}\0${c.status}\0${c.reason}`) ?? 0) + 1);
+    return [...counts].map(([key, n]) => {
+      const [type, status, reason] = key.split('\0') as [string, string, string];
+      return [{ type, status, reason }, n];
+    });
+  }
+
   /** Whether a CNP's conditions are not what we last wrote (someone else changed them). */
   statusDiffers(cnp: KubeObject): boolean {
     const conditions = ((cnp['status'] ?? {}) as { conditions?: Condition[] }).conditions ?? [];
@@ -252,6 +262,7 @@ export class Reconciler {
     if (live === undefined) {
       // Created by server-side apply: RBAC can then name the objects it may create (tiers).
       const created = await this.o.port.apply(type, want, { fieldManager: this.o.fieldManager, force: true });
+      this.o.log?.info('created', { kind: want.kind, name: want.metadata.name, for: ownerOfObject(want) });
       this.remember(want, created);
       if (this.deletedWhileWanted.delete(key)) this.reportDrift(want, cnp, 'was deleted by someone else');
       return undefined;
@@ -273,6 +284,8 @@ export class Reconciler {
     }
     const paths = differences(live, want);
     const written = await this.o.port.replace(type, replacement(live, want), { fieldManager: this.o.fieldManager });
+    this.o.log?.info('updated', { kind: want.kind, name: want.metadata.name, for: ownerOfObject(want), why: drifted ? 'changed by someone else' : 'the policy or its inputs changed' });
+    this.o.log?.debug('updated fields', { kind: want.kind, name: want.metadata.name, fields: paths });
     this.remember(want, written);
     this.deletedWhileWanted.delete(key);
     if (drifted) this.reportDrift(want, cnp, `was changed by someone else (${paths.join(', ')})`);
@@ -302,7 +315,7 @@ export class Reconciler {
 
   private async deleteOwned(owner: string, keep: ReadonlySet<string>): Promise<void> {
     const detection = this.o.detection();
-    const backend = detection.kind === 'ready' ? detection.backend : this.lastBackend;
+    const backend = detection.kind === 'ready' ? detection.backend : detection.kind === 'stand-down' ? (detection.backend ?? this.lastBackend) : this.lastBackend;
     // Unavailable: nothing is deleted (the API may be flapping). Stand-down: the last backend's objects go.
     if (backend === undefined || detection.kind === 'unavailable') return;
     // Only what we wrote (a copy carrying our labels is someone else's), and never what another
@@ -313,6 +326,7 @@ export class Reconciler {
       if (type === undefined) continue;
       try {
         await this.o.port.delete(type, obj.metadata.name, { uid: obj.metadata.uid });
+        this.o.log?.info('deleted', { kind: obj.kind, name: obj.metadata.name, why: detection.kind === 'stand-down' ? 'the CNI enforces CNPs itself' : owner === SHARED_KEY || this.o.caches.cnp(owner) !== undefined ? 'no longer wanted' : 'its CNP is gone' });
       } catch (err) {
         // A changed uid means the object was replaced: not the one we meant to delete.
         if (!(err instanceof KubeApiError && err.status === 409)) throw err;
@@ -341,6 +355,7 @@ export class Reconciler {
     for (const c of next) {
       const old = before.get(c.type);
       const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;
+      if (changed) this.o.log?.info('condition', { cnp: cnp.metadata.name, generation: c.observedGeneration, type: c.type, status: c.status, reason: c.reason });
       if (c.type === ACCEPTED && c.status === 'False' && (changed || old.observedGeneration !== c.observedGeneration)) {
         this.o.events.emit(cnp, 'Warning', c.reason, c.message);
       } else if (c.type === PROGRAMMED && c.status === 'False' && c.reason !== 'Invalid' && changed) {
@@ -354,6 +369,10 @@ export class Reconciler {
 }
 
 const OUR_CONDITIONS = ['Accepted', 'Programmed', 'Exact'];
+
+function ownerOfObject(obj: KubeObject): string {
+  return obj.metadata.annotations?.['policy.cnp-operator.io/cnp'] ?? '(shared)';
+}
 const APPLY_ORDER = ['Tier', 'GlobalNetworkSet'];
 
 /** Lower first; deletions go in the reverse order. */

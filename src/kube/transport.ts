@@ -3,9 +3,13 @@ import * as https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeApiError } from '../controller/port.js';
 
+/** Called once per request when its response status is known (0: no response), as client-go's rest_client metrics count. */
+export type RequestObserver = (method: string, code: number, seconds: number) => void;
+
 export interface TransportOptions {
   /** Sent as User-Agent, so API server audit logs name the operator. */
   readonly userAgent?: string;
+  readonly onRequest?: RequestObserver;
   /** A unary request fails (status 0, reason Timeout) after this long without socket activity. */
   readonly requestTimeoutMs?: number;
 }
@@ -49,6 +53,7 @@ export class Transport {
   readonly #request: typeof https.request;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
+  readonly #onRequest: RequestObserver | undefined;
 
   constructor(kc: KubeConfig, options: TransportOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -66,6 +71,7 @@ export class Transport {
     this.#request = plain ? http.request : https.request;
     this.#userAgent = options.userAgent ?? 'cnp-operator';
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#onRequest = options.onRequest;
   }
 
   /** One request; resolves for 2xx, rejects with KubeApiError otherwise (status 0 when the request never got an answer). */
@@ -78,8 +84,16 @@ export class Transport {
     }
     const options = await this.#options(spec.method, headers);
     const what = `${spec.method} ${spec.path}`;
+    const started = performance.now();
+    let observed = false;
+    const observe = (code: number): void => {
+      if (observed) return;
+      observed = true;
+      this.#onRequest?.(spec.method, code, (performance.now() - started) / 1000);
+    };
     return new Promise<Response>((resolve, reject) => {
       const req = this.#request(this.#url(spec.path), options, (res) => {
+        observe(res.statusCode ?? 0);
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
@@ -91,7 +105,10 @@ export class Transport {
         });
       });
       req.setTimeout(this.#timeoutMs, () => req.destroy(timeoutError(what, this.#timeoutMs)));
-      req.on('error', (err) => reject(transportError(what, err)));
+      req.on('error', (err) => {
+        observe(0);
+        reject(transportError(what, err));
+      });
       req.end(payload);
     });
   }
@@ -125,8 +142,11 @@ export class Transport {
         clearTimeout(timer);
         timer = setTimeout(() => finish(timeoutError(what, spec.inactivityMs)), spec.inactivityMs);
       };
+      const started = performance.now();
       const req = this.#request(this.#url(spec.path), options, (res) => {
         const status = res.statusCode ?? 0;
+        // A watch counts when its answer starts, like client-go's; its duration is the wait for headers.
+        this.#onRequest?.('GET', status, (performance.now() - started) / 1000);
         res.setEncoding('utf8');
         if (status !== 200) {
           let text = '';

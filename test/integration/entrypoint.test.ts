@@ -221,7 +221,15 @@ describe('the image entrypoint as the ServiceAccount', () => {
     await kube().create(cnp);
     await waitForCondition(name, 'Programmed', (c) => c.status === 'True', 60_000);
     expect(await kube().get('projectcalico.org/v3', 'GlobalNetworkPolicy', `cnp-admin.${name}`)).toBeDefined();
-    expect((await httpGet(metrics, '/metrics')).body).toMatch(/^leader_election_master_status\{name="cnp-operator"\} 1$/m);
+    const exposed = (await httpGet(metrics, '/metrics')).body;
+    expect(exposed).toMatch(/^leader_election_master_status\{name="cnp-operator"\} 1$/m);
+    // What controller dashboards expect, and the operator's own view of its CNPs.
+    expect(exposed).toMatch(/^rest_client_requests_total\{code="200",method="GET",host="[^"]+"\} \d+$/m);
+    expect(exposed).toMatch(/^rest_client_request_duration_seconds_count\{verb="PATCH",host="[^"]+"\} \d+$/m);
+    expect(exposed).toMatch(/^workqueue_unfinished_work_seconds\{name="clusternetworkpolicy",controller="clusternetworkpolicy"\} [\d.]+$/m);
+    expect(exposed).toMatch(/^workqueue_longest_running_processor_seconds\{name="clusternetworkpolicy",controller="clusternetworkpolicy"\} [\d.]+$/m);
+    expect(exposed).toMatch(/^controller_runtime_reconcile_errors_total\{controller="clusternetworkpolicy"\} \d+$/m);
+    expect(exposed).toMatch(/^cnp_conditions\{type="Programmed",status="True",reason="Programmed"\} [1-9]\d*$/m);
 
     child!.kill('SIGTERM');
     expect(await exit).toBe(0);

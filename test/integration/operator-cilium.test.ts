@@ -67,7 +67,7 @@ describe('the operator on Cilium', () => {
     await kube().apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cilium-config', namespace: 'kube-system' }, data: { 'enable-k8s-cluster-network-policy': 'true' } });
     await kube().create(cnp(name, { tier: 'Admin', priority: 7, subject: { namespaces: {} }, egress: [{ action: 'Deny', to: [{ networks: ['203.0.113.0/24'] }] }] }));
     const conditions = await waitForCondition(name, 'Programmed', (c) => c.reason === 'NativeEnforcement');
-    expect(conditions.find((c) => c.type === 'Programmed')!.message).toContain('enable-k8s-cluster-network-policy');
+    expect(conditions.find((c) => c.type === 'Programmed')).toMatchObject({ status: 'True', message: expect.stringContaining('enable-k8s-cluster-network-policy') });
     // Whatever was written before the stand-down was noticed is removed: the CNI enforces it now.
     await waitFor(async () => (await kube().get(CCNP, CCNP_KIND, ccnpName(name))) === undefined, { message: 'no CCNP for a natively enforced CNP' });
   });

@@ -45,18 +45,43 @@ describe('operator lifecycle', () => {
     await waitFor(async () => (await kube().get(V1, 'GlobalNetworkPolicy', `cnp-admin.${metadata.name}`)) === undefined);
   });
 
-  it('stands down where Calico enforces CNPs itself (3.32+), and refuses Calico without tiers', async () => {
+  it('stands down where Calico enforces CNPs itself (3.32+), healthy and saying who enforces, and refuses Calico without tiers', async () => {
+    // Written by an earlier run on Calico 3.31, then Calico is upgraded while no operator runs.
+    await setCalicoVersion('v3.31.7');
+    const before = await operator({ detect: { backend: 'auto', force: false } });
+    const { metadata } = await kube().create(cnp());
+    await waitFor(() => kube().get(V3, 'GlobalNetworkPolicy', `cnp-admin.${metadata.name}`), { message: 'the GNP from the 3.31 run' });
+    await before.stop();
+    running.splice(running.indexOf(before), 1);
     await setCalicoVersion('v3.32.1');
     const op = await operator({ detect: { backend: 'auto', force: false } });
-    const { metadata } = await kube().create(cnp());
-    const conditions = await waitForCondition(metadata.name, 'Programmed', (c) => c.status === 'False');
-    expect(conditions.find((c) => c.type === 'Programmed')).toMatchObject({ reason: 'NativeEnforcement', message: expect.stringContaining('Calico v3.32.1 enforces ClusterNetworkPolicy itself') });
-    expect(await kube().get(V3, 'GlobalNetworkPolicy', `cnp-admin.${metadata.name}`)).toBeUndefined();
+    const conditions = await waitForCondition(metadata.name, 'Programmed', (c) => c.reason === 'NativeEnforcement');
+    expect(conditions.find((c) => c.type === 'Programmed')).toMatchObject({ status: 'True', message: expect.stringContaining('Calico v3.32.1 enforces ClusterNetworkPolicy itself') });
+    expect(conditions.find((c) => c.type === 'Exact')).toMatchObject({ reason: 'NativeEnforcement' });
+    // What the earlier run wrote goes: the CNI enforces the policy now, twice would be wrong.
+    await waitFor(async () => (await kube().get(V3, 'GlobalNetworkPolicy', `cnp-admin.${metadata.name}`)) === undefined, { message: 'the 3.31 objects to be removed' });
+    // The expected state raises no warning.
+    const events = await kube().list('v1', 'Event', 'default');
+    expect(events.filter((e) => (e['involvedObject'] as { name: string }).name === metadata.name && e['type'] === 'Warning')).toEqual([]);
 
     // Detection runs again: an older Calico is refused with a clear status.
     await setCalicoVersion('v3.28.0');
     await waitForCondition(metadata.name, 'Programmed', (c) => c.reason === 'BackendUnavailable' && c.message.includes('no policy tiers'));
     expect(op.manager.isLeader()).toBe(true);
+  });
+
+  it('starts programming when Calico appears while it runs, without ending the process', async () => {
+    for (const apiVersion of [V1, V3]) await kube().delete(apiVersion, 'ClusterInformation', 'default');
+    const op = await operator({ detect: { backend: 'calico', force: false, calicoApi: V3 } });
+    const { metadata } = await kube().create(cnp(21));
+    const waiting = await waitForCondition(metadata.name, 'Programmed', (c) => c.reason === 'BackendUnavailable');
+    expect(waiting.find((c) => c.type === 'Programmed')!.message).toContain('ClusterInformation "default" (projectcalico.org/v3) does not exist yet');
+    await setCalicoVersion('v3.31.7');
+    await waitForCondition(metadata.name, 'Programmed', (c) => c.status === 'True');
+    expect(await kube().get(V3, 'GlobalNetworkPolicy', `cnp-admin.${metadata.name}`)).toBeDefined();
+    // Still running: the process did not end to pick the backend up.
+    const ended = await Promise.race([op.manager.done.then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
+    expect(ended).toBe(false);
   });
 
   it('sweeps orphans at start and converges after a restart mid-reconcile, without duplicates', async () => {
