@@ -1,6 +1,5 @@
-import type { Snapshot } from '../api/model.js';
-import type { Translation } from '../translate/types.js';
 import type { KubeObject, ResourceType } from './port.js';
+import type { Translator } from './translator.js';
 
 /** A CNI the operator writes to, once detected. */
 export interface Backend {
@@ -11,7 +10,8 @@ export interface Backend {
   readonly types: readonly ResourceType[];
   /** Which cluster objects the translation depends on. */
   readonly inputs: { readonly networkPolicies: boolean; readonly nodes: boolean; readonly namespaces: boolean; readonly pods: boolean };
-  translate(snapshot: Snapshot): Translation;
+  /** A fresh translator for this backend (it keeps what it translated before, to redo only what changed). */
+  translator(): Translator;
 }
 
 export function typeFor(backend: Backend, obj: { apiVersion: string; kind: string }): ResourceType | undefined {

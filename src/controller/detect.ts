@@ -1,7 +1,7 @@
 import type { Snapshot } from '../api/model.js';
-import { translateCalico } from '../translate/calico/index.js';
-import { translateCilium } from '../translate/cilium/index.js';
-import { stampDigests } from '../translate/digest.js';
+import type { CalicoOptions } from '../translate/calico/index.js';
+import { translateCilium, type CiliumOptions } from '../translate/cilium/index.js';
+import { calicoTranslator, wholeTranslator } from './translator.js';
 import type { Backend, Detection } from './backend.js';
 import { agentSettings, readCiliumConfig, readCiliumVersion } from './cilium-agent.js';
 import { KubeApiError, type KubePort, type ResourceType } from './port.js';
@@ -13,6 +13,14 @@ export interface DetectOptions {
   /** Write even where the CNI enforces CNPs itself (double enforcement: for migrations only). */
   readonly force: boolean;
   readonly calicoApi?: CalicoApi;
+  /** Passed on to the translation, as `translate` passes them: the same flags give the same objects. */
+  readonly translation?: TranslationOptions;
+}
+
+/** The translation's choices that are the operator's to make (the Cilium agent's settings are read from the cluster). */
+export interface TranslationOptions {
+  readonly calico?: Pick<CalicoOptions, 'adminTier' | 'baselineTier'>;
+  readonly cilium?: Pick<CiliumOptions, 'maxRules'>;
 }
 
 /** Calico versions with tiers but without native ClusterNetworkPolicy support. */
@@ -75,7 +83,7 @@ async function detectCalico(port: KubePort, options: DetectOptions): Promise<Det
     description: `${shown} (${api})`,
     types,
     inputs: { networkPolicies: false, nodes: true, namespaces: false, pods: false },
-    translate: (snapshot: Snapshot) => stampDigests(translateCalico(snapshot, { api })),
+    translator: () => calicoTranslator({ ...options.translation?.calico, api }),
   };
   if (!before(parsed, CALICO_NATIVE) && !options.force) {
     return { kind: 'stand-down', message: `${shown} enforces ClusterNetworkPolicy itself (from ${CALICO_NATIVE.join('.')}); cnp-operator writes nothing (override with --force)`, backend };
@@ -102,7 +110,7 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
     description: `Cilium (cilium.io/v2; ${summary})`,
     types: [type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy')],
     inputs: { networkPolicies: true, nodes: true, namespaces: true, pods: true },
-    translate: (snapshot: Snapshot) => stampDigests(translateCilium(snapshot, { agent })),
+    translator: () => wholeTranslator((snapshot: Snapshot) => translateCilium(snapshot, { ...options.translation?.cilium, agent })),
   };
   if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
     return {

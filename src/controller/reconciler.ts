@@ -1,8 +1,11 @@
 import { formatDiagnostic } from '../api/diagnostics.js';
-import { analyse } from '../semantics/analysis.js';
+import type { Policy } from '../api/model.js';
+import { IncrementalAnalysis } from '../semantics/analysis.js';
+import { analysisWarningsByPolicy } from '../semantics/analysis-warnings.js';
 import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.js';
-import { ACCEPTED, analysisWarnings, computeConditions, conditionsEqual, PROGRAMMED, type Condition, type ProgramState } from './conditions.js';
+import { ACCEPTED, computeConditions, conditionsEqual, PROGRAMMED, type Condition, type ProgramState } from './conditions.js';
 import { changedOwners, groupTranslation, objectKey, SHARED_KEY, type DesiredState } from './desired.js';
+import type { Translator } from './translator.js';
 import { comparedDigest, differences, mayTakeOver, replacement, writtenBy } from './drift.js';
 import { DESIRED_DIGEST_ANNOTATION } from '../translate/digest.js';
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
@@ -11,6 +14,10 @@ import { buildSnapshot, type ClusterInputs, type ParsedCnp } from './snapshot-fr
 
 /** The key that recomputes the translation; every other key is a CNP name or SHARED_KEY. */
 export const RECOMPUTE_KEY = '@recompute';
+/** The key that brings the rule analysis (shadowing, open orders) up to date. */
+export const ANALYSIS_KEY = '@analysis';
+/** How long the analysis works before it lets other work run (it can be long with thousands of CNPs). */
+const ANALYSIS_SLICE_MS = 10;
 export const SHARED_QUEUE_KEY = '@shared';
 
 export interface Caches {
@@ -69,6 +76,7 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<void> {
     if (key === RECOMPUTE_KEY) return this.recompute();
+    if (key === ANALYSIS_KEY) return this.analyse();
     if (this.desired === undefined) this.recompute();
     if (key === SHARED_QUEUE_KEY) {
       if (this.o.detection().kind === 'stand-down') {
@@ -86,22 +94,55 @@ export class Reconciler {
   /** Shared objects (tiers) must exist before policies that name them: Felix denies for a missing tier. */
   private sharedInSync = false;
 
+  private policies: readonly Policy[] = [];
+  private readonly analysis = new IncrementalAnalysis();
+
+  /**
+   * Brings the analysis up to the last snapshot's policies, in slices that let other work run,
+   * then re-queues every CNP whose warnings changed: shadowing and ties depend on the other
+   * policies, so a CNP's Accepted message changes when any CNP does.
+   */
+  private async analyse(): Promise<void> {
+    let slice = performance.now();
+    for (const _ of this.analysis.update(this.policies)) {
+      if (performance.now() - slice < ANALYSIS_SLICE_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
+    const previous = this.warnings;
+    this.warnings = analysisWarningsByPolicy(this.analysis.result());
+    for (const name of new Set([...previous.keys(), ...this.warnings.keys()])) {
+      if ((previous.get(name) ?? []).join('\n') !== (this.warnings.get(name) ?? []).join('\n')) this.o.enqueue(name);
+    }
+  }
+
+  /** The translator of the backend written to now (a new one when the backend changes). */
+  private translator: { readonly backend: string; readonly translator: Translator } | undefined;
+
   private recompute(): void {
     const detection = this.o.detection();
     const { snapshot, parsed } = buildSnapshot(this.o.caches.inputs(), this.parsed);
     const previousParsed = this.parsed;
     this.parsed = parsed;
-    const analysis = analyse(snapshot.policies);
-    const previousWarnings = this.warnings;
-    this.warnings = new Map(snapshot.policies.map((p) => [p.name, analysisWarnings(analysis, p.name)]));
+    this.policies = snapshot.policies;
+    // Warnings follow in their own key: a policy's objects need not wait for them.
+    this.o.enqueue(ANALYSIS_KEY);
     const before = this.desired;
-    this.desired = detection.kind === 'ready' ? groupTranslation(detection.backend.translate(snapshot)) : groupTranslation({ objects: [], findings: [] });
-    const changed = new Set(changedOwners(before, this.desired));
+    let changed: Set<string>;
+    if (detection.kind === 'ready') {
+      if (this.translator?.backend !== detection.backend.description) this.translator = { backend: detection.backend.description, translator: detection.backend.translator() };
+      const update = this.translator.translator.update(snapshot);
+      this.desired = update.desired;
+      // A new translator knows nothing of what was wanted before: compare with the last state.
+      changed = new Set(before === undefined || update.changed.length === this.desired.fingerprints.size ? changedOwners(before, this.desired) : update.changed);
+    } else {
+      this.translator = undefined;
+      this.desired = groupTranslation({ objects: [], findings: [] });
+      changed = new Set(changedOwners(before, this.desired));
+    }
     if (changed.has(SHARED_KEY)) this.sharedInSync = false;
     // Warnings from analysis depend on other policies too: re-check every CNP whose inputs moved.
     for (const name of parsed.keys()) if (previousParsed.get(name)?.generation !== parsed.get(name)?.generation) changed.add(name);
-    // Shadowing and ties depend on the other policies: a CNP's warnings change when any CNP does.
-    for (const name of parsed.keys()) if ((previousWarnings.get(name) ?? []).join('\n') !== (this.warnings.get(name) ?? []).join('\n')) changed.add(name);
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
     for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
     this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));

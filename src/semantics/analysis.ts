@@ -35,50 +35,107 @@ function ref(policy: Policy, direction: Direction, index: number): RuleRef {
 
 /** Rule analysis for status: shadowed rules and order ambiguities. Sound, not complete. */
 export function analyse(policies: readonly Policy[]): Analysis {
-  const shadowed: ShadowedRule[] = [];
-  const ambiguous: AmbiguousOrder[] = [];
-  for (const tier of TIERS) {
-    const ordered = policies.filter((p) => p.tier === tier).sort(comparePolicies);
-    // Earlier policies grouped by subject: whether one subject covers another is decided once per pair.
-    const earlierBySubject = new Map<string, Policy[]>();
-    const covers = new Map<string, boolean>();
-    const position = new Map(ordered.map((p, i) => [p, i]));
-    ordered.forEach((policy, pi) => {
-      const subjectKey = JSON.stringify(policy.subject);
-      // Earlier policies count only when they apply to every subject this one has.
-      const earlierPolicies: Policy[] = [];
-      for (const [key, group] of earlierBySubject) {
-        const pair = `${key}\u0000${subjectKey}`;
-        let ok = covers.get(pair);
-        if (ok === undefined) covers.set(pair, (ok = podSetCovers(group[0]!.subject, policy.subject)));
-        if (ok) earlierPolicies.push(...group);
-      }
-      earlierPolicies.sort((a, b) => position.get(a)! - position.get(b)!);
-      for (const direction of DIRECTIONS) {
-        const rules = direction === 'egress' ? policy.egress : policy.ingress;
-        rules.forEach((rule, ri) => {
-          for (const earlier of [...earlierPolicies, policy]) {
-            const earlierRules = direction === 'egress' ? earlier.egress : earlier.ingress;
-            const limit = earlier === policy ? ri : earlierRules.length;
-            const by = earlierRules.slice(0, limit).findIndex((e) => ruleCovers(e, rule));
-            if (by >= 0) {
-              shadowed.push({ ...ref(policy, direction, ri), by: ref(earlier, direction, by) });
-              return;
-            }
-          }
-        });
-      }
-      const group = earlierBySubject.get(subjectKey) ?? [];
-      group.push(policy);
-      earlierBySubject.set(subjectKey, group);
-      for (const other of ordered.slice(pi + 1)) {
-        if (other.priority !== policy.priority) break;
-        const directions = DIRECTIONS.filter((d) => (d === 'egress' ? policy.egress.length > 0 && other.egress.length > 0 : policy.ingress.length > 0 && other.ingress.length > 0));
-        if (directions.length > 0 && podSetsMayOverlap(policy.subject, other.subject)) {
-          ambiguous.push({ tier, priority: policy.priority, first: policy.name, second: other.name, directions });
+  const state = new IncrementalAnalysis();
+  for (const _ of state.update(policies)) {
+    // The whole update at once.
+  }
+  return state.result();
+}
+
+/** The first earlier rule (of `earlier`, then of the policy itself) that covers each rule: what makes a rule dead. */
+function shadowedRulesOf(policy: Policy, earlier: readonly Policy[]): ShadowedRule[] {
+  const out: ShadowedRule[] = [];
+  for (const direction of DIRECTIONS) {
+    const rules = direction === 'egress' ? policy.egress : policy.ingress;
+    rules.forEach((rule, ri) => {
+      for (const e of [...earlier, policy]) {
+        const earlierRules = direction === 'egress' ? e.egress : e.ingress;
+        const limit = e === policy ? ri : earlierRules.length;
+        const by = earlierRules.slice(0, limit).findIndex((x) => ruleCovers(x, rule));
+        if (by >= 0) {
+          out.push({ ...ref(policy, direction, ri), by: ref(e, direction, by) });
+          return;
         }
       }
     });
   }
-  return { shadowed, ambiguous };
+  return out;
+}
+
+/**
+ * The analysis kept up to date as policies change. A rule's shadowing depends only on the
+ * earlier policies of its tier whose subject covers its own, so a change to policy X redoes X
+ * and the later policies of its tier that X's old or new subject covers; the rest is kept.
+ * update() is a generator that yields after each policy it redoes, so a caller can spread a
+ * large update over time (the operator must not stall its other work for it).
+ */
+export class IncrementalAnalysis {
+  private policies = new Map<string, Policy>();
+  private shadowed = new Map<string, readonly ShadowedRule[]>();
+  private ambiguous: AmbiguousOrder[] = [];
+  private readonly coversCache = new Map<string, boolean>();
+  private readonly overlapCache = new Map<string, boolean>();
+
+  private covers(outer: Policy, inner: Policy): boolean {
+    const key = `${JSON.stringify(outer.subject)}\u0000${JSON.stringify(inner.subject)}`;
+    let ok = this.coversCache.get(key);
+    if (ok === undefined) this.coversCache.set(key, (ok = podSetCovers(outer.subject, inner.subject)));
+    return ok;
+  }
+
+  private mayOverlap(a: Policy, b: Policy): boolean {
+    const key = `${JSON.stringify(a.subject)}\u0000${JSON.stringify(b.subject)}`;
+    let ok = this.overlapCache.get(key);
+    if (ok === undefined) this.overlapCache.set(key, (ok = podSetsMayOverlap(a.subject, b.subject)));
+    return ok;
+  }
+
+  /** Brings the analysis up to `policies`; yields once per policy redone. */
+  *update(policies: readonly Policy[]): Generator<void, void, void> {
+    const next = new Map(policies.map((p) => [p.name, p]));
+    const changed: Policy[] = [];
+    for (const [name, p] of next) if (this.policies.get(name) !== p) changed.push(p);
+    for (const [name, p] of this.policies) if (next.get(name) !== p) changed.push(p);
+    const affected = new Set<string>();
+    for (const tier of TIERS) {
+      const ordered = policies.filter((p) => p.tier === tier).sort(comparePolicies);
+      const movers = changed.filter((c) => c.tier === tier);
+      if (movers.length === 0) continue;
+      for (const p of ordered) {
+        if (!this.shadowed.has(p.name) || movers.some((m) => m.name === p.name || (comparePolicies(m, p) < 0 && this.covers(m, p)))) affected.add(p.name);
+      }
+    }
+    this.policies = next;
+    for (const name of [...this.shadowed.keys()]) if (!next.has(name)) this.shadowed.delete(name);
+    for (const tier of TIERS) {
+      const ordered = policies.filter((p) => p.tier === tier).sort(comparePolicies);
+      for (let i = 0; i < ordered.length; i++) {
+        const p = ordered[i]!;
+        if (!affected.has(p.name)) continue;
+        this.shadowed.set(p.name, shadowedRulesOf(p, ordered.slice(0, i).filter((e) => this.covers(e, p))));
+        yield;
+      }
+    }
+    this.ambiguous = this.orderAmbiguities(policies);
+  }
+
+  private orderAmbiguities(policies: readonly Policy[]): AmbiguousOrder[] {
+    const out: AmbiguousOrder[] = [];
+    for (const tier of TIERS) {
+      const ordered = policies.filter((p) => p.tier === tier).sort(comparePolicies);
+      ordered.forEach((policy, pi) => {
+        for (const other of ordered.slice(pi + 1)) {
+          if (other.priority !== policy.priority) break;
+          const directions = DIRECTIONS.filter((d) => (d === 'egress' ? policy.egress.length > 0 && other.egress.length > 0 : policy.ingress.length > 0 && other.ingress.length > 0));
+          if (directions.length > 0 && this.mayOverlap(policy, other)) out.push({ tier, priority: policy.priority, first: policy.name, second: other.name, directions });
+        }
+      });
+    }
+    return out;
+  }
+
+  result(): Analysis {
+    const ordered = [...this.policies.values()].sort(comparePolicies);
+    return { shadowed: ordered.flatMap((p) => this.shadowed.get(p.name) ?? []), ambiguous: this.ambiguous };
+  }
 }

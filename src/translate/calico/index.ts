@@ -40,44 +40,82 @@ const KIND_RANK: Record<string, number> = { Tier: 0, GlobalNetworkPolicy: 1, Glo
  * @throws CalicoOptionsError when the options are unusable (see calicoOptionProblems).
  */
 export function translateCalico(snapshot: Snapshot, options?: CalicoOptions): Translation {
+  const plan = planCalico(snapshot.policies, options);
+  const nodeNets = nodeNetsCache(snapshot.nodes);
+  const objects: KubeObject[] = [...plan.tiers];
+  const findings: Finding[] = [];
+  for (const policy of [...snapshot.policies].sort(comparePolicies)) {
+    const t = translateCalicoPolicy(plan, policy, nodeNets);
+    objects.push(...t.objects);
+    findings.push(...t.findings);
+  }
+  objects.sort((a, b) => KIND_RANK[a.kind]! - KIND_RANK[b.kind]! || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  return { objects, findings: sortFindings(findings) };
+}
+
+/**
+ * What one CNP's objects depend on besides the CNP itself: its GlobalNetworkPolicy's name and
+ * order (set over all CNPs: names must not collide, equal priorities are spread by name) and
+ * the tiers. Cheap to compute for every change; a CNP is translated again only when its part
+ * of the plan, itself or the addresses of the nodes it selects change.
+ */
+export interface CalicoPlan {
+  readonly options: ResolvedCalicoOptions;
+  readonly names: ReadonlyMap<string, string>;
+  readonly orders: ReadonlyMap<string, number>;
+  readonly tiers: readonly KubeObject[];
+}
+
+/** @throws CalicoOptionsError when the options are unusable (see calicoOptionProblems). */
+export function planCalico(policies: readonly Policy[], options?: CalicoOptions): CalicoPlan {
   const problems = calicoOptionProblems(options);
   if (problems.length > 0) throw new CalicoOptionsError(problems);
   const o = resolveCalicoOptions(options);
-  const tierName = (tier: Tier): string => (tier === 'Admin' ? o.adminTier : o.baselineTier);
+  return {
+    options: o,
+    names: policyNames(policies, (p) => tierNameOf(o, p.tier)),
+    orders: policyOrders(policies),
+    tiers: [tierObject(o, o.adminTier, o.adminTierOrder), tierObject(o, o.baselineTier, o.baselineTierOrder)],
+  };
+}
 
-  const policies = [...snapshot.policies].sort(comparePolicies);
-  const names = policyNames(policies, (p) => tierName(p.tier));
-  const orders = policyOrders(policies);
+function tierNameOf(o: ResolvedCalicoOptions, tier: Tier): string {
+  return tier === 'Admin' ? o.adminTier : o.baselineTier;
+}
+
+/** The host CIDRs of the nodes a selector matches (see nodeNetsCache). */
+export type NodeNets = (selector: Selector) => string[];
+
+/**
+ * One CNP's GlobalNetworkPolicy and the GlobalNetworkSets of its node peers. Node-set ids are
+ * hashes of (CNP, selector), unique within the CNP by construction and across CNPs with a
+ * 64-bit margin.
+ */
+export function translateCalicoPolicy(plan: CalicoPlan, policy: Policy, nodeNets: NodeNets): Translation {
+  const o = plan.options;
+  const gnpName = plan.names.get(policy.name)!;
   const nodeSets = new NodeSetNames();
-  const nodeNets = nodeNetsCache(snapshot.nodes);
-  const findings: Finding[] = [];
-  const objects: KubeObject[] = [tierObject(o, o.adminTier, o.adminTierOrder), tierObject(o, o.baselineTier, o.baselineTierOrder)];
-
-  for (const policy of policies) {
-    const gnpName = names.get(policy.name)!;
-    const sets = new Map<string, { id: string; nets: string[] }>();
-    const nodeSet = (nodes: Selector): string | undefined => {
-      const key = selectorKey(nodes);
-      let set = sets.get(key);
-      if (set === undefined) {
-        const nets = nodeNets(nodes);
-        if (nets.length === 0) return undefined;
-        set = { id: nodeSets.allocate(policy.name, key), nets };
-        sets.set(key, set);
-      }
-      return `${NODE_SET_LABEL} == ${quote(set.id)}`;
-    };
-    const rules: Record<Direction, CalicoRule[]> = { ingress: [], egress: [] };
-    for (const direction of DIRECTIONS) {
-      const ctx = { policy, direction, nodeSet, findings };
-      for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) rules[direction].push(...translateRule(rule, ctx));
+  const sets = new Map<string, { id: string; nets: string[] }>();
+  const nodeSet = (nodes: Selector): string | undefined => {
+    const key = selectorKey(nodes);
+    let set = sets.get(key);
+    if (set === undefined) {
+      const nets = nodeNets(nodes);
+      if (nets.length === 0) return undefined;
+      set = { id: nodeSets.allocate(policy.name, key), nets };
+      sets.set(key, set);
     }
-    objects.push(policyObject(o, policy, gnpName, tierName(policy.tier), orders.get(policy.name)!, rules));
-    for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, set.nets));
+    return `${NODE_SET_LABEL} == ${quote(set.id)}`;
+  };
+  const findings: Finding[] = [];
+  const rules: Record<Direction, CalicoRule[]> = { ingress: [], egress: [] };
+  for (const direction of DIRECTIONS) {
+    const ctx = { policy, direction, nodeSet, findings };
+    for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) rules[direction].push(...translateRule(rule, ctx));
   }
-
-  objects.sort((a, b) => KIND_RANK[a.kind]! - KIND_RANK[b.kind]! || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
-  return { objects, findings: sortFindings(findings) };
+  const objects = [policyObject(o, policy, gnpName, tierNameOf(o, policy.tier), plan.orders.get(policy.name)!, rules)];
+  for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, set.nets));
+  return { objects, findings };
 }
 
 /** GNP orders by CNP name (see translateCalico); `policies` in any order. */
@@ -152,7 +190,7 @@ function policyObject(
 }
 
 /** The host CIDRs of the nodes a selector matches, sorted (IPv4 first); memoised per selector. */
-function nodeNetsCache(nodes: readonly Node[]): (selector: Selector) => string[] {
+export function nodeNetsCache(nodes: readonly Node[]): (selector: Selector) => string[] {
   const parsed = nodes.map((node) => ({
     labels: node.labels,
     ips: node.addresses.flatMap((address) => {

@@ -28,13 +28,18 @@ describe('status conditions', () => {
   it.each([
     [{ kind: 'invalid' } as const, 'Invalid'],
     [{ kind: 'backend-unavailable', message: 'no Calico' } as const, 'BackendUnavailable'],
-    [{ kind: 'native-enforcement', message: 'Calico 3.32' } as const, 'NativeEnforcement'],
     [{ kind: 'apply-failed', message: '500' } as const, 'ApplyFailed'],
     [{ kind: 'conflict', message: 'not ours' } as const, 'Conflict'],
   ])('not programmed: %o', (program, reason) => {
     const c = byType(computeConditions({ ...ok, program }, [], 't'));
     expect(c['Programmed']).toMatchObject({ status: 'False', reason });
     expect(c['Exact']).toMatchObject({ status: 'Unknown', reason: 'NotProgrammed' });
+  });
+
+  it('where the CNI enforces CNPs itself: programmed, by the CNI, exactness not known', () => {
+    const c = byType(computeConditions({ ...ok, program: { kind: 'native-enforcement', message: 'Calico 3.32 enforces it' } }, [], 't'));
+    expect(c['Programmed']).toMatchObject({ status: 'True', reason: 'NativeEnforcement', message: 'Calico 3.32 enforces it' });
+    expect(c['Exact']).toMatchObject({ status: 'Unknown', reason: 'NativeEnforcement' });
   });
 
   it('invalid and unsupported specs', () => {
