@@ -39,6 +39,8 @@ export interface ManagerOptions {
   /** /metrics; undefined: none. */
   readonly metricsPort?: number;
   readonly healthHost?: string;
+  /** Where /metrics listens when it has a port of its own (default: healthHost). */
+  readonly metricsHost?: string;
   readonly workers?: number;
   /** How often the backend is detected again (a CNI installed or upgraded later). */
   readonly redetectMs?: number;
@@ -340,12 +342,13 @@ export class Manager {
           ...(host === undefined ? {} : { host }),
           healthz: { informers: informersNotWedged(this.informers, systemClock) },
           readyz: { caches: cachesSynced(this.informers) },
-          ...(this.o.metricsPort === undefined || this.o.metricsPort === this.o.healthPort ? { metrics: this.metrics } : {}),
+          ...(this.o.metricsPort !== undefined && this.o.metricsPort === this.o.healthPort ? { metrics: this.metrics } : {}),
         }),
       );
     }
     if (this.o.metricsPort !== undefined && this.o.metricsPort !== this.o.healthPort) {
-      this.servers.push(await startHealthServer({ port: this.o.metricsPort, ...(host === undefined ? {} : { host }), metrics: this.metrics }));
+      const metricsHost = this.o.metricsHost ?? host;
+      this.servers.push(await startHealthServer({ port: this.o.metricsPort, ...(metricsHost === undefined ? {} : { host: metricsHost }), metrics: this.metrics }));
     }
   }
 
