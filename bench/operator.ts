@@ -5,7 +5,7 @@
 //   M CNPs. Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
 //   [--updates 100] [--idle-seconds 120]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterNetworkPolicy } from '../src/api/cnp.js';
@@ -13,7 +13,7 @@ import type { Policy } from '../src/api/model.js';
 import { startControlPlane } from '../src/cluster/controlplane.js';
 import { Manager } from '../src/controller/manager.js';
 import type { KubeObject, ResourceType, WatchEvent } from '../src/controller/port.js';
-import { silentLogger } from '../src/controller/runtime/index.js';
+import { createLogger, silentLogger } from '../src/controller/runtime/index.js';
 import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
 import { translateCalico } from '../src/translate/calico/index.js';
 import { clusterInformationCrds, installCrdsWith } from '../test/harness/crds.js';
@@ -29,7 +29,7 @@ const CONCURRENCY = 2; // the operator's default workers
 
 const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
-const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1alpha2', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
+const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -132,7 +132,10 @@ async function main(): Promise<void> {
     // Cold start.
     const tracker = await programmedTracker(port);
     t = performance.now();
-    const manager = new Manager({ port, log: silentLogger, detect: { backend: 'calico', force: false, calicoApi: 'projectcalico.org/v3' }, workers: CONCURRENCY });
+    // CNP_BENCH_LOG=FILE keeps the operator's log (JSON lines) for a look at what took long.
+    const logFile = process.env['CNP_BENCH_LOG'];
+    const log = logFile === undefined ? silentLogger : createLogger({ level: 'debug', write: (line) => appendFileSync(logFile, `${line}\n`) });
+    const manager = new Manager({ port, log, detect: { backend: 'calico', force: false, calicoApi: 'projectcalico.org/v3' }, workers: CONCURRENCY });
     await manager.start();
     await until(async () => tracker.count() >= N, 100);
     const cold = performance.now() - t;
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
       const start = performance.now();
       await kube.apply(obj);
       latencies.push((await seen) - start);
+      if (latencies.at(-1)! > 1000) say(`update ${u} of ${obj.metadata.name} took ${latencies.at(-1)!.toFixed(0)} ms`);
       waiting.delete(gnp);
     }
     latencies.sort((a, b) => a - b);
@@ -167,6 +171,8 @@ async function main(): Promise<void> {
     await until(async () => tracker.count() >= N, 100);
 
     // Idle: count writes to what the operator owns or reports on.
+    // Idle means nothing left to do: the last updates' status and analysis work is finished.
+    await until(async () => manager.queueDepth() === 0 && (await new Promise((r) => setTimeout(r, 2000)), manager.queueDepth() === 0));
     say(`idle for ${IDLE_S} s, counting writes`);
     let writes = 0;
     const idle = new AbortController();

@@ -6,8 +6,12 @@ import type { Finding, KubeObject, Translation } from '../translate/types.js';
 export const SHARED_KEY = '';
 
 export interface DesiredState {
-  /** Objects by the CNP they belong to; SHARED_KEY for operator-wide objects. */
-  readonly byOwner: ReadonlyMap<string, readonly KubeObject[]>;
+  /**
+   * The objects an owner (a CNP's name; SHARED_KEY for operator-wide objects) wants. A
+   * translator may make them again on each call rather than keep them: thousands of generated
+   * objects are the largest thing an operator could hold.
+   */
+  objects(owner: string): readonly KubeObject[];
   readonly findings: ReadonlyMap<string, readonly Finding[]>;
   /** Per owner, a digest of its objects and findings: what changedOwners compares. */
   readonly fingerprints: ReadonlyMap<string, string>;
@@ -40,7 +44,7 @@ export function groupTranslation(t: Translation): DesiredState {
     // A digest, not the text: the text of every generated object would double what is held in memory.
     fingerprints.set(key, createHash('sha256').update(JSON.stringify([byOwner.get(key) ?? [], findings.get(key) ?? []])).digest('base64'));
   }
-  return { byOwner, findings, fingerprints, ownerByKey };
+  return { objects: (owner) => byOwner.get(owner) ?? [], findings, fingerprints, ownerByKey };
 }
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {

@@ -11,9 +11,27 @@ import type { KubeObject } from './port.js';
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Where a cached object keeps the digest of its body instead of the body: the operator's caches
+ * of the kinds it writes hold only what tells "in sync" from "look closer" (see slimOwned); a
+ * difference is then read from the API server in full.
+ */
+export const BODY_DIGEST = '@bodyDigest';
+
 /** Top-level fields that are the object's content (everything but identity, metadata and status). */
 function body(obj: KubeObject): Json {
-  return Object.fromEntries(Object.entries(obj).filter(([k, v]) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status' && v !== undefined));
+  return Object.fromEntries(Object.entries(obj).filter(([k, v]) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status' && k !== BODY_DIGEST && v !== undefined));
+}
+
+function bodyDigest(obj: KubeObject): string {
+  const kept = obj[BODY_DIGEST];
+  return typeof kept === 'string' ? kept : digest(canonicalJson(body(obj)));
+}
+
+/** A cached object of a kind the operator writes: its metadata and the digest of its body. */
+export function slimOwned(obj: KubeObject): KubeObject {
+  const { apiVersion, kind, metadata } = obj;
+  return { apiVersion, kind, metadata, [BODY_DIGEST]: bodyDigest(obj) };
 }
 
 function field(path: string, key: string): string {
@@ -40,7 +58,10 @@ const ownerRefs = (obj: KubeObject): string[] => (obj.metadata.ownerReferences ?
 /** Field paths where the live object is not what the operator wants (empty: in sync). */
 export function differences(live: KubeObject, want: KubeObject): string[] {
   const out: string[] = [];
-  diff(body(live), body(want), '', out);
+  // A cached object has only its body's digest: the body differs, where is for a full read to say.
+  if (typeof live[BODY_DIGEST] === 'string') {
+    if (live[BODY_DIGEST] !== bodyDigest(want)) out.push('spec');
+  } else diff(body(live), body(want), '', out);
   for (const [key, value] of Object.entries(want.metadata.labels ?? {})) {
     if (live.metadata.labels?.[key] !== value) out.push(field('metadata.labels', key));
   }
@@ -56,7 +77,7 @@ export function comparedDigest(live: KubeObject, want: KubeObject): string {
   const pick = (m: Readonly<Record<string, string>> | undefined, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, m?.[k]]));
   return digest(
     canonicalJson({
-      body: body(live),
+      body: bodyDigest(live),
       labels: pick(live.metadata.labels, Object.keys(want.metadata.labels ?? {})),
       annotations: pick(live.metadata.annotations, Object.keys(want.metadata.annotations ?? {})),
       owners: ownerRefs(live),

@@ -38,6 +38,12 @@ export function relevantProjection(type: ResourceType, obj: KubeObject): string 
 export function slim(obj: KubeObject): KubeObject {
   const { managedFields, ...metadata } = obj.metadata;
   const managers = managedFields?.map(({ manager, operation, subresource }) => ({ manager, operation, subresource }));
+  // Nodes carry images and conditions, namespaces little: policy reads labels and addresses.
+  if (obj.kind === 'Node') {
+    const addresses = (obj['status'] as { addresses?: unknown } | undefined)?.addresses;
+    return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels: metadata.labels }, status: { addresses } };
+  }
+  if (obj.kind === 'Namespace') return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels: metadata.labels } };
   if (obj.kind !== 'Pod') return { ...obj, metadata: { ...metadata, ...(managers === undefined ? {} : { managedFields: managers }) } };
   const spec = (obj['spec'] ?? {}) as { hostNetwork?: boolean; nodeName?: string; containers?: { name?: string; ports?: unknown }[] };
   const status = (obj['status'] ?? {}) as { podIP?: string; podIPs?: unknown };

@@ -1,10 +1,12 @@
 import type { Detection } from './backend.js';
 import { detectBackend, type DetectOptions } from './detect.js';
 import { objectKey, ownerOf, SHARED_KEY } from './desired.js';
+import { slimOwned } from './drift.js';
 import { cnpType, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection, slim } from './inputs.js';
 import type { KubeObject, KubePort, ResourceType } from './port.js';
 import { type CrdInfo, crdNotes, preflight } from './preflight.js';
-import { RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
+import { OUR_CONDITIONS, RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
+import { ParsedCnps, slimCnp } from './snapshot-from-cache.js';
 import {
   cachesSynced,
   Controller,
@@ -76,6 +78,7 @@ export class Manager {
   private crd: CrdInfo = { channel: undefined, bundleVersion: undefined, readable: false };
   private redetectTimer: ReturnType<typeof setInterval> | undefined;
   private cnpInformer: Informer | undefined;
+  private readonly parsedCnps = new ParsedCnps();
   private owned: Informer[] = [];
   private inputs: Partial<Record<'networkPolicies' | 'nodes' | 'namespaces' | 'pods', Informer>> = {};
   /** The backend whose kinds are watched now. */
@@ -116,12 +119,11 @@ export class Manager {
     this.done = new Promise((resolve) => (this.exitCode = resolve));
   }
 
-  private informer(type: ResourceType, labelSelector?: string): Informer {
+  private informer(type: ResourceType, transform: (obj: KubeObject) => KubeObject = slim): Informer {
     const informer = new Informer({
       port: this.o.port,
       type,
-      transform: slim,
-      ...(labelSelector === undefined ? {} : { labelSelector }),
+      transform,
       log: this.o.log,
       ...(this.o.relistIntervalMs === undefined ? {} : { relistIntervalMs: this.o.relistIntervalMs }),
       ...(this.o.watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds: this.o.watchTimeoutSeconds }),
@@ -162,7 +164,11 @@ export class Manager {
     else log.info('backend detected', detected);
 
     const enqueue = (key: string): void => this.controller.enqueue(key);
-    const cnps = this.informer(cnpType(version));
+    // Parsed as they arrive; the cache keeps what status and events need.
+    const cnps = this.informer(cnpType(version), (obj) => {
+      this.parsedCnps.ingest(obj);
+      return slimCnp(obj, OUR_CONDITIONS);
+    });
     this.cnpInformer = cnps;
     cnps.addEventHandlers({
       onAdd: (obj) => {
@@ -178,10 +184,12 @@ export class Manager {
         } else if (this.reconciler?.statusDiffers(after) !== false) enqueue(after.metadata.name);
       },
       onDelete: (obj) => {
+        this.parsedCnps.forget(obj);
         enqueue(RECOMPUTE_KEY);
         enqueue(obj.metadata.name);
       },
       onRelist: (objs) => {
+        this.parsedCnps.retain(new Set(objs.map((o) => o.metadata.name)));
         enqueue(RECOMPUTE_KEY);
         for (const o of objs) enqueue(o.metadata.name);
       },
@@ -205,7 +213,7 @@ export class Manager {
         owned: (owner) => [...(this.byOwner.get(owner)?.values() ?? [])],
         existing: (obj) => this.owned.find((i) => i.type.kind === obj.kind && `${i.type.group === '' ? '' : `${i.type.group}/`}${i.type.version}` === obj.apiVersion)?.get(obj.metadata.name),
         inputs: () => ({
-          cnps: cnps.list(),
+          cnps: this.parsedCnps.list(),
           networkPolicies: this.inputs.networkPolicies?.list() ?? [],
           nodes: this.inputs.nodes?.list() ?? [],
           namespaces: this.inputs.namespaces?.list() ?? [],
@@ -278,8 +286,9 @@ export class Manager {
     }
     for (const type of backend.types) {
       // Every object of the kinds we write, not only ours: whether a name is taken by
-      // someone else is then a cache lookup, not a request per object.
-      const informer = this.informer(type);
+      // someone else is then a cache lookup, not a request per object. Bodies are kept as
+      // digests: the cache only tells "in sync" from "read it and look closer".
+      const informer = this.informer(type, (obj) => slimOwned(slim(obj)));
       const isOurs = (obj: KubeObject): boolean => obj.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
       const keyFor = (obj: KubeObject): string | undefined => {
         // The owner that wants this name first: labels and annotations may have been edited.

@@ -121,8 +121,10 @@ export class Reconciler {
 
   private recompute(): void {
     const detection = this.o.detection();
-    const { snapshot, parsed } = buildSnapshot(this.o.caches.inputs(), this.parsed);
+    const inputs = this.o.caches.inputs();
+    const snapshot = buildSnapshot(inputs);
     const previousParsed = this.parsed;
+    const parsed = new Map(inputs.cnps.map((p) => [p.name, p]));
     this.parsed = parsed;
     this.policies = snapshot.policies;
     // Warnings follow in their own key: a policy's objects need not wait for them.
@@ -145,7 +147,7 @@ export class Reconciler {
     for (const name of parsed.keys()) if (previousParsed.get(name)?.generation !== parsed.get(name)?.generation) changed.add(name);
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
     for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
-    this.o.hooks?.managedObjects?.([...this.desired.byOwner.values()].reduce((n, l) => n + l.length, 0));
+    this.o.hooks?.managedObjects?.(this.desired.ownerByKey.size);
   }
 
   /**
@@ -169,7 +171,7 @@ export class Reconciler {
   private wanted(obj: KubeObject): KubeObject | undefined {
     const key = objectKey(obj);
     const owner = this.desired?.ownerByKey.get(key);
-    return owner === undefined ? undefined : (this.desired?.byOwner.get(owner)?.find((o) => objectKey(o) === key) as KubeObject | undefined);
+    return owner === undefined ? undefined : (this.desired?.objects(owner).find((o) => objectKey(o) === key) as KubeObject | undefined);
   }
 
   /** Whether the live object is what we want: equal, or equal to how the server stored our write of it. */
@@ -266,7 +268,7 @@ export class Reconciler {
     const backend = detection.backend;
     this.lastBackend = backend;
     // What others reference goes first: tiers, then address sets, then the policies using them.
-    const desired = [...(this.desired?.byOwner.get(owner) ?? [])].sort((a, b) => applyRank(a.kind) - applyRank(b.kind)) as KubeObject[];
+    const desired = [...(this.desired?.objects(owner) ?? [])].sort((a, b) => applyRank(a.kind) - applyRank(b.kind)) as KubeObject[];
     const failures: string[] = [];
     for (const want of desired) {
       const type = typeFor(backend, want);
@@ -409,7 +411,8 @@ export class Reconciler {
   }
 }
 
-const OUR_CONDITIONS = ['Accepted', 'Programmed', 'Exact'];
+/** The condition types this operator owns on a CNP. */
+export const OUR_CONDITIONS = ['Accepted', 'Programmed', 'Exact'];
 
 function ownerOfObject(obj: KubeObject): string {
   return obj.metadata.annotations?.['policy.cnp-operator.io/cnp'] ?? '(shared)';

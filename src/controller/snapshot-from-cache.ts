@@ -13,7 +13,8 @@ export interface ParsedCnp {
 }
 
 export interface ClusterInputs {
-  readonly cnps: readonly KubeObject[];
+  /** Parsed as they arrived (see ParsedCnps): the cache keeps no spec. */
+  readonly cnps: readonly ParsedCnp[];
   readonly networkPolicies: readonly KubeObject[];
   readonly nodes: readonly KubeObject[];
   readonly namespaces: readonly KubeObject[];
@@ -28,31 +29,54 @@ function collect<T>(objects: readonly KubeObject[], parse: (raw: unknown) => { v
 }
 
 /**
+ * CNPs parsed as they arrive, once per uid and generation. The CNP cache then keeps only what
+ * status and events need (see slimCnp): the parsed model is the one copy of a policy held.
+ */
+export class ParsedCnps {
+  private readonly byName = new Map<string, ParsedCnp>();
+
+  /** Parses a CNP unless this uid and generation is already parsed. */
+  ingest(obj: KubeObject): void {
+    const generation = obj.metadata.generation ?? 0;
+    const before = this.byName.get(obj.metadata.name);
+    if (before !== undefined && before.generation === generation && before.uid === obj.metadata.uid) return;
+    // The API server accepted it: a type we do not know comes from a newer API version.
+    const result = parseClusterNetworkPolicy(obj, { origin: 'cluster' });
+    this.byName.set(obj.metadata.name, { name: obj.metadata.name, uid: obj.metadata.uid, generation, policy: result.policy, diagnostics: result.diagnostics });
+  }
+
+  /** Forgets a deleted CNP (only that incarnation: a re-created one may have arrived first). */
+  forget(obj: KubeObject): void {
+    if (this.byName.get(obj.metadata.name)?.uid === obj.metadata.uid) this.byName.delete(obj.metadata.name);
+  }
+
+  /** After a relist: only these exist. */
+  retain(names: ReadonlySet<string>): void {
+    for (const name of [...this.byName.keys()]) if (!names.has(name)) this.byName.delete(name);
+  }
+
+  list(): ParsedCnp[] {
+    return [...this.byName.values()];
+  }
+}
+
+/** What the CNP cache keeps: identity for events, generation, and our conditions. */
+export function slimCnp(obj: KubeObject, ours: readonly string[]): KubeObject {
+  const { name, uid, generation, resourceVersion, creationTimestamp, deletionTimestamp } = obj.metadata;
+  const conditions = ((obj['status'] as { conditions?: { type: string }[] } | undefined)?.conditions ?? []).filter((c) => ours.includes(c.type));
+  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, uid, generation, resourceVersion, creationTimestamp, deletionTimestamp }, status: { conditions } };
+}
+
+/**
  * The snapshot the translators see. A CNP that fails validation is left out and
  * reported through its own status; everything else still works.
  */
-export function buildSnapshot(inputs: ClusterInputs, previous?: ReadonlyMap<string, ParsedCnp>): { snapshot: Snapshot; parsed: Map<string, ParsedCnp> } {
-  const parsed = new Map<string, ParsedCnp>();
-  for (const obj of inputs.cnps) {
-    // A CNP's spec changes only with its generation (and uid, if it was re-created): reuse the last parse.
-    const generation = obj.metadata.generation ?? 0;
-    const before = previous?.get(obj.metadata.name);
-    if (before !== undefined && before.generation === generation && before.uid === obj.metadata.uid) {
-      parsed.set(obj.metadata.name, before);
-      continue;
-    }
-    // Objects from the API server may carry the served version; our schema is one for both.
-    // The API server accepted it: a type we do not know comes from a newer API version.
-    const result = parseClusterNetworkPolicy(obj, { origin: 'cluster' });
-    parsed.set(obj.metadata.name, { name: obj.metadata.name, uid: obj.metadata.uid, generation, policy: result.policy, diagnostics: result.diagnostics });
-  }
-  const policies = [...parsed.values()].flatMap((p) => (p.policy === undefined ? [] : [p.policy]));
-  const snapshot: Snapshot = {
-    policies,
+export function buildSnapshot(inputs: ClusterInputs): Snapshot {
+  return {
+    policies: inputs.cnps.flatMap((p) => (p.policy === undefined ? [] : [p.policy])),
     networkPolicies: collect<NetworkPolicy>(inputs.networkPolicies, parseNetworkPolicy),
     nodes: collect<Node>(inputs.nodes, parseNode),
     namespaces: collect<Namespace>(inputs.namespaces, parseNamespace),
     pods: collect<Pod>(inputs.pods, parsePod),
   };
-  return { snapshot, parsed };
 }

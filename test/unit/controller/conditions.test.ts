@@ -69,7 +69,7 @@ const obj = (name: string, owner?: string, spec: unknown = {}): KubeObject => ({
 describe('desired state', () => {
   it('groups objects by owner, shared ones under the empty key', () => {
     const d = groupTranslation({ objects: [obj('tier'), obj('a1', 'a'), obj('b1', 'b'), obj('a2', 'a')], findings: [] });
-    expect([...d.byOwner.entries()].map(([k, v]) => [k, v.map((o) => o.metadata.name)])).toEqual([
+    expect([...d.fingerprints.keys()].map((k) => [k, d.objects(k).map((o) => o.metadata.name)])).toEqual([
       ['', ['tier']],
       ['a', ['a1', 'a2']],
       ['b', ['b1']],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePod } from '../../../src/api/objects.js';
+import { parseNamespace, parseNode, parsePod } from '../../../src/api/objects.js';
 import { slim } from '../../../src/controller/inputs.js';
 import type { KubeObject } from '../../../src/controller/port.js';
 
@@ -17,6 +17,14 @@ describe('what the caches keep', () => {
     expect(parsePod(small)).toEqual(parsePod(pod));
     expect(JSON.stringify(small).length).toBeLessThan(JSON.stringify(pod).length / 3);
     expect(small.metadata.resourceVersion).toBe('7');
+  });
+
+  it('keeps of nodes and namespaces what policy reads: labels and addresses', () => {
+    const node: KubeObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { role: 'x' }, annotations: { big: 'y'.repeat(100) } }, status: { addresses: [{ type: 'InternalIP', address: '10.0.0.1' }], images: [{ names: ['a'] }] } };
+    expect(parseNode(slim(node))).toEqual(parseNode(node));
+    expect(JSON.stringify(slim(node))).not.toContain('images');
+    const ns: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', labels: { team: 'x' }, annotations: { big: 'y' } }, spec: { finalizers: ['kubernetes'] } };
+    expect(parseNamespace(slim(ns))).toEqual(parseNamespace(ns));
   });
 
   it('keeps of managedFields only who manages the object (what ownership is judged by), and everything else', () => {
