@@ -1,19 +1,21 @@
-import { parseAllDocuments } from 'yaml';
-import type { Source } from './diagnostics.js';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document as YamlDocument, type Node } from 'yaml';
+import { fieldPathSteps, type PathStep, type Position, type Source } from './diagnostics.js';
 
 /** One parsed document with where it came from. */
 export interface Document {
+  /** Each document has a Source of its own, which can place its fields (see Source.locate). */
   readonly source: Source;
   readonly value: unknown;
 }
 
-/** Input that cannot be read as YAML or JSON at all. */
+/** Input that cannot be read as YAML or JSON at all, with where the parser gave up. */
 export class InputError extends Error {
   constructor(
-    readonly source: Source,
+    readonly file: string,
+    readonly position: Position,
     message: string,
   ) {
-    super(`${source.file}:${source.document}: ${message}`);
+    super(`${file}:${position.line}:${position.column}: ${message}`);
     this.name = 'InputError';
   }
 }
@@ -22,35 +24,63 @@ export class InputError extends Error {
 // CNP is bounded by the API's list limits to well under a megabyte.
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
+/** Whether a value looks like a Kubernetes object at all: a mapping with a string apiVersion and kind. */
+export function isKubernetesObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v['apiVersion'] === 'string' && typeof v['kind'] === 'string';
+}
+
 /**
- * Splits YAML (multi-document) or JSON text into documents. `kind: List` and
- * `*List` objects are flattened into their items, which keep the List's position.
+ * Splits YAML (multi-document) or JSON text into documents; JSON is read by the same YAML
+ * parser, so both keep the position of every field. A top-level list (a JSON array) and
+ * `kind: List` / `*List` objects are flattened into their items.
  */
 export function parseDocuments(text: string, file: string): Document[] {
   if (text.length > MAX_INPUT_BYTES) {
-    throw new InputError({ file, document: 1 }, `input is ${text.length} bytes; at most ${MAX_INPUT_BYTES} are read`);
+    throw new InputError(file, { line: 1, column: 1 }, `input is ${text.length} bytes; at most ${MAX_INPUT_BYTES} are read`);
   }
-  const trimmed = text.trimStart();
-  let values: unknown[];
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
-    try {
-      const parsed: unknown = JSON.parse(text);
-      values = Array.isArray(parsed) ? parsed : [parsed];
-    } catch {
-      values = parseYaml(text, file); // YAML flow style also starts with { or [
-    }
-  } else {
-    values = parseYaml(text, file);
-  }
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { uniqueKeys: true, lineCounter });
+  const yamlDocs = Array.isArray(parsed) ? parsed : [parsed];
   const docs: Document[] = [];
-  values.forEach((value, i) => {
-    const source = { file, document: i + 1 };
-    if (value === null || value === undefined) return; // an empty document (e.g. a trailing ---)
-    const items = listItems(value);
-    if (items === undefined) docs.push({ source, value });
-    else for (const item of items) docs.push({ source, value: item });
+  const at = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  yamlDocs.forEach((doc, i) => {
+    const error = doc.errors[0];
+    if (error !== undefined) {
+      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      throw new InputError(file, at(error.pos[0]), `not valid YAML: ${message}`);
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // The yaml library refuses alias expansion past maxAliasCount ("billion laughs").
+      throw new InputError(file, at(doc.contents?.range?.[0] ?? 0), `not usable YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+    const locate = (prefix: readonly PathStep[]) => (field: string) => at(offsetOf(doc, prefix, fieldPathSteps(field) ?? []));
+    for (const item of flatten(value, [])) {
+      if (item.value === null || item.value === undefined) continue; // an empty document (e.g. a trailing ---)
+      docs.push({ source: { file, document: i + 1, locate: locate(item.prefix) }, value: item.value });
+    }
   });
   return docs;
+}
+
+interface Item {
+  readonly value: unknown;
+  /** The path of the item in its YAML document. */
+  readonly prefix: readonly PathStep[];
+}
+
+function flatten(value: unknown, prefix: readonly PathStep[]): Item[] {
+  if (Array.isArray(value) && prefix.length === 0) return value.flatMap((v, j) => flatten(v, [j]));
+  const items = listItems(value);
+  if (items === undefined) return [{ value, prefix }];
+  return items.map((v, j) => ({ value: v, prefix: [...prefix, 'items', j] }));
 }
 
 function listItems(value: unknown): unknown[] | undefined {
@@ -61,21 +91,33 @@ function listItems(value: unknown): unknown[] | undefined {
   return undefined;
 }
 
-function parseYaml(text: string, file: string): unknown[] {
-  const docs = parseAllDocuments(text, { uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [docs];
-  return list.map((doc, i) => {
-    const error = doc.errors[0];
-    if (error !== undefined) {
-      const line = error.linePos?.[0];
-      const where = line === undefined ? '' : ` (line ${line.line}, column ${line.col})`;
-      throw new InputError({ file, document: i + 1 }, `not valid YAML${where}: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
-    }
-    try {
-      return doc.toJS({ maxAliasCount: 100 });
-    } catch (err) {
-      // The yaml library refuses alias expansion past maxAliasCount ("billion laughs").
-      throw new InputError({ file, document: i + 1 }, `not usable YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
-  });
+/**
+ * The text offset of a path in a document: of the key for a mapping entry, of the item for a
+ * list entry. Where the path leaves the document (a required field that is missing), the
+ * deepest part that exists: the parent a missing field belongs in.
+ */
+function offsetOf(doc: YamlDocument, prefix: readonly PathStep[], steps: readonly PathStep[]): number {
+  let node: unknown = doc.contents;
+  let offset = doc.contents?.range?.[0] ?? 0;
+  for (const step of [...prefix, ...steps]) {
+    if (isAlias(node)) node = node.resolve(doc);
+    const next = child(node, step);
+    if (next === undefined) break;
+    ({ node, offset } = next);
+  }
+  return offset;
+}
+
+function child(node: unknown, step: PathStep): { node: unknown; offset: number } | undefined {
+  if (typeof step === 'number' && isSeq(node)) {
+    const item = node.items[step] as Node | undefined;
+    return item?.range ? { node: item, offset: item.range[0] } : undefined;
+  }
+  if (typeof step === 'string' && isMap(node)) {
+    const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === step);
+    const key = pair?.key as Node | undefined;
+    if (pair === undefined || !key?.range) return undefined;
+    return { node: pair.value, offset: key.range[0] };
+  }
+  return undefined;
 }

@@ -1,8 +1,9 @@
 import { ensureBinaries } from '../cluster/binaries.js';
-import { ControlPlaneError } from '../cluster/errors.js';
+import { ControlPlaneError, ExitCode } from '../cluster/errors.js';
 import { clusterDown, clusterUp, type InstanceStatus, instanceStatus, listInstances } from '../cluster/instances.js';
 import { CliError } from './errors.js';
-import { oneOf, parseFlags, single } from './flags.js';
+import { EXIT } from './exit-codes.js';
+import { bool, oneOf, parseFlags, single, type FlagSpec, type ParsedFlags } from './flags.js';
 
 const USAGE = `usage: cnp-operator cluster <command> [flags]
 
@@ -14,7 +15,11 @@ commands:
                                       use as: eval "$(cnp-operator cluster up)"
   down [--name N] [--all]             stop every process it started and delete its state
   status [--name N] [-o text|json]    list instances and whether their processes are alive
+                                      (--name N of a cluster that does not exist: exit ${ExitCode.notRunning})
   build                               build the binaries now (idempotent)
+
+Exit status: 0 success; 1 failure; 2 usage error; ${ExitCode.goMissing} Go is missing; ${ExitCode.buildFailed} the build failed;
+${ExitCode.startFailed} the control plane did not start; ${ExitCode.notRunning} no such cluster.
 `;
 
 const DEFAULT_NAME = 'default';
@@ -36,7 +41,7 @@ export async function clusterCommand(args: string[]): Promise<number> {
       case 'build':
         return await build(rest);
       default:
-        throw new CliError(`unknown cluster command "${sub}"\n\n${USAGE}`, 2);
+        throw new CliError(`unknown cluster command "${sub}" (up, down, status, build)`, EXIT.usage);
     }
   } catch (err) {
     if (err instanceof ControlPlaneError) throw new CliError(err.message, err.exitCode);
@@ -46,8 +51,17 @@ export async function clusterCommand(args: string[]): Promise<number> {
 
 const say = (message: string) => process.stderr.write(`[cluster] ${message}\n`);
 
+/** Parses a subcommand's flags; undefined when --help was given (and the usage printed). */
+function subcommandFlags(args: readonly string[], spec: FlagSpec): ParsedFlags | undefined {
+  const flags = parseFlags(args, { ...spec, switches: [...(spec.switches ?? []), 'help'], aliases: { ...spec.aliases, h: 'help' } });
+  if (!bool(flags, 'help', false)) return flags;
+  process.stdout.write(USAGE);
+  return undefined;
+}
+
 async function up(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { values: ['name', 'timeout'] });
+  const flags = subcommandFlags(args, { values: ['name', 'timeout'] });
+  if (flags === undefined) return EXIT.ok;
   const name = single(flags, 'name') ?? DEFAULT_NAME;
   const timeout = single(flags, 'timeout');
   const timeoutMs = timeout === undefined ? undefined : Number(timeout) * 1000;
@@ -62,8 +76,9 @@ async function up(args: string[]): Promise<number> {
 }
 
 async function down(args: string[]): Promise<number> {
-  const flags = parseFlags(args, { values: ['name'], switches: ['all'] });
-  const all = flags.switches.has('all');
+  const flags = subcommandFlags(args, { values: ['name'], switches: ['all'] });
+  if (flags === undefined) return EXIT.ok;
+  const all = bool(flags, 'all', false);
   const named = single(flags, 'name');
   if (all && named !== undefined) throw new CliError('give --name or --all, not both', 2);
   const names = all ? listInstances().map((i) => i.name) : [named ?? DEFAULT_NAME];
@@ -76,10 +91,15 @@ async function down(args: string[]): Promise<number> {
 }
 
 function status(args: string[]): number {
-  const flags = parseFlags(args, { values: ['name', 'output'], aliases: { o: 'output' } });
+  const flags = subcommandFlags(args, { values: ['name', 'output'], aliases: { o: 'output' } });
+  if (flags === undefined) return EXIT.ok;
   const output = oneOf(flags, 'output', ['text', 'json'] as const, 'text');
   const name = single(flags, 'name');
   const instances = name === undefined ? listInstances() : [instanceStatus(name)];
+  if (name !== undefined && instances[0]!.state === undefined) {
+    const known = listInstances().map((i) => i.name);
+    throw new CliError(`no cluster named "${name}" (${known.length === 0 ? 'there are none' : `there are: ${known.join(', ')}`}); start it with: cnp-operator cluster up --name ${name}`, ExitCode.notRunning);
+  }
   if (output === 'json') {
     process.stdout.write(JSON.stringify(instances.map(toJson), null, 2) + '\n');
     return 0;
@@ -106,7 +126,7 @@ function toJson(i: InstanceStatus): object {
 }
 
 async function build(args: string[]): Promise<number> {
-  parseFlags(args, {});
+  if (subcommandFlags(args, {}) === undefined) return EXIT.ok;
   const b = await ensureBinaries();
   process.stdout.write(`${b.dir}\n`);
   return 0;

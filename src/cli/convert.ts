@@ -2,9 +2,10 @@ import { stringify } from 'yaml';
 import { convertDocuments } from '../api/convert/documents.js';
 import { baselinePriorityProblem, DEFAULT_BASELINE_PRIORITY } from '../api/convert/policy.js';
 import { CliError } from './errors.js';
-import { oneOf, parseFlags, single } from './flags.js';
-import { readInputs } from './input.js';
-import { printDiagnostics } from './validate.js';
+import { printDiagnostics } from './diagnostics-output.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { bool, oneOf, parseFlags, single } from './flags.js';
+import { INPUT_HELP, readInputs } from './input.js';
 
 const HELP = `usage: cnp-operator convert -f FILE... [-R] [-o yaml|json] [--baseline-priority N]
 
@@ -24,44 +25,46 @@ input object, in input order:
                                        becomes pods.namespaceSelector
   rule names, labels, annotations      kept
 
-Anything that cannot be converted exactly is refused with its file, document, field path and
+Anything that cannot be converted exactly is refused with file:line:column, field path and
 reason (sameLabels/notSameLabels, a BANP not named default, Pass in a BANP, more than 25 rules,
 peers or ports, an empty ports list, a range with start >= end, names that would collide, ...).
 When anything is refused nothing is printed on standard output and the exit status is 1.
 Equal priorities are converted and noted on standard error: cnp-operator orders them by name.
 
--f takes files, directories (always read recursively; -R is accepted for kubectl habits) or -
-(standard input); YAML or JSON, several documents each, Lists included. -o json prints
-{"kind":"List","items":[...]}. The same input always gives the same output, byte for byte.
-`;
+${INPUT_HELP}
+  -o, --output yaml|json      json: {"kind":"List","items":[...]}
+  --baseline-priority N       the Baseline CNP's priority, 0 to 1000 (default ${DEFAULT_BASELINE_PRIORITY})
+The same input always gives the same output, byte for byte.
+${EXIT_HELP}`;
 
 export async function convertCommand(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
     values: ['filename', 'output', 'baseline-priority'],
     switches: ['help', 'recursive'],
     aliases: { f: 'filename', o: 'output', h: 'help', R: 'recursive' },
+    positionalHint: 'inputs go after -f',
   });
-  if (flags.switches.has('help')) {
+  if (bool(flags, 'help', false)) {
     process.stdout.write(HELP);
-    return 0;
+    return EXIT.ok;
   }
-  if (flags.positional.length > 0) throw new CliError(`unexpected argument ${flags.positional[0]} (inputs go after -f)`, 2);
   const output = oneOf(flags, 'output', ['yaml', 'json'] as const, 'yaml');
   const rawPriority = single(flags, 'baseline-priority');
   let baselinePriority = DEFAULT_BASELINE_PRIORITY;
   if (rawPriority !== undefined) {
     baselinePriority = /^[0-9]+$/.test(rawPriority) ? Number(rawPriority) : Number.NaN;
     const problem = baselinePriorityProblem(baselinePriority);
-    if (problem !== undefined) throw new CliError(`--baseline-priority ${problem.replace(/got NaN$/, `got "${rawPriority}"`)}`, 2);
+    if (problem !== undefined) throw new CliError(`--baseline-priority ${problem.replace(/got NaN$/, `got "${rawPriority}"`)}`, EXIT.usage);
   }
 
-  const documents = readInputs(flags.values.get('filename') ?? []);
-  if (documents.length === 0) throw new CliError('the input holds no objects to convert');
+  const documents = readInputs(flags.values.get('filename') ?? [], { recursive: bool(flags, 'recursive', false) });
+  if (documents.length === 0) throw new CliError('the input holds no objects to convert', EXIT.invalid);
   const result = convertDocuments(documents, { baselinePriority });
   printDiagnostics(result.diagnostics);
-  const refused = new Set(result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.source.file}:${d.source.document}:${d.object ?? ''}`));
+  // Each document has a Source of its own (see Document): one refused object, however many problems.
+  const refused = new Set(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.source));
   if (refused.size > 0) {
-    throw new CliError(`${refused.size} object${refused.size === 1 ? '' : 's'} cannot be converted exactly; nothing was written`, 1);
+    throw new CliError(`${refused.size} object${refused.size === 1 ? '' : 's'} cannot be converted exactly; nothing was written`, EXIT.invalid);
   }
 
   const objects = result.converted.map((c) => c.policy);
@@ -70,5 +73,5 @@ export async function convertCommand(args: string[]): Promise<number> {
   } else {
     process.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'));
   }
-  return 0;
+  return EXIT.ok;
 }

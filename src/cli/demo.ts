@@ -31,7 +31,6 @@ export async function demoCommand(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (flags.positional.length > 0) throw new CliError(`unexpected argument "${flags.positional[0]}"\n\n${USAGE}`, 2);
   const ci = process.env['CI'] !== undefined && !['', '0', 'false'].includes(process.env['CI'].toLowerCase());
   const once = flags.switches.has('once') || ci;
 

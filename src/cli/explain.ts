@@ -1,113 +1,128 @@
-import { readFileSync } from 'node:fs';
-import type { Snapshot } from '../api/model.js';
-import { Evaluator } from '../semantics/evaluate.js';
-import type { Endpoint, Flow, FlowResult, TraceStep } from '../semantics/flow.js';
-import { FlowError, formatEndpoint, parseEndpoint, parseFlow, parsePort, parseProtocol } from '../semantics/parse-flow.js';
+import type { Document } from '../api/documents.js';
+import type { LoadResult } from '../api/snapshot.js';
+import { policyStatuses } from '../semantics/enforcement.js';
+import type { Flow } from '../semantics/flow.js';
+import { namespaceOverrides } from '../semantics/overrides.js';
+import { FlowError, parseEndpoint, parsePort, parseProtocol } from '../semantics/parse-flow.js';
 import { CliError } from './errors.js';
-import { oneOf, parseFlags, single } from './flags.js';
-import { loadInputs } from './validate.js';
+import { EXIT, EXIT_HELP } from './exit-codes.js';
+import { checkFlows, printFlows, readFlows } from './explain-flows.js';
+import { overridesText } from './explain-overrides.js';
+import { bool, flagName, oneOf, parseFlags, single, type ParsedFlags } from './flags.js';
+import { INPUT_HELP, readInputs } from './input.js';
+import { loadDocuments } from './validate.js';
 
-const HELP = `usage: cnp-operator explain -f FILE... --from NS/POD --to NS/POD|IP --port N [--protocol TCP|UDP|SCTP] [-o text|json]
-       cnp-operator explain -f FILE... --flows FLOWS.json [-o text|json]
+const HELP = `usage: cnp-operator explain [-f FILE... | --kubeconfig FILE --context NAME]
+           --from NS/POD|IP --to NS/POD|IP --port N [--protocol TCP|UDP|SCTP] [-o text|json]
+       cnp-operator explain [-f FILE... | --kubeconfig ...] --flows FLOWS.json [-o text|json]
+       cnp-operator explain [-f FILE... | --kubeconfig ...] -n, --namespace NS [-o text|json]
 
-Explains whether a connection is allowed by the ClusterNetworkPolicies and NetworkPolicies
-of a cluster snapshot (-f: policies plus the Namespaces, Pods and Nodes they select), and
-which tier, policy and rule decided each direction. --flows takes a JSON array of
-{"from", "to", "port", "protocol"}; -o json prints [{"verdict", "egress", "ingress"}, ...].
-`;
+Explains whether a connection is allowed by the ClusterNetworkPolicies and NetworkPolicies of a
+cluster, and which tier, policy and rule decided each direction. --flows takes a JSON array of
+{"from", "to", "port", "protocol"} (protocol defaults to TCP).
 
-function checkKnown(snapshot: Snapshot, e: Endpoint, field: string): void {
-  if (e.kind !== 'pod') return;
-  if (!snapshot.pods.some((p) => p.namespace === e.namespace && p.name === e.name)) {
-    throw new CliError(`${field}: pod ${e.namespace}/${e.name} is not in the input (add its Pod object with -f)`, 2);
-  }
-}
+--namespace NS lists, for each NetworkPolicy of the namespace and each direction it isolates, the
+Admin ClusterNetworkPolicy rules that decide before it (Accept and Deny whatever it says; Pass
+hands the traffic to it, past later Admin rules), for which pods, peers and ports; and the
+Baseline ones it shuts out (Baseline only decides where no NetworkPolicy isolates the pod). What
+to read when a NetworkPolicy "does not work".
 
-function readFlows(path: string): Flow[] {
-  let raw: unknown;
+The cluster: with -f, objects from files (policies plus the Namespaces, Pods and Nodes they
+select; \`kubectl get clusternetworkpolicies,networkpolicies,namespaces,pods,nodes -A -o yaml\`
+exports them). Without -f, the live cluster, read-only (list on those kinds, the ClusterRole in
+config/rbac/reader.yaml):
+  --kubeconfig FILE           default: KUBECONFIG, then ~/.kube/config (in a pod: its service account)
+  --context NAME              a context of the kubeconfig other than its current one
+Where the input has the CNPs' status (a live cluster, or objects exported with kubectl), a
+policy in a trace whose Programmed or Exact condition is not True is shown with it ("!"): the
+backend does not enforce it, or only approximates it (the operator's findings, e.g. which rule
+fails closed and why). Hand-written files have no status and get no such line.
+
+${INPUT_HELP}
+  -o, --output text|json      json: always an array, one entry per flow:
+                              [{"verdict", "egress": [trace], "ingress": [trace], "enforcement": [notes]}]
+                              with --namespace: [{"namespace", "name", "directions": [...]}]
+
+As a kubectl plugin (bin/kubectl-cnp on PATH): kubectl cnp explain --from ... --to ... --port N
+${EXIT_HELP}`;
+
+type Mode = { readonly kind: 'flows'; readonly flows: Flow[]; readonly file: string | undefined } | { readonly kind: 'namespace'; readonly namespace: string };
+
+const FLOW_FLAGS = ['from', 'to', 'port', 'protocol'];
+
+function flowMode(flags: ParsedFlags): Mode {
+  const flowsPath = single(flags, 'flows');
+  const given = FLOW_FLAGS.filter((k) => flags.values.has(k));
+  if (flowsPath !== undefined && given.length > 0) throw new CliError(`--flows cannot be combined with ${given.map((k) => flagName(flags, k)).join(', ')}`, EXIT.usage);
+  if (flowsPath !== undefined) return { kind: 'flows', flows: readFlows(flowsPath), file: flowsPath };
+  for (const k of ['from', 'to', 'port']) if (!flags.values.has(k)) throw new CliError(`--${k} is required (or give --flows FILE, or --namespace NS)`, EXIT.usage);
   try {
-    raw = JSON.parse(path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8'));
+    const flow: Flow = {
+      from: parseEndpoint(single(flags, 'from'), flagName(flags, 'from')),
+      to: parseEndpoint(single(flags, 'to'), flagName(flags, 'to')),
+      port: parsePort(single(flags, 'port'), flagName(flags, 'port')),
+      protocol: parseProtocol(single(flags, 'protocol') ?? 'TCP', flagName(flags, 'protocol')),
+    };
+    return { kind: 'flows', flows: [flow], file: undefined };
   } catch (err) {
-    throw new CliError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON: ${(err as Error).message}`}`, 2);
-  }
-  if (!Array.isArray(raw)) throw new CliError(`${path}: must be a JSON array of {"from", "to", "port", "protocol"}`, 2);
-  try {
-    return raw.map((f, i) => parseFlow(f, `[${i}]`));
-  } catch (err) {
-    if (err instanceof FlowError) throw new CliError(`${path}: ${err.message}`, 2);
+    if (err instanceof FlowError) throw new CliError(err.message, EXIT.usage);
     throw err;
   }
 }
 
-function jsonStep(t: TraceStep): Record<string, unknown> {
-  const out: Record<string, unknown> = { stage: t.stage, verdict: t.verdict };
-  if (t.tier !== undefined) out['tier'] = t.tier;
-  if (t.policy !== undefined) out['policy'] = t.policy;
-  if (t.ruleIndex !== undefined) out['rule'] = t.ruleIndex;
-  if (t.ruleName !== undefined) out['ruleName'] = t.ruleName;
-  if (t.action !== undefined) out['action'] = t.action;
-  if (t.networkPolicies !== undefined) out['networkPolicies'] = t.networkPolicies;
-  out['reason'] = t.reason;
-  return out;
+function mode(flags: ParsedFlags): Mode {
+  const namespace = single(flags, 'namespace');
+  if (namespace === undefined) return flowMode(flags);
+  const flowFlags = [...FLOW_FLAGS, 'flows'].filter((k) => flags.values.has(k));
+  if (flowFlags.length > 0) throw new CliError(`${flagName(flags, 'namespace')} cannot be combined with ${flowFlags.map((k) => flagName(flags, k)).join(', ')}`, EXIT.usage);
+  if (namespace === '') throw new CliError(`${flagName(flags, 'namespace')} needs a namespace name`, EXIT.usage);
+  return { kind: 'namespace', namespace };
 }
 
-function textResult(flow: Flow, r: FlowResult): string {
-  const lines = [`${formatEndpoint(flow.from)} -> ${formatEndpoint(flow.to)} ${flow.protocol}/${flow.port}: ${r.verdict.toUpperCase()}`];
-  for (const d of [r.egress, r.ingress]) {
-    lines.push(`  ${d.direction} (${d.direction === 'egress' ? 'source' : 'destination'} side): ${d.verdict}`);
-    for (const t of d.trace) lines.push(`    ${t.verdict === 'next' ? '→' : t.verdict === 'allow' ? '✓' : '✗'} [${t.stage}] ${t.reason}`);
+/** The input: files with -f, otherwise the live cluster (loaded lazily: offline use never pays for the client). */
+async function documents(flags: ParsedFlags): Promise<{ docs: Document[]; origin: 'file' | 'cluster' }> {
+  const files = flags.values.get('filename');
+  const live = ['kubeconfig', 'context'].filter((k) => flags.values.has(k));
+  if (files !== undefined && live.length > 0) throw new CliError(`-f reads files and ${flagName(flags, live[0]!)} a cluster: give one of them`, EXIT.usage);
+  if (files !== undefined) return { docs: readInputs(files, { recursive: bool(flags, 'recursive', false) }), origin: 'file' };
+  if (bool(flags, 'recursive', false)) throw new CliError(`${flagName(flags, 'recursive')} applies to -f`, EXIT.usage);
+  const { readLiveDocuments } = await import('./live-snapshot.js');
+  const kubeconfig = single(flags, 'kubeconfig');
+  const context = single(flags, 'context');
+  const docs = await readLiveDocuments({ ...(kubeconfig === undefined ? {} : { kubeconfig }), ...(context === undefined ? {} : { context }) });
+  return { docs, origin: 'cluster' };
+}
+
+function explainNamespace(load: LoadResult, namespace: string, output: 'text' | 'json'): void {
+  const { snapshot } = load;
+  const overrides = namespaceOverrides(snapshot, namespace);
+  if (overrides.length === 0 && !snapshot.namespaces.some((n) => n.name === namespace)) {
+    throw new CliError(`namespace ${namespace} is not in the input`, EXIT.invalid);
   }
-  return lines.join('\n');
+  process.stdout.write(output === 'json' ? `${JSON.stringify(overrides, null, 2)}\n` : overridesText(namespace, overrides));
 }
 
 export async function explainCommand(args: string[]): Promise<number> {
   const flags = parseFlags(args, {
-    values: ['filename', 'from', 'to', 'port', 'protocol', 'flows', 'output'],
-    switches: ['help'],
-    aliases: { f: 'filename', o: 'output', h: 'help' },
+    values: ['filename', 'from', 'to', 'port', 'protocol', 'flows', 'output', 'namespace', 'kubeconfig', 'context'],
+    switches: ['help', 'recursive'],
+    aliases: { f: 'filename', o: 'output', h: 'help', n: 'namespace', R: 'recursive' },
+    positionalHint: 'inputs go after -f',
   });
-  if (flags.switches.has('help')) {
+  if (bool(flags, 'help', false)) {
     process.stdout.write(HELP);
-    return 0;
+    return EXIT.ok;
   }
   const output = oneOf(flags, 'output', ['text', 'json'] as const, 'text');
-  const flowsPath = single(flags, 'flows');
-  const single1 = ['from', 'to', 'port', 'protocol'].filter((k) => flags.values.has(k));
-  if (flowsPath !== undefined && single1.length > 0) throw new CliError(`--flows cannot be combined with --${single1.join(', --')}`, 2);
-  if (flags.positional.length > 0) throw new CliError(`unexpected argument ${flags.positional[0]} (inputs go after -f)`, 2);
-
-  let flows: Flow[];
-  try {
-    if (flowsPath !== undefined) flows = readFlows(flowsPath);
-    else {
-      for (const k of ['from', 'to', 'port']) if (!flags.values.has(k)) throw new CliError(`--${k} is required (or give --flows FILE)`, 2);
-      flows = [
-        {
-          from: parseEndpoint(single(flags, 'from'), '--from'),
-          to: parseEndpoint(single(flags, 'to'), '--to'),
-          port: parsePort(single(flags, 'port'), '--port'),
-          protocol: parseProtocol(single(flags, 'protocol') ?? 'TCP', '--protocol'),
-        },
-      ];
-    }
-  } catch (err) {
-    if (err instanceof FlowError) throw new CliError(err.message, 2);
-    throw err;
+  const m = mode(flags);
+  const { docs, origin } = await documents(flags);
+  const load = loadDocuments(docs, { allowUnsupported: true, origin });
+  if (m.kind === 'namespace') {
+    explainNamespace(load, m.namespace, output);
+    return EXIT.ok;
   }
-
-  const { snapshot } = loadInputs(flags.values.get('filename') ?? [], { allowUnsupported: true });
-  flows.forEach((f, i) => {
-    const where = flowsPath === undefined ? '' : `${flowsPath}: [${i}].`;
-    checkKnown(snapshot, f.from, `${where}${flowsPath === undefined ? '--from' : 'from'}`);
-    checkKnown(snapshot, f.to, `${where}${flowsPath === undefined ? '--to' : 'to'}`);
-  });
-  const evaluator = new Evaluator(snapshot);
-  const results = flows.map((f) => evaluator.evaluate(f));
-  if (output === 'json') {
-    const json = results.map((r) => ({ verdict: r.verdict, egress: r.egress.trace.map(jsonStep), ingress: r.ingress.trace.map(jsonStep) }));
-    process.stdout.write(`${JSON.stringify(flowsPath === undefined ? json[0] : json, null, 2)}\n`);
-  } else {
-    process.stdout.write(`${results.map((r, i) => textResult(flows[i]!, r)).join('\n\n')}\n`);
-  }
-  return 0;
+  const field = (i: number, end: 'from' | 'to') => (m.file === undefined ? flagName(flags, end) : `${m.file}: [${i}].${end}`);
+  checkFlows(load.snapshot, m.flows, field);
+  printFlows(load.snapshot, m.flows, policyStatuses(docs), output);
+  return EXIT.ok;
 }

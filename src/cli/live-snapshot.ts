@@ -4,6 +4,7 @@ import { KubeApiError, type ResourceType } from '../controller/port.js';
 import { preflight, StartupError } from '../controller/preflight.js';
 import { createKubePort, loadKubeConfig } from '../kube/index.js';
 import { CliError } from './errors.js';
+import { EXIT } from './exit-codes.js';
 
 // Reads what policy depends on from a live cluster, read-only, as documents the offline
 // commands already understand (so `explain`, `diff` and the rest give the same answers for a
@@ -25,7 +26,7 @@ export async function readLiveDocuments(options: LiveOptions): Promise<Document[
   try {
     kc = loadKubeConfig({ ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }), ...(options.context === undefined ? {} : { context: options.context }) });
   } catch (err) {
-    throw new CliError(`cannot load a kubeconfig from ${options.kubeconfig ?? process.env['KUBECONFIG'] ?? '~/.kube/config'}: ${(err as Error).message}`, 1);
+    throw new CliError(`cannot load a kubeconfig from ${options.kubeconfig ?? process.env['KUBECONFIG'] ?? '~/.kube/config'}: ${(err as Error).message}`, EXIT.noInput);
   }
   const port = createKubePort(kc);
   try {
@@ -33,7 +34,7 @@ export async function readLiveDocuments(options: LiveOptions): Promise<Document[
     try {
       ({ version } = await preflight(port, { server: port.server }));
     } catch (err) {
-      if (err instanceof StartupError) throw new CliError(err.message, 1);
+      if (err instanceof StartupError) throw new CliError(err.message, EXIT.noInput);
       throw err;
     }
     const types: ResourceType[] = [cnpType(version), NETWORK_POLICY, NAMESPACE, POD, NODE];
@@ -44,7 +45,7 @@ export async function readLiveDocuments(options: LiveOptions): Promise<Document[
         ({ items } = await port.list(type, { limit: PAGE }));
       } catch (err) {
         if (err instanceof KubeApiError && err.status === 403) {
-          throw new CliError(`${port.server} forbids listing ${type.plural}: this needs list on ${LIVE_KINDS.join(', ')} (config/rbac/reader.yaml)`, 1);
+          throw new CliError(`${port.server} forbids listing ${type.plural}: this needs list on ${LIVE_KINDS.join(', ')} (config/rbac/reader.yaml)`, EXIT.noInput);
         }
         throw err;
       }

@@ -28,7 +28,6 @@ export async function migrateStorageCommand(args: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  if (flags.positional.length > 0) throw new CliError(`unexpected argument "${flags.positional[0]}"\n\n${HELP}`, 2);
   const kubeconfig = single(flags, 'kubeconfig');
   const context = single(flags, 'context');
   const port = createKubePort(loadKubeConfig({ ...(kubeconfig === undefined ? {} : { kubeconfig }), ...(context === undefined ? {} : { context }) }));

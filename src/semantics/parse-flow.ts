@@ -15,6 +15,7 @@ export class FlowError extends Error {
 
 /** `namespace/pod` or an IP address. */
 export function parseEndpoint(text: unknown, field: string): Endpoint {
+  if (text === undefined) throw new FlowError(field, 'is required: NAMESPACE/POD or an IP address');
   if (typeof text !== 'string' || text === '') throw new FlowError(field, 'must be NAMESPACE/POD or an IP address');
   if (parseIp(text) !== undefined) return { kind: 'ip', ip: text };
   const parts = text.split('/');
@@ -25,6 +26,7 @@ export function parseEndpoint(text: unknown, field: string): Endpoint {
 }
 
 export function parsePort(value: unknown, field: string): number {
+  if (value === undefined) throw new FlowError(field, 'is required: a port number between 1 and 65535');
   const n = typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
     throw new FlowError(field, `must be a port number between 1 and 65535, got ${JSON.stringify(value)}`);

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { anpTopology, loadAnpConformance, replayStep } from '../support/anp-conformance.js';
-import { cli } from './run.js';
+import { cli, positionOf } from './run.js';
 
 // `cnp-operator convert` as a user runs it, including the v0.1.1 AdminNetworkPolicy conformance
 // suite: each step's v1alpha1 objects go through the command, and its output through the evaluator.
@@ -72,27 +72,29 @@ describe('cnp-operator convert', () => {
     expect(recursive.stdout).toContain('name: from-a-directory');
   });
 
-  it('refuses with file:document: field: reason (object), prints nothing, exits 1', () => {
+  it('refuses with file:line:column: field: reason (object), prints nothing, exits 1', () => {
     const path = file('refused.yaml', [anp('fine', 1), anp('tenancy', 2, { namespaces: { sameLabels: ['tenant'] } })]);
     const run = cli(['convert', '-f', path]);
     expect(run.status).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr.split('\n')[0]).toMatch(
-      new RegExp(`^${path.replace(/[.]/g, '\\.')}:2: spec\\.ingress\\[0\\]\\.from\\[0\\]\\.namespaces\\.sameLabels: cannot be converted exactly: .* \\(AdminNetworkPolicy/tenancy\\)$`),
+      new RegExp(`^${path.replace(/[.]/g, '\\.')}:${positionOf(readFileSync(path, 'utf8'), 'sameLabels')}: spec\\.ingress\\[0\\]\\.from\\[0\\]\\.namespaces\\.sameLabels: cannot be converted exactly: .* \\(AdminNetworkPolicy/tenancy\\)$`),
     );
     expect(run.stderr).toContain('cnp-operator convert: 1 object cannot be converted exactly; nothing was written\n');
   });
 
   it('notes equal priorities on standard error and still converts', () => {
-    const run = cli(['convert', '-f', file('tie.yaml', [anp('b', 3), anp('a', 3)])]);
+    const path = file('tie.yaml', [anp('b', 3), anp('a', 3)]);
+    const run = cli(['convert', '-f', path]);
     expect(run.status).toBe(0);
-    expect(run.stderr).toMatch(/:1: warning: spec\.priority: 3 is also the priority of AdminNetworkPolicy\/a; .* by name \(a, b\) \(AdminNetworkPolicy\/b\)\n/);
+    expect(run.stderr).toContain(`tie.yaml:${positionOf(readFileSync(path, 'utf8'), 'priority')}: warning:`);
+    expect(run.stderr).toMatch(/tie\.yaml:\d+:\d+: warning: spec\.priority: 3 is also the priority of AdminNetworkPolicy\/a; .* by name \(a, b\) \(AdminNetworkPolicy\/b\)\n/);
     expect(run.stdout).toContain('name: b');
   });
 
   it.each([
     [['convert'], /no input/],
-    [['convert', '-f', 'docs/examples/old-anp.yaml', '-o', 'xml'], /--output must be one of yaml, json/],
+    [['convert', '-f', 'docs/examples/old-anp.yaml', '-o', 'xml'], /flag -o must be one of yaml, json/],
     [['convert', '-f', 'docs/examples/old-anp.yaml', '--baseline-priority', '1001'], /--baseline-priority must be an integer from 0 to 1000/],
     [['convert', '-f', 'docs/examples/old-anp.yaml', '--baseline-priority', 'low'], /got "low"/],
     [['convert', '-f', 'docs/examples/old-anp.yaml', '--backend', 'calico'], /unknown flag --backend/],
@@ -107,7 +109,7 @@ describe('cnp-operator convert', () => {
   it('refuses other kinds in the input (exit 1)', () => {
     const run = cli(['convert', '-f', 'docs/examples/cluster.yaml']);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/docs\/examples\/cluster\.yaml:1: kind: the string "Namespace" is not AdminNetworkPolicy or BaselineAdminNetworkPolicy/);
+    expect(run.stderr).toMatch(/docs\/examples\/cluster\.yaml:4:1: kind: the string "Namespace" is not AdminNetworkPolicy or BaselineAdminNetworkPolicy/);
   });
 });
 
