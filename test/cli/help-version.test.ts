@@ -18,7 +18,7 @@ describe('version and help', () => {
     expect(JSON.parse(json.stdout)).toEqual({ version });
   });
 
-  it.each(['validate', 'explain', 'translate', 'convert', 'run', 'cluster', 'demo', 'migrate-storage', 'version'])('help %s is %s --help', (command) => {
+  it.each(['validate', 'explain', 'translate', 'convert', 'run', 'cluster', 'demo', 'migrate-storage', 'version'])('help %s prints what --help does', (command) => {
     const help = cli(['help', command]);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: cnp-operator /);
