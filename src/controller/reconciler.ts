@@ -14,8 +14,6 @@ import { buildSnapshot, type ClusterInputs, type ParsedCnp } from './snapshot-fr
 
 /** The key that recomputes the translation; every other key is a CNP name or SHARED_KEY. */
 export const RECOMPUTE_KEY = '@recompute';
-/** The key that brings the rule analysis (shadowing, open orders) up to date. */
-export const ANALYSIS_KEY = '@analysis';
 /** How long the analysis works before it lets other work run (it can be long with thousands of CNPs). */
 const ANALYSIS_SLICE_MS = 10;
 export const SHARED_QUEUE_KEY = '@shared';
@@ -76,7 +74,6 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<void> {
     if (key === RECOMPUTE_KEY) return this.recompute();
-    if (key === ANALYSIS_KEY) return this.analyse();
     if (this.desired === undefined) this.recompute();
     if (key === SHARED_QUEUE_KEY) {
       if (this.o.detection().kind === 'stand-down') {
@@ -97,23 +94,43 @@ export class Reconciler {
   private policies: readonly Policy[] = [];
   private readonly analysis = new IncrementalAnalysis();
 
+  /** The analysis task; settled when the analysis has caught up with the last snapshot. */
+  private analysing: Promise<void> = Promise.resolve();
+  private analysisBehind = false;
+
   /**
-   * Brings the analysis up to the last snapshot's policies, in slices that let other work run,
-   * then re-queues every CNP whose warnings changed: shadowing and ties depend on the other
-   * policies, so a CNP's Accepted message changes when any CNP does.
+   * Brings the analysis up to the last snapshot's policies, in the background and in slices
+   * that let other work run, then re-queues every CNP whose warnings changed: shadowing and
+   * ties depend on the other policies, so a CNP's Accepted message changes when any CNP does.
+   * Not a queue key: reconciles wait for it (see settledAnalysis), which a worker could not.
    */
-  private async analyse(): Promise<void> {
-    let slice = performance.now();
-    for (const _ of this.analysis.update(this.policies)) {
-      if (performance.now() - slice < ANALYSIS_SLICE_MS) continue;
-      await new Promise((resolve) => setImmediate(resolve));
-      slice = performance.now();
-    }
-    const previous = this.warnings;
-    this.warnings = analysisWarningsByPolicy(this.analysis.result());
-    for (const name of new Set([...previous.keys(), ...this.warnings.keys()])) {
-      if ((previous.get(name) ?? []).join('\n') !== (this.warnings.get(name) ?? []).join('\n')) this.o.enqueue(name);
-    }
+  private scheduleAnalysis(): void {
+    if (this.analysisBehind) return;
+    this.analysisBehind = true;
+    this.analysing = this.analysing.then(async () => {
+      // Changes that arrive while this runs are taken by the next run.
+      this.analysisBehind = false;
+      let slice = performance.now();
+      for (const _ of this.analysis.update(this.policies)) {
+        if (performance.now() - slice < ANALYSIS_SLICE_MS) continue;
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
+      const previous = this.warnings;
+      this.warnings = analysisWarningsByPolicy(this.analysis.result());
+      for (const name of new Set([...previous.keys(), ...this.warnings.keys()])) {
+        if ((previous.get(name) ?? []).join('\n') !== (this.warnings.get(name) ?? []).join('\n')) this.o.enqueue(name);
+      }
+    });
+  }
+
+  /**
+   * Resolves once the analysis has caught up: a status written then carries current warnings,
+   * so each CNP's status is written once, not once before its warnings and again after.
+   */
+  private async settledAnalysis(): Promise<void> {
+    while (this.analysisBehind) await this.analysing;
+    await this.analysing;
   }
 
   /** The translator of the backend written to now (a new one when the backend changes). */
@@ -127,8 +144,8 @@ export class Reconciler {
     const parsed = new Map(inputs.cnps.map((p) => [p.name, p]));
     this.parsed = parsed;
     this.policies = snapshot.policies;
-    // Warnings follow in their own key: a policy's objects need not wait for them.
-    this.o.enqueue(ANALYSIS_KEY);
+    // Warnings follow in the background: a policy's objects need not wait for them.
+    this.scheduleAnalysis();
     const before = this.desired;
     let changed: Set<string>;
     if (detection.kind === 'ready') {
@@ -232,11 +249,7 @@ export class Reconciler {
     }
     const errors = parsed.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic(undefined, d));
     const unsupported = parsed.diagnostics.filter((d) => d.severity === 'unsupported').map((d) => formatDiagnostic(undefined, d));
-    const warnings = [
-      ...parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(undefined, d)),
-      ...(this.warnings.get(name) ?? []),
-      ...(this.o.notes?.() ?? []),
-    ];
+    const ownWarnings = parsed.diagnostics.filter((d) => d.severity === 'warning').map((d) => formatDiagnostic(undefined, d));
     let program: ProgramState;
     if (parsed.policy === undefined) {
       program = { kind: 'invalid' };
@@ -253,6 +266,9 @@ export class Reconciler {
       }
       program = this.sharedInSync ? await this.reconcileOwner(name, cnp) : { kind: 'apply-failed', message: 'the shared objects (tiers) could not be written first' };
     }
+    // The objects are written; the status waits for the analysis, to be written once.
+    await this.settledAnalysis();
+    const warnings = [...ownWarnings, ...(this.warnings.get(name) ?? []), ...(this.o.notes?.() ?? [])];
     await this.writeStatus(cnp, { generation: parsed.generation, errors, unsupported, warnings, program, findings: this.desired?.findings.get(name) ?? [] });
     if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
   }
@@ -301,13 +317,12 @@ export class Reconciler {
       return undefined;
     }
     // The cache may lag our own writes, or miss a create: the API server has the last word.
-    const live = await this.o.port.get(type, want.metadata.name, want.metadata.namespace);
+    const live = cached === undefined ? await this.createIfAbsent(type, want, cnp) : await this.o.port.get(type, want.metadata.name, want.metadata.namespace);
+    if (live === 'created') return undefined;
     if (live === undefined) {
       // Created by server-side apply: RBAC can then name the objects it may create (tiers).
       const created = await this.o.port.apply(type, want, { fieldManager: this.o.fieldManager, force: true });
-      this.o.log?.info('created', { kind: want.kind, name: want.metadata.name, for: ownerOfObject(want) });
-      this.remember(want, created);
-      if (this.deletedWhileWanted.delete(key)) this.reportDrift(want, cnp, 'was deleted by someone else');
+      this.afterCreate(want, created, cnp);
       return undefined;
     }
     if (this.inSync(live, want)) return undefined;
@@ -333,6 +348,28 @@ export class Reconciler {
     this.deletedWhileWanted.delete(key);
     if (drifted) this.reportDrift(want, cnp, `was changed by someone else (${paths.join(', ')})`);
     return undefined;
+  }
+
+  /**
+   * A create where the cache has no such object: one request, and a 409 tells a lagging cache
+   * from an empty name. Where RBAC allows creating only named objects (a plain create carries
+   * no name to authorize), the object is read and, if absent, left to the caller.
+   */
+  private async createIfAbsent(type: ResourceType, want: KubeObject, cnp: KubeObject | undefined): Promise<KubeObject | undefined | 'created'> {
+    try {
+      const created = await this.o.port.create(type, want, { fieldManager: this.o.fieldManager });
+      this.afterCreate(want, created, cnp);
+      return 'created';
+    } catch (err) {
+      if (!(err instanceof KubeApiError && (err.status === 409 || err.status === 403))) throw err;
+      return this.o.port.get(type, want.metadata.name, want.metadata.namespace);
+    }
+  }
+
+  private afterCreate(want: KubeObject, created: KubeObject, cnp: KubeObject | undefined): void {
+    this.o.log?.info('created', { kind: want.kind, name: want.metadata.name, for: ownerOfObject(want) });
+    this.remember(want, created);
+    if (this.deletedWhileWanted.delete(objectKey(want))) this.reportDrift(want, cnp, 'was deleted by someone else');
   }
 
   /** Notes how the server stored a write, when that differs from what was written. */
