@@ -59,7 +59,8 @@ export function loadSnapshot(documents: readonly Document[], options: ParseOptio
     const name = objectName(doc.value);
     const label = `${typeof kind === 'string' ? kind : '?'}/${name ?? '?'}`;
     if (typeof kind !== 'string' || !(kind in GROUPS)) {
-      report(label, [{ severity: 'error', field: 'kind', message: `unsupported kind ${JSON.stringify(kind)} (expected one of ${Object.keys(GROUPS).join(', ')})` }]);
+      const what = kind === undefined ? 'is required: a Kubernetes object has apiVersion and kind' : `unsupported kind ${JSON.stringify(kind)}`;
+      report(label, [{ severity: 'error', field: 'kind', message: `${what} (expected one of ${Object.keys(GROUPS).join(', ')})` }]);
       continue;
     }
     const k = kind as Kind;

@@ -104,7 +104,8 @@ export async function validateCommand(args: string[]): Promise<number> {
   if (output === 'json') {
     process.stdout.write(`${JSON.stringify(objects.map(jsonEntry), null, 2)}\n`);
   } else {
-    printDiagnostics(objects.flatMap((o) => o.diagnostics.map((d) => ({ ...d, source: o.source, object: `${o.kind ?? '?'}/${o.name ?? '?'}` }))));
+    const label = (o: ObjectReport) => (o.kind === undefined && o.name === undefined ? undefined : `${o.kind ?? '?'}/${o.name ?? '?'}`);
+    printDiagnostics(objects.flatMap((o) => o.diagnostics.map((d) => ({ ...d, source: o.source, object: label(o) }))));
     printSkipped(objects);
     if (!bool(flags, 'quiet', false)) (failed ? process.stderr : process.stdout).write(`${summary(objects, load, failed)}\n`);
   }

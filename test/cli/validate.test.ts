@@ -156,7 +156,7 @@ describe('validate -f DIRECTORY, as kubectl reads it', () => {
   it('a flows file named with -f is an error', () => {
     const run = cli(['validate', '-f', 'docs/examples/flows.json']);
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/flows\.json:2:3: kind: unsupported kind undefined/);
+    expect(run.stderr).toMatch(/flows\.json:2:3: kind: is required: a Kubernetes object has apiVersion and kind/);
   });
 
   it('reads subdirectories only with -R', () => {
