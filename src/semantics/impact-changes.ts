@@ -45,7 +45,19 @@ const json = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) 
 const cnpContent = (p: Policy): string => json({ tier: p.tier, priority: p.priority, subject: p.subject, ingress: p.ingress, egress: p.egress });
 const npContent = (p: NetworkPolicy): string => json({ podSelector: p.podSelector, policyTypes: p.policyTypes, ingress: p.ingress, egress: p.egress });
 const npName = (p: NetworkPolicyName): string => `${p.namespace}/${p.name}`;
-const byName = <T>(entries: Iterable<[string, T]>): T[] => [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+/** `after`'s objects: those of `before` still there, in their places, then the new ones. */
+function inPlace<T>(before: readonly T[], after: ReadonlyMap<string, T>, name: (t: T) => string): T[] {
+  const kept = new Set<string>();
+  const out: T[] = [];
+  for (const t of before) {
+    const now = after.get(name(t));
+    if (now === undefined) continue;
+    out.push(now);
+    kept.add(name(t));
+  }
+  for (const [n, t] of after) if (!kept.has(n)) out.push(t);
+  return out;
+}
 
 /** The snapshot after the change, and what happened to each policy the change names. */
 export function applyChanges(before: Snapshot, proposed: ProposedChanges): AppliedChanges {
@@ -75,6 +87,7 @@ export function applyChanges(before: Snapshot, proposed: ProposedChanges): Appli
     changes.push({ kind: 'NetworkPolicy', name: npName(p), change: old === undefined ? 'added' : npContent(old) === npContent(p) ? 'unchanged' : 'changed' });
     nps.set(npName(p), p);
   }
-  // The same order loadSnapshot gives, so the evaluator walks NetworkPolicies alike on both sides.
-  return { after: { ...before, policies: byName(cnps.entries()), networkPolicies: byName(nps.entries()) }, changes };
+  // Objects keep their places and new ones come last, so the evaluator walks NetworkPolicies in
+  // the same order on both sides (the order picks which allowing policy a trace names).
+  return { after: { ...before, policies: inPlace(before.policies, cnps, (p) => p.name), networkPolicies: inPlace(before.networkPolicies, nps, npName) }, changes };
 }

@@ -10,21 +10,30 @@ import {
 import type { AtomTable } from './classes-atoms.js';
 import { BreakpointSet, type Breakpoints } from './impact-ports.js';
 
-// What each policy asks, per direction, in atoms (classes-atoms.ts), named ports and port
-// breakpoints (impact-ports.ts); and a pod class's "program" for a direction: the policies
-// the evaluator consults when a pod of that class is the subject, in the evaluator's order.
-// The evaluator consults nothing else about the subject (evaluate.ts: policiesFor, the
-// NetworkPolicy stage's `isolating`), so two subjects with equal programs (and equal named
-// ports on the ingress side) get equal verdicts for equal peers, ports and protocols.
+// What each policy asks, rule by rule, in atoms (classes-atoms.ts), named ports and port
+// breakpoints (impact-ports.ts); and a pod class's "program" for a direction: the policies the
+// evaluator consults when a pod of that class is the subject, as the evaluator's three stages
+// (evaluate.ts: Admin CNPs, then isolating NetworkPolicies, then Baseline CNPs; the first stage
+// that does not say `next` decides, and nothing deciding means allow). The evaluator consults
+// nothing else about the subject (policiesFor and `isolating` are its only subject lookups),
+// so two subjects with equal stages (and equal named ports on the ingress side, where the
+// subject is the destination) get equal verdicts for equal peers, ports and protocols.
+
+/** What one rule asks about the other end of a flow and about the port. */
+export interface RuleFacts {
+  /** The rule's peers: it can match only where one of these atoms holds (or `always`). */
+  readonly atoms: readonly number[];
+  /** A peer that matches everything (a fail-closed `all`, a NetworkPolicy rule without from/to). */
+  readonly always: boolean;
+  /** Named ports it resolves on the destination. */
+  readonly names: readonly string[];
+  readonly breakpoints: Breakpoints;
+}
 
 export interface DirectionFacts {
   /** Content number shared by both snapshots: equal numbers, equal content (names, priority, rules). */
   readonly fingerprint: number;
-  /** Atoms its rules ask about the other end of the flow. */
-  readonly peerAtoms: readonly number[];
-  /** Named ports its rules resolve on the destination. */
-  readonly names: readonly string[];
-  readonly breakpoints: Breakpoints;
+  readonly rules: readonly RuleFacts[];
 }
 
 export interface CnpFacts {
@@ -50,20 +59,32 @@ export interface SideFacts {
   readonly networkPolicies: readonly NpFacts[];
 }
 
-/** The policies a subject's direction consults, and what they ask. */
-export interface Program {
-  /** Equal keys, equal content: the same verdicts for the same peers and ports. */
+export type StageName = 'admin' | 'networkpolicy' | 'baseline';
+
+/** One stage of a subject's direction: the policies it consults and what their rules ask. */
+export interface Stage {
+  /** Equal keys, equal content: the same answers for the same peers and ports. */
   readonly key: string;
+  readonly name: StageName;
   readonly direction: Direction;
-  /** A host-network subject: no policy applies (evaluate.ts exempts it). */
-  readonly exempt: boolean;
-  /** The ClusterNetworkPolicies selecting the subject (both tiers). */
+  /** No policy: the stage says `next` to everything. */
+  readonly empty: boolean;
+  /** The CNPs of the stage's tier selecting the subject (admin, baseline). */
   readonly policies: readonly Policy[];
-  /** The NetworkPolicies isolating the subject for this direction, in snapshot order. */
+  /** The NetworkPolicies isolating the subject for this direction, in snapshot order (networkpolicy). */
   readonly networkPolicies: readonly NetworkPolicy[];
-  readonly peerAtoms: readonly number[];
+  readonly rules: readonly RuleFacts[];
+  /** Every atom its rules ask about, sorted. */
+  readonly atoms: readonly number[];
+  /** Every named port its rules resolve, sorted. */
   readonly names: readonly string[];
-  readonly breakpoints: Breakpoints;
+}
+
+/** A subject class's direction: exempt (host network), or its three stages in order. */
+export interface Program {
+  readonly direction: Direction;
+  readonly exempt: boolean;
+  readonly stages: readonly Stage[];
 }
 
 // Cidr addresses are bigints, which JSON cannot write.
@@ -105,82 +126,105 @@ export class FactsBuilder {
 
   private cnpDirection(policy: Policy, direction: Direction): DirectionFacts {
     const rules: readonly Rule[] = direction === 'egress' ? policy.egress : policy.ingress;
-    const atoms = new Set<number>();
-    const names = new Set<string>();
-    const points = new BreakpointSet();
-    for (const rule of rules) {
+    const facts = rules.map((rule): RuleFacts => {
+      const atoms: number[] = [];
+      let always = false;
       for (const peer of rule.peers) {
-        // `all` and `domainNames` answer the same for every peer (evaluate.ts: peerMatches).
-        if (peer.kind === 'pods') atoms.add(this.table.intern({ kind: 'podSet', set: peer.pods }));
-        else if (peer.kind === 'nodes') atoms.add(this.table.intern({ kind: 'nodes', nodes: peer.nodes }));
-        else if (peer.kind === 'networks') atoms.add(this.table.intern({ kind: 'cidrs', cidrs: peer.cidrs }));
+        // evaluate.ts, peerMatches: `all` matches every peer, `domainNames` none.
+        // `nodes` and `networks` only ever match on egress (the destination's address).
+        if (peer.kind === 'all') always = true;
+        else if (peer.kind === 'pods') atoms.push(this.table.intern({ kind: 'podSet', set: peer.pods }));
+        else if (peer.kind === 'nodes' && direction === 'egress') atoms.push(this.table.intern({ kind: 'nodes', nodes: peer.nodes }));
+        else if (peer.kind === 'networks' && direction === 'egress') atoms.push(this.table.intern({ kind: 'cidrs', cidrs: peer.cidrs }));
       }
+      const points = new BreakpointSet();
+      const names: string[] = [];
       for (const port of rule.ports ?? []) {
         if (port.kind === 'range') points.addRange(port.protocol, port.start, port.end);
-        else names.add(port.name);
+        else names.push(port.name);
       }
-    }
-    for (const n of names) this.names.add(n);
+      for (const n of names) this.names.add(n);
+      return { atoms, always, names, breakpoints: points.build() };
+    });
     // Everything the trace of a decision shows: name, tier, priority and the direction's rules.
     const content = json({ cnp: policy.name, tier: policy.tier, priority: policy.priority, direction, rules });
-    return { fingerprint: this.fingerprint(content), peerAtoms: [...atoms], names: [...names], breakpoints: points.build() };
+    return { fingerprint: this.fingerprint(content), rules: facts };
   }
 
   private npDirection(np: NetworkPolicy, direction: Direction): DirectionFacts {
     const rules: readonly NetworkPolicyRule[] = direction === 'egress' ? np.egress : np.ingress;
-    const atoms = new Set<number>();
-    const names = new Set<string>();
-    const points = new BreakpointSet();
-    for (const rule of rules) {
-      for (const peer of rule.peers ?? []) {
-        if (peer.kind === 'ipBlock') atoms.add(this.table.intern({ kind: 'ipBlock', cidr: peer.cidr, except: peer.except }));
-        else if (peer.namespaces === undefined) atoms.add(this.table.intern({ kind: 'npLocalPeer', namespace: np.namespace, pods: peer.pods }));
-        else atoms.add(this.table.intern({ kind: 'podSet', set: { namespaces: peer.namespaces, pods: peer.pods } }));
-      }
+    const facts = rules.map((rule): RuleFacts => {
+      const atoms = (rule.peers ?? []).map((peer) =>
+        peer.kind === 'ipBlock'
+          ? this.table.intern({ kind: 'ipBlock', cidr: peer.cidr, except: peer.except })
+          : peer.namespaces === undefined
+            ? this.table.intern({ kind: 'npLocalPeer', namespace: np.namespace, pods: peer.pods })
+            : this.table.intern({ kind: 'podSet', set: { namespaces: peer.namespaces, pods: peer.pods } }),
+      );
+      const points = new BreakpointSet();
+      const names: string[] = [];
       for (const port of rule.ports ?? []) {
         // No port: the whole protocol, which the per-protocol evaluation already separates.
         if (port.port === undefined) continue;
-        if (typeof port.port === 'string') names.add(port.port);
+        if (typeof port.port === 'string') names.push(port.port);
         else points.addRange(port.protocol, port.port, port.endPort ?? port.port);
       }
-    }
-    for (const n of names) this.names.add(n);
+      for (const n of names) this.names.add(n);
+      return { atoms, always: rule.peers === undefined, names, breakpoints: points.build() };
+    });
     const content = json({ np: `${np.namespace}/${np.name}`, direction, rules });
-    return { fingerprint: this.fingerprint(content), peerAtoms: [...atoms], names: [...names], breakpoints: points.build() };
+    return { fingerprint: this.fingerprint(content), rules: facts };
   }
 }
 
-/** Programs of one side, shared by every class that selects the same policies. */
+/** Programs of one side; stages are shared by every class that selects the same policies. */
 export class ProgramCache {
-  private readonly programs = new Map<string, Program>();
+  private readonly stages = new Map<string, Stage>();
 
   constructor(private readonly side: SideFacts) {}
 
   /** The program of a subject whose atoms are `holds`. */
   programFor(holds: Uint8Array, hostNetwork: boolean, direction: Direction): Program {
-    const pick = (list: readonly CnpFacts[]) => list.filter((f) => holds[f.subject] === 1);
-    const admin = pick(this.side.admin);
-    const baseline = pick(this.side.baseline);
-    const nps = this.side.networkPolicies.filter((f) => f[direction] !== undefined && holds[f.subject] === 1);
-    const facts: DirectionFacts[] = [...admin.map((f) => f[direction]), ...nps.map((f) => f[direction]!), ...baseline.map((f) => f[direction])];
-    const key = hostNetwork
-      ? `${direction} exempt`
-      : `${direction} A${admin.map((f) => f[direction].fingerprint).join(',')} N${nps.map((f) => f[direction]!.fingerprint).join(',')} B${baseline.map((f) => f[direction].fingerprint).join(',')}`;
-    const hit = this.programs.get(key);
+    if (hostNetwork) return { direction, exempt: true, stages: [] };
+    // A CNP without rules in this direction never decides there: leaving it out changes no answer.
+    const selected = (list: readonly CnpFacts[]) => list.filter((f) => holds[f.subject] === 1 && f[direction].rules.length > 0).map((f) => ({ policy: f.policy, facts: f[direction] }));
+    const nps = this.side.networkPolicies.filter((f) => f[direction] !== undefined && holds[f.subject] === 1).map((f) => ({ policy: f.policy, facts: f[direction]! }));
+    const admin = selected(this.side.admin);
+    const baseline = selected(this.side.baseline);
+    return {
+      direction,
+      exempt: false,
+      stages: [
+        this.stage('admin', direction, admin, []),
+        this.stage('networkpolicy', direction, [], nps),
+        this.stage('baseline', direction, baseline, []),
+      ],
+    };
+  }
+
+  private stage(
+    name: StageName,
+    direction: Direction,
+    cnps: readonly { policy: Policy; facts: DirectionFacts }[],
+    nps: readonly { policy: NetworkPolicy; facts: DirectionFacts }[],
+  ): Stage {
+    const all = [...cnps, ...nps];
+    const key = `${name} ${direction} ${all.map((x) => x.facts.fingerprint).join(',')}`;
+    const hit = this.stages.get(key);
     if (hit !== undefined) return hit;
-    const program: Program = hostNetwork
-      ? { key, direction, exempt: true, policies: [], networkPolicies: [], peerAtoms: [], names: [], breakpoints: new BreakpointSet().build() }
-      : {
-          key,
-          direction,
-          exempt: false,
-          policies: [...admin, ...baseline].map((f) => f.policy),
-          networkPolicies: nps.map((f) => f.policy),
-          peerAtoms: [...new Set(facts.flatMap((f) => f.peerAtoms))].sort((a, b) => a - b),
-          names: [...new Set(facts.flatMap((f) => f.names))].sort(),
-          breakpoints: facts.reduce((set, f) => set.addAll(f.breakpoints), new BreakpointSet()).build(),
-        };
-    this.programs.set(key, program);
-    return program;
+    const rules = all.flatMap((x) => x.facts.rules);
+    const stage: Stage = {
+      key,
+      name,
+      direction,
+      empty: all.length === 0,
+      policies: cnps.map((x) => x.policy),
+      networkPolicies: nps.map((x) => x.policy),
+      rules,
+      atoms: [...new Set(rules.flatMap((r) => r.atoms))].sort((a, b) => a - b),
+      names: [...new Set(rules.flatMap((r) => r.names))].sort(),
+    };
+    this.stages.set(key, stage);
+    return stage;
   }
 }

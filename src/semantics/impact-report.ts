@@ -2,13 +2,13 @@ import { PROTOCOLS, type Pod, type Protocol } from '../api/model.js';
 import type { PodClass } from './classes.js';
 import type { TraceStep } from './flow.js';
 import type { PolicyChange } from './impact-changes.js';
-import { outcomeKey, type ChangedStretch, type Decision, type Impact, type Outcome } from './impact.js';
+import type { ChangedPair, ChangedStretch, Decision, Impact, Outcome } from './impact.js';
 import { MAX_PORT, MIN_PORT } from './impact-ports.js';
 
-// Changed connections, grouped so a person can read them: pods of one namespace, to pods of one
-// namespace (or an address), on one set of ports, with the same verdict before and after and the
-// same rules deciding. Every pod of `from` to every pod of `to` (but a pod to itself, which is
-// never subject to policy) on every port listed changed in exactly that way.
+// Changed connections, grouped so a person can read them: sets of pod classes to sets of pod
+// classes (or to an address), on one set of ports, with the same verdicts before and after and
+// the same rules deciding. Every pod of `from` (but `except`) to every pod of `to` (but a pod to
+// itself, which is never subject to policy) on every port listed changed in exactly that way.
 
 export interface PortStretch {
   readonly protocol: Protocol;
@@ -16,117 +16,101 @@ export interface PortStretch {
   readonly end: number;
 }
 
-export interface PodSelection {
-  readonly namespace: string;
-  /** Pod names, sorted. */
-  readonly pods: readonly string[];
-}
-
-export type ChangeTarget = ({ readonly kind: 'pods' } & PodSelection) | { readonly kind: 'address'; readonly ip: string };
+export type ChangeTarget = { readonly kind: 'classes'; readonly classes: readonly PodClass[] } | { readonly kind: 'address'; readonly ip: string };
 
 export interface ChangeGroup {
   /** `denied`: these connections worked before and no longer do; `allowed`: the reverse. */
   readonly change: 'denied' | 'allowed';
-  readonly from: PodSelection;
+  readonly from: readonly PodClass[];
+  /** Pods of `from` left out (an address's own pods: a pod reaching itself is exempt). */
+  readonly except: readonly string[];
   readonly to: ChangeTarget;
   readonly ports: readonly PortStretch[];
   readonly before: Outcome;
   readonly after: Outcome;
-  /** Pod pairs (or pods, to an address) whose connection changed: |from| x |to|, less a pod to itself. */
+  /** Pod pairs (or pods, to an address) whose connection changed. */
   readonly connections: number;
-}
-
-const splitKey = (key: string): [string, string] => {
-  const slash = key.indexOf('/');
-  return [key.slice(0, slash), key.slice(slash + 1)];
-};
-
-function byNamespace(cls: PodClass): Map<string, string[]> {
-  const parts = new Map<string, string[]>();
-  for (const m of cls.members) {
-    const [ns, name] = splitKey(m);
-    parts.set(ns, [...(parts.get(ns) ?? []), name]);
-  }
-  return parts;
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const portsKey = (ports: readonly PortStretch[]) => ports.map((p) => `${p.protocol}/${p.start}-${p.end}`).join(',');
-const protocolRank = (p: Protocol) => PROTOCOLS.indexOf(p);
+const idsKey = (classes: Iterable<PodClass>) => [...classes].map((c) => c.id).sort((a, b) => a - b).join(',');
 
-/** Groups changed stretches: first per class pair and outcome, then across pods of a namespace. */
+interface Part {
+  readonly key: string;
+  readonly before: Outcome;
+  readonly after: Outcome;
+  readonly ports: PortStretch[];
+}
+
+/** A pair's stretches by outcome (stretch lists are shared by many pairs: split once each). */
+function partsOf(stretches: readonly ChangedStretch[], cache: WeakMap<readonly ChangedStretch[], Part[]>): Part[] {
+  const hit = cache.get(stretches);
+  if (hit !== undefined) return hit;
+  const parts = new Map<string, Part>();
+  for (const s of stretches) {
+    const part = parts.get(s.key) ?? { key: s.key, before: s.before, after: s.after, ports: [] };
+    part.ports.push({ protocol: s.protocol, start: s.start, end: s.end });
+    parts.set(s.key, part);
+  }
+  const list = [...parts.values()].map((p) => ({ ...p, key: `${p.key}|${portsKey(p.ports)}` }));
+  cache.set(stretches, list);
+  return list;
+}
+
+/** Groups changed pairs: sources merged per destination and outcome, then destinations per source set. */
 export function groupChanges(impact: Impact): ChangeGroup[] {
-  interface Item {
-    from: PodClass;
-    to: ChangedStretch['to'];
-    before: Outcome;
-    after: Outcome;
-    ports: PortStretch[];
-  }
-  // 1. One item per (from class, target, outcome), holding all its ports.
-  const items = new Map<string, Item>();
-  for (const c of impact.changes) {
-    const target = c.to.kind === 'class' ? `c${c.to.class.id}` : `a${c.to.ip}`;
-    const key = `${c.from.id}>${target}>${outcomeKey(c.before)}>${outcomeKey(c.after)}`;
-    const item = items.get(key) ?? { from: c.from, to: c.to, before: c.before, after: c.after, ports: [] };
-    item.ports.push({ protocol: c.protocol, start: c.start, end: c.end });
-    items.set(key, item);
-  }
-
-  // 2. Sources merged per destination part (a class's pods in one namespace, or an address).
+  const cache = new WeakMap<readonly ChangedStretch[], Part[]>();
   interface Stage {
-    fromNs: string;
-    from: Set<string>;
-    to: ChangeTarget;
-    before: Outcome;
-    after: Outcome;
-    ports: PortStretch[];
+    from: Set<PodClass>;
+    except: Set<string>;
+    to: ChangedPair['to'];
+    part: Part;
   }
   const first = new Map<string, Stage>();
-  for (const item of items.values()) {
-    item.ports.sort((a, b) => protocolRank(a.protocol) - protocolRank(b.protocol) || a.start - b.start);
-    const outcome = `${outcomeKey(item.before)}>${outcomeKey(item.after)}|${portsKey(item.ports)}`;
-    const targets: [string, ChangeTarget][] =
-      item.to.kind === 'address'
-        ? [[`a${item.to.ip}`, { kind: 'address', ip: item.to.ip }]]
-        : [...byNamespace(item.to.class)].map(([ns, pods]) => [`c${(item.to as { class: PodClass }).class.id}/${ns}`, { kind: 'pods', namespace: ns, pods }]);
-    for (const [fromNs, fromPods] of byNamespace(item.from)) {
-      for (const [targetKey, to] of targets) {
-        const key = `${outcome}|${targetKey}|${fromNs}`;
-        const stage = first.get(key) ?? { fromNs, from: new Set<string>(), to, before: item.before, after: item.after, ports: item.ports };
-        for (const p of fromPods) stage.from.add(p);
-        first.set(key, stage);
-      }
+  for (const pair of impact.changes) {
+    const target = pair.to.kind === 'class' ? `c${pair.to.class.id}` : `a${pair.to.ip}`;
+    for (const part of partsOf(pair.stretches, cache)) {
+      const key = `${target}|${part.key}`;
+      const stage = first.get(key) ?? { from: new Set<PodClass>(), except: new Set<string>(), to: pair.to, part };
+      stage.from.add(pair.from);
+      for (const e of pair.except ?? []) stage.except.add(e);
+      first.set(key, stage);
     }
   }
-
-  // 3. Destinations merged per identical source set.
-  const second = new Map<string, { from: PodSelection; to: ChangeTarget; before: Outcome; after: Outcome; ports: PortStretch[]; toPods: Set<string> }>();
+  const second = new Map<string, { from: PodClass[]; except: string[]; to: ChangeTarget; toClasses: Set<PodClass>; part: Part }>();
+  let addresses = 0;
   for (const s of first.values()) {
-    const fromPods = [...s.from].sort(compareText);
-    const outcome = `${outcomeKey(s.before)}>${outcomeKey(s.after)}|${portsKey(s.ports)}`;
-    const toKey = s.to.kind === 'address' ? `a${s.to.ip}` : `n${s.to.namespace}`;
-    const key = `${outcome}|${s.fromNs}|${fromPods.join(',')}|${toKey}`;
-    const entry = second.get(key) ?? { from: { namespace: s.fromNs, pods: fromPods }, to: s.to, before: s.before, after: s.after, ports: s.ports, toPods: new Set<string>() };
-    if (s.to.kind === 'pods') for (const p of s.to.pods) entry.toPods.add(p);
+    const from = [...s.from].sort((a, b) => a.id - b.id);
+    const except = [...s.except].sort(compareText);
+    const key = s.to.kind === 'address' ? `address ${addresses++}` : `${idsKey(from)}|${except.join(',')}|${s.part.key}`;
+    const to: ChangeTarget = s.to.kind === 'address' ? { kind: 'address', ip: s.to.ip } : { kind: 'classes', classes: [] };
+    const entry = second.get(key) ?? { from, except, to, toClasses: new Set<PodClass>(), part: s.part };
+    if (s.to.kind === 'class') entry.toClasses.add(s.to.class);
     second.set(key, entry);
   }
-
-  const groups: ChangeGroup[] = [...second.values()].map((e) => {
-    const to: ChangeTarget = e.to.kind === 'address' ? e.to : { kind: 'pods', namespace: e.to.namespace, pods: [...e.toPods].sort(compareText) };
-    let connections = e.from.pods.length * (to.kind === 'address' ? 1 : to.pods.length);
-    if (to.kind === 'pods' && to.namespace === e.from.namespace) connections -= e.from.pods.filter((p) => to.pods.includes(p)).length;
-    return { change: e.after.verdict === 'deny' ? 'denied' : 'allowed', from: e.from, to, ports: e.ports, before: e.before, after: e.after, connections };
+  const groups = [...second.values()].map((e): ChangeGroup => {
+    const to: ChangeTarget = e.to.kind === 'address' ? e.to : { kind: 'classes', classes: [...e.toClasses].sort((a, b) => a.id - b.id) };
+    const fromPods = e.from.reduce((n, c) => n + c.members.length, 0) - e.except.length;
+    // A pod is never counted as reaching itself: classes on both sides pair their pods with the others only.
+    const connections =
+      to.kind === 'address' ? fromPods : fromPods * to.classes.reduce((n, c) => n + c.members.length, 0) - to.classes.filter((c) => e.from.includes(c)).reduce((n, c) => n + c.members.length, 0);
+    return { change: e.part.after.verdict === 'deny' ? 'denied' : 'allowed', from: e.from, except: e.except, to, ports: e.part.ports, before: e.part.before, after: e.part.after, connections };
   });
-  const targetText = (t: ChangeTarget) => (t.kind === 'address' ? `~${t.ip}` : `${t.namespace}/${t.pods[0] ?? ''}`);
+  const first1 = (cs: readonly PodClass[]) => cs[0]?.members[0] ?? '';
   return groups.sort(
     (a, b) =>
-      compareText(a.change, b.change) ||
-      compareText(a.from.namespace, b.from.namespace) ||
-      compareText(targetText(a.to), targetText(b.to)) ||
-      compareText(portsKey(a.ports), portsKey(b.ports)) ||
-      compareText(a.from.pods[0] ?? '', b.from.pods[0] ?? ''),
+      (a.change === b.change ? 0 : a.change === 'denied' ? -1 : 1) ||
+      b.connections - a.connections ||
+      compareText(a.to.kind === 'address' ? a.to.ip : first1(a.to.classes), b.to.kind === 'address' ? b.to.ip : first1(b.to.classes)) ||
+      compareText(first1(a.from), first1(b.from)) ||
+      compareText(portsKey(a.ports), portsKey(b.ports)),
   );
+}
+
+/** The pods of a group's side, `namespace/name`. */
+export function podsOf(classes: readonly PodClass[], except: readonly string[] = []): string[] {
+  return classes.flatMap((c) => c.members).filter((m) => !except.includes(m)).sort(compareText);
 }
 
 // ---- text ----
@@ -139,6 +123,7 @@ export interface ReportContext {
   readonly pods: ReadonlyMap<string, Pod>;
   /** Pods per namespace, to say "all N pods". */
   readonly namespaceSizes: ReadonlyMap<string, number>;
+  readonly total: number;
 }
 
 export function reportContext(pods: readonly Pod[]): ReportContext {
@@ -148,20 +133,32 @@ export function reportContext(pods: readonly Pod[]): ReportContext {
     map.set(`${p.namespace}/${p.name}`, p);
     sizes.set(p.namespace, (sizes.get(p.namespace) ?? 0) + 1);
   }
-  return { pods: map, namespaceSizes: sizes };
+  return { pods: map, namespaceSizes: sizes, total: pods.length };
 }
 
-/** `payments/api`, `all 12 pods in tenant-a`, `3 pods in shop (app=web)`. */
-export function describePods(sel: PodSelection, ctx: ReportContext): string {
-  if (sel.pods.length === 1) return `${sel.namespace}/${sel.pods[0]}`;
-  if (ctx.namespaceSizes.get(sel.namespace) === sel.pods.length) return `all ${sel.pods.length} pods in ${sel.namespace}`;
-  const labels = sel.pods.map((p) => ctx.pods.get(`${sel.namespace}/${p}`)?.labels ?? {});
+const count = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** `payments/api`, `all 12 pods in tenant-a`, `3 pods in shop (app=web)`, `40 pods in 12 namespaces (app=api)`. */
+export function describePods(keys: readonly string[], ctx: ReportContext): string {
+  if (keys.length === 1) return keys[0]!;
+  if (keys.length === ctx.total) return `every pod (${count(keys.length, 'pod', 'pods')})`;
+  const byNs = new Map<string, number>();
+  for (const k of keys) {
+    const ns = k.slice(0, k.indexOf('/'));
+    byNs.set(ns, (byNs.get(ns) ?? 0) + 1);
+  }
+  const namespaces = [...byNs.keys()].sort(compareText);
+  const whole = namespaces.every((ns) => ctx.namespaceSizes.get(ns) === byNs.get(ns));
+  const where =
+    namespaces.length === 1 ? namespaces[0]! : namespaces.length <= 3 ? `${namespaces.slice(0, -1).join(', ')} and ${namespaces[namespaces.length - 1]}` : `${namespaces.length} namespaces`;
+  if (whole) return `all ${count(keys.length, 'pod', 'pods')} in ${where}`;
+  const labels = keys.map((k) => ctx.pods.get(k)?.labels ?? {});
   const common = Object.keys(labels[0] ?? {})
     .filter((k) => !NOISE.has(k) && labels.every((l) => l[k] === labels[0]![k]))
     .sort()
     .map((k) => `${k}=${labels[0]![k]}`);
   const hint = common.length === 0 ? '' : ` (${common.slice(0, 3).join(',')}${common.length > 3 ? ',…' : ''})`;
-  return `${sel.pods.length} pods in ${sel.namespace}${hint}`;
+  return `${count(keys.length, 'pod', 'pods')} in ${where}${hint}`;
 }
 
 /** `443/TCP`, `9090-9100/TCP`, `any UDP port`, `any TCP port but 53`. */
@@ -211,10 +208,14 @@ export function describeOutcome(o: Outcome): string {
 
 /** One line per group: `- 12 pods in tenant-a can no longer reach payments/api on 443/TCP, decided by …`. */
 export function describeGroup(g: ChangeGroup, ctx: ReportContext): string {
-  const to = g.to.kind === 'address' ? g.to.ip : describePods(g.to, ctx);
-  const same = g.to.kind === 'pods' && g.to.namespace === g.from.namespace && g.to.pods.join(',') === g.from.pods.join(',') && g.from.pods.length > 1;
+  const from = podsOf(g.from, g.except);
   const verb = g.change === 'denied' ? 'can no longer reach' : 'can now reach';
-  const whom = same ? `${describePods(g.from, ctx)} ${verb} each other` : `${describePods(g.from, ctx)} ${verb} ${to}`;
+  let whom: string;
+  if (g.to.kind === 'address') whom = `${describePods(from, ctx)} ${verb} ${g.to.ip}`;
+  else {
+    const to = podsOf(g.to.classes);
+    whom = from.length > 1 && to.join(',') === from.join(',') ? `${describePods(from, ctx)} ${verb} each other` : `${describePods(from, ctx)} ${verb} ${describePods(to, ctx)}`;
+  }
   return `${g.change === 'denied' ? '-' : '+'} ${whom} on ${describePorts(g.ports)}, decided by ${describeOutcome(g.after)} (before: ${describeOutcome(g.before)})`;
 }
 
@@ -228,8 +229,7 @@ export function describePolicyChanges(changes: readonly PolicyChange[]): string 
 export function summaryLine(groups: readonly ChangeGroup[], impact: Impact, policyChanges: readonly PolicyChange[]): string {
   const denied = groups.filter((g) => g.change === 'denied').reduce((n, g) => n + g.connections, 0);
   const allowed = groups.filter((g) => g.change === 'allowed').reduce((n, g) => n + g.connections, 0);
-  const scope = `${impact.stats.pods} pods in ${impact.stats.classes} classes; ${describePolicyChanges(policyChanges)}`;
+  const scope = `${count(impact.stats.pods, 'pod', 'pods')} in ${count(impact.stats.classes, 'class', 'classes')}; ${describePolicyChanges(policyChanges)}`;
   if (groups.length === 0) return `No connection changes verdict (${scope}).`;
-  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  return `${plural(groups.length, 'change', 'changes')}: ${plural(denied, 'connection', 'connections')} newly denied, ${allowed} newly allowed (${scope}).`;
+  return `${count(groups.length, 'change', 'changes')}: ${count(denied, 'connection', 'connections')} newly denied, ${allowed.toLocaleString('en-US')} newly allowed (${scope}).`;
 }

@@ -4,32 +4,32 @@ import { AtomTable } from './classes-atoms.js';
 import { partitionPods, podKey, type Partition, type PodClass } from './classes.js';
 import { ClusterIndex, ipKey } from './cluster.js';
 import { Evaluator } from './evaluate.js';
-import type { Flow, TraceStep, Verdict } from './flow.js';
-import { FactsBuilder, ProgramCache, type Program, type SideFacts } from './impact-programs.js';
-import { mergeStarts, NO_BREAKPOINTS, stretchEnd, stretchStart, type Breakpoints } from './impact-ports.js';
+import type { Flow, StepVerdict, TraceStep, Verdict } from './flow.js';
+import { FactsBuilder, ProgramCache, type Program, type RuleFacts, type SideFacts, type Stage } from './impact-programs.js';
+import { BreakpointSet, mergeStarts, NO_BREAKPOINTS, stretchEnd, stretchStart, type Breakpoints } from './impact-ports.js';
 
 // Impact of a change: which connections between the cluster's pods (and to given addresses)
 // get another verdict in the snapshot after than in the one before. Computed by pod classes
 // (classes.ts), never pod by pod, and only where a verdict can move:
 //
 // 1. A connection's verdict is egress(source side) AND ingress(destination side), each decided
-//    by the subject's "program" (impact-programs.ts) looking at the other end. Where a class's
-//    program for a direction is the same before and after (and the cluster's pods, namespaces
-//    and nodes are the same), that direction's verdicts cannot move, for any peer or port.
-//    Only "touched" (class, direction)s are examined; every pair that could change has a
-//    touched side.
-// 2. A direction's verdict depends on the peer only through the atoms its program asks about
-//    (plus, on egress, the peer's named ports); peers that answer alike form one group, and
-//    one representative pair is evaluated per group.
-// 3. Per protocol, ports are cut into stretches at every breakpoint of the rules consulted and
-//    of the destination's named ports (impact-ports.ts); verdicts are constant on a stretch, so
-//    its first port stands for it. A protocol no consulted rule names is one stretch, 1-65535:
-//    the "any other port" evaluation. The stretches of a pair are the union of the four
-//    (egress/ingress x before/after) cuts, so no changed port can fall between two evaluations.
-// 4. Each evaluation is the reference evaluator's (evaluate.ts), over a snapshot cut down to
-//    the two representative pods, their namespaces, the nodes owning the destination's
-//    address and the subject's program: the evaluator filters policies by subject and peers by
-//    these objects only, so the direction's verdict and trace are those of the full snapshot.
+//    by the subject's program (impact-programs.ts): Admin stage, NetworkPolicy stage, Baseline
+//    stage, the first that does not say `next` decides. Where a class's stages for a direction
+//    are the same before and after (and the cluster's pods, namespaces and nodes are the same),
+//    that direction's verdicts cannot move, for any peer or port. Only these "touched"
+//    (class, direction)s are scanned; every pair that could change has a touched side.
+// 2. A stage's answer depends on the peer only through which of its rules the peer can match
+//    (plus, on egress, the peer's named ports); peers alike in that form one group, and one
+//    representative pod pair per group is evaluated.
+// 3. Per protocol, ports are cut into stretches at every breakpoint of the rules that can
+//    match and of the destination's named ports (impact-ports.ts); answers are constant on a
+//    stretch, so its first port stands for it. A protocol no such rule names is one stretch,
+//    1-65535: the "any other port" evaluation. A pair's stretches are the union of the cuts of
+//    all stages of both directions on both sides, so no changed port falls between two
+//    evaluations, and a stretch where nothing changes is never reported.
+// 4. Each answer is the reference evaluator's (evaluate.ts), over a snapshot cut down to the
+//    stage's policies, the two representative pods, their namespaces and the nodes owning the
+//    destination's address (see StageTask.reduced).
 //
 // A pod connecting to itself is exempt from policy, so pairs are always of two distinct pods:
 // a class with one member has no pair with itself.
@@ -59,15 +59,25 @@ export interface Outcome {
 
 export type Target = { readonly kind: 'class'; readonly class: PodClass } | { readonly kind: 'address'; readonly ip: string };
 
-/** Every pod of `from` to every pod of `to` (but itself), on ports start..end of protocol: the verdict moved. */
+/** Ports start..end of one protocol on which a connection's verdict moved, and how. */
 export interface ChangedStretch {
-  readonly from: PodClass;
-  readonly to: Target;
   readonly protocol: Protocol;
   readonly start: number;
   readonly end: number;
   readonly before: Outcome;
   readonly after: Outcome;
+  /** Equal keys: equal verdicts and deciding steps before and after (outcomeKey of both). */
+  readonly key: string;
+}
+
+/** Every pod of `from` to every pod of `to` (but itself) changed verdict on the stretches. */
+export interface ChangedPair {
+  readonly from: PodClass;
+  /** Members of `from` left out: for an address, the pods it belongs to (a pod reaching itself is exempt). */
+  readonly except?: readonly string[];
+  readonly to: Target;
+  /** Sorted by protocol and port; often shared by many pairs. */
+  readonly stretches: readonly ChangedStretch[];
 }
 
 export interface ImpactStats {
@@ -76,25 +86,31 @@ export interface ImpactStats {
   readonly atoms: number;
   /** Class pairs examined stretch by stretch. */
   readonly candidatePairs: number;
+  /** Distinct combinations of stage groups among them (each computed once). */
+  readonly distinctPairs: number;
   /** Direction verdicts computed by the reference evaluator. */
   readonly evaluations: number;
 }
 
 export interface Impact {
   readonly partition: Partition;
-  readonly changes: readonly ChangedStretch[];
+  readonly changes: readonly ChangedPair[];
   readonly stats: ImpactStats;
 }
 
 interface Value {
-  readonly verdict: Verdict;
+  readonly verdict: StepVerdict;
   readonly step: TraceStep;
 }
 
 interface Group {
-  readonly key: string;
+  /** Unique over all stage tasks: pairs with equal groups in every stage have equal outcomes. */
+  readonly id: number;
   readonly starts: Breakpoints;
-  readonly memo: Map<string, Value>;
+  /** By protocol × 65536 + the stretch's first port. */
+  readonly memo: Map<number, Value>;
+  /** Built on the first evaluation, for a pod of the subject class and a distinct pod of the peer class. */
+  evaluator?: { readonly evaluator: Evaluator; readonly flow: Omit<Flow, 'port' | 'protocol'> };
 }
 
 interface SideContext {
@@ -105,8 +121,18 @@ interface SideContext {
   readonly programs: ProgramCache;
 }
 
+// The evaluator's own words for a subject no policy applies to and for a flow no stage decides.
 const EXEMPT: Value = { verdict: 'allow', step: { stage: 'exempt', verdict: 'allow', reason: 'host-network pods are never policy subjects' } };
-const EXEMPT_GROUP: Group = { key: 'exempt', starts: NO_BREAKPOINTS, memo: new Map() };
+const DEFAULT: Value = { verdict: 'allow', step: { stage: 'default', verdict: 'allow', reason: 'no policy decided: Kubernetes allows by default' } };
+const NEXT: Value = { verdict: 'next', step: { stage: 'admin', verdict: 'next', reason: 'no policy in this stage' } };
+const EMPTY_GROUP: Group = { id: 0, starts: NO_BREAKPOINTS, memo: new Map() };
+
+/** Numbering and counting shared by one computation's tasks. */
+interface Counters {
+  evaluations: number;
+  groups: number;
+  tasks: number;
+}
 
 const namedKey = (cls: PodClass, side: 0 | 1, names: readonly string[]): string =>
   cls.sides[side].named
@@ -114,87 +140,135 @@ const namedKey = (cls: PodClass, side: 0 | 1, names: readonly string[]): string 
     .map((p) => `${p.name}/${p.protocol}/${p.port}`)
     .join(',');
 
-/** One direction of one program on one side, shared by every subject class with that program. */
-class Task {
+/** One stage of one direction on one side, shared by every subject class with that stage. */
+class StageTask {
+  /** Unique per task. */
+  readonly id: number;
   private readonly byPeer = new Map<number, Group>();
   private readonly groups = new Map<string, Group>();
 
   constructor(
     private readonly ctx: SideContext,
-    readonly program: Program,
-    private readonly count: () => void,
-  ) {}
+    readonly stage: Stage,
+    private readonly counters: Counters,
+  ) {
+    this.id = ++counters.tasks;
+  }
 
-  /** The peers that answer this program alike: one group, one set of stretches, one memo. */
+  /**
+   * The peers for which the same rules of this stage can match (and, on egress, with the same
+   * named ports): one group, one set of stretches, one memo. Which rules a peer can match is
+   * all the stage's rules ask about it (evaluate.ts: ruleMatches), so one pod pair per group
+   * and stretch gives the answer for all.
+   */
   group(subject: PodClass, peer: PodClass): Group {
-    if (this.program.exempt) return EXEMPT_GROUP;
+    if (this.stage.empty) return EMPTY_GROUP;
     const hit = this.byPeer.get(peer.id);
     if (hit !== undefined) return hit;
     const side = this.ctx.side;
-    const { peerAtoms, names, direction } = this.program;
+    const { rules, names, direction } = this.stage;
     const holds = peer.sides[side].holds;
-    let bits = '';
-    for (const a of peerAtoms) bits += holds[a] === 1 ? '1' : '0';
-    const peerNamed = direction === 'egress' ? namedKey(peer, side, names) : '';
-    const key = `${peer.sides[side].hostNetwork ? 'H' : 'P'}|${bits}|${peerNamed}`;
+    const canMatch = (r: RuleFacts) => r.always || r.atoms.some((a) => holds[a] === 1);
+    let key = peer.sides[side].hostNetwork ? 'H' : 'P';
+    for (let i = 0; i < rules.length; i++) if (canMatch(rules[i]!)) key += `,${i}`;
+    if (direction === 'egress' && names.length > 0) key += `|${namedKey(peer, side, names)}`;
     let group = this.groups.get(key);
     if (group === undefined) {
-      // Named ports resolve on the destination: the peer on egress, the subject on ingress.
+      // Rules that cannot match cut no stretch; named ports resolve on the destination.
+      const matching = rules.filter(canMatch);
+      const points = new BreakpointSet();
+      for (const r of matching) points.addAll(r.breakpoints);
+      const matchNames = new Set(matching.flatMap((r) => r.names));
       const destination = direction === 'egress' ? peer : subject;
-      const starts: Record<Protocol, number[]> = { TCP: [], UDP: [], SCTP: [] };
-      for (const p of PROTOCOLS) {
-        const named = destination.sides[side].named.filter((cp) => cp.protocol === p && names.includes(cp.name!)).flatMap((cp) => [cp.port, cp.port + 1]);
-        starts[p] = mergeStarts([this.program.breakpoints[p], named.filter((n) => n <= 65535)]);
-      }
-      group = { key, starts, memo: new Map() };
+      for (const cp of destination.sides[side].named) if (matchNames.has(cp.name!)) points.addRange(cp.protocol, cp.port, cp.port);
+      group = { id: ++this.counters.groups, starts: points.build(), memo: new Map() };
       this.groups.set(key, group);
     }
     this.byPeer.set(peer.id, group);
     return group;
   }
 
-  /** The direction's verdict for a pod of `subject` and a distinct pod of `peer`. */
+  /** The stage's answer (allow, deny or next) for a pod of `subject` and a distinct pod of `peer`. */
   at(subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
-    if (this.program.exempt) return EXEMPT;
+    if (this.stage.empty) return NEXT;
     const group = this.group(subject, peer);
     const start = stretchStart(group.starts[protocol], port);
-    const memoKey = `${protocol}/${start}`;
+    const memoKey = PROTOCOLS.indexOf(protocol) * 65536 + start;
     let value = group.memo.get(memoKey);
     if (value === undefined) {
-      value = this.evaluate(subject, peer, protocol, start);
+      value = this.evaluate(group, subject, peer, protocol, start);
       group.memo.set(memoKey, value);
     }
     return value;
   }
 
-  private evaluate(subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
-    this.count();
+  private evaluate(group: Group, subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
+    this.counters.evaluations++;
+    group.evaluator ??= this.reduced(subject, peer);
+    const { evaluator, flow } = group.evaluator;
+    const result = evaluator.evaluate({ ...flow, port, protocol })[this.stage.direction];
+    const step = result.trace.find((t) => t.stage === this.stage.name);
+    if (step === undefined) throw new Error(`impact: the evaluator's trace has no ${this.stage.name} step: ${result.trace.map((t) => t.reason).join(' | ')}`);
+    return { verdict: step.verdict, step };
+  }
+
+  /**
+   * The evaluator over a snapshot holding only this stage's policies, the two pods, their
+   * namespaces and the nodes owning the destination's address: for the subject pod it walks
+   * exactly the stage it would walk over the whole snapshot (its policies are filtered by
+   * subject, its peers looked up by these objects only), and the stages before it say `next`.
+   */
+  private reduced(subject: PodClass, peer: PodClass): NonNullable<Group['evaluator']> {
     const side = this.ctx.side;
     const subjectPod = subject.sides[side].pods[0]!;
     const peerPod = peer.sides[side].pods.find((p) => p !== subjectPod);
     if (peerPod === undefined) throw new Error(`impact: class ${peer.id} has no pod besides ${podKey(subjectPod)}`);
-    const egress = this.program.direction === 'egress';
+    const egress = this.stage.direction === 'egress';
     const destination = egress ? peerPod : subjectPod;
     const ip = destination.ips[0] === undefined ? undefined : parseIp(destination.ips[0]);
     const namespaces = [...new Set([subjectPod.namespace, peerPod.namespace])].flatMap((n) => {
       const ns = this.ctx.namespaces.get(n);
       return ns === undefined ? [] : [ns];
     });
-    const reduced: Snapshot = {
-      policies: this.program.policies,
-      networkPolicies: this.program.networkPolicies,
+    const snapshot: Snapshot = {
+      policies: this.stage.policies,
+      networkPolicies: this.stage.networkPolicies,
       namespaces,
       pods: [subjectPod, peerPod],
       nodes: ip === undefined ? [] : [...(this.ctx.nodesByIp.get(ipKey(ip)) ?? [])],
     };
-    const flow: Flow = {
-      from: endpoint(egress ? subjectPod : peerPod),
-      to: endpoint(egress ? peerPod : subjectPod),
-      port,
-      protocol,
-    };
-    const result = new Evaluator(reduced).evaluate(flow)[this.program.direction];
-    return { verdict: result.verdict, step: result.trace[result.trace.length - 1]! };
+    return { evaluator: new Evaluator(snapshot), flow: { from: endpoint(egress ? subjectPod : peerPod), to: endpoint(egress ? peerPod : subjectPod) } };
+  }
+}
+
+/** A subject class's direction on one side: its stages, the first that does not say next decides. */
+class DirectionTask {
+  constructor(
+    readonly program: Program,
+    readonly stages: readonly StageTask[],
+  ) {}
+
+  sameAs(other: DirectionTask): boolean {
+    if (this.program.exempt || other.program.exempt) return this.program.exempt && other.program.exempt;
+    return this.stages.every((s, i) => s === other.stages[i]);
+  }
+
+  /** The stage groups of a peer, as a key: equal keys, equal answers on every port. */
+  key(subject: PodClass, peer: PodClass): string {
+    return this.program.exempt ? 'x' : this.stages.map((s) => `${s.id}.${s.group(subject, peer).id}`).join('/');
+  }
+
+  starts(subject: PodClass, peer: PodClass, protocol: Protocol): (readonly number[])[] {
+    return this.stages.map((s) => s.group(subject, peer).starts[protocol]);
+  }
+
+  at(subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
+    if (this.program.exempt) return EXEMPT;
+    for (const stage of this.stages) {
+      const v = stage.at(subject, peer, protocol, port);
+      if (v.verdict !== 'next') return v;
+    }
+    return DEFAULT;
   }
 }
 
@@ -250,31 +324,31 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
   const partition = partitionPods(before, after, table, builder.names);
   const clusterChanged = !sameCluster(before, after);
   const contexts = [sideContext(0, before, facts[0]), sideContext(1, after, facts[1])] as const;
-  let evaluations = 0;
-  const count = () => void evaluations++;
+  const counters: Counters = { evaluations: 0, groups: 0, tasks: 0 };
 
-  // Tasks are shared by program content; with an unchanged cluster, the two sides share them
-  // too, so "untouched" is simply "the same task before and after".
-  const tasks = new Map<string, Task>();
-  const taskOf = new Map<string, Task>();
-  const taskFor = (cls: PodClass, direction: Direction, side: 0 | 1): Task => {
+  // Stage tasks are shared by content; with an unchanged cluster the two sides share them too,
+  // so "untouched" is simply "the same stages before and after".
+  const stageTasks = new Map<string, StageTask>();
+  const directionTasks = new Map<string, DirectionTask>();
+  const taskFor = (cls: PodClass, direction: Direction, side: 0 | 1): DirectionTask => {
     const memoKey = `${cls.id}/${direction}/${side}`;
-    const hit = taskOf.get(memoKey);
+    const hit = directionTasks.get(memoKey);
     if (hit !== undefined) return hit;
     const s = cls.sides[side];
     const program = contexts[side].programs.programFor(s.holds, s.hostNetwork, direction);
-    // On ingress the subject is the destination, whose named ports the program resolves.
-    const subjectNamed = direction === 'ingress' ? namedKey(cls, side, program.names) : '';
-    const key = `${clusterChanged ? side : '*'}|${program.key}|${subjectNamed}`;
-    let task = tasks.get(key);
-    if (task === undefined) tasks.set(key, (task = new Task(contexts[side], program, count)));
-    taskOf.set(memoKey, task);
+    const stages = program.stages.map((stage) => {
+      // On ingress the subject is the destination, whose named ports the stage resolves.
+      const subjectNamed = direction === 'ingress' ? namedKey(cls, side, stage.names) : '';
+      const key = `${clusterChanged ? side : '*'}|${stage.key}|${subjectNamed}`;
+      let task = stageTasks.get(key);
+      if (task === undefined) stageTasks.set(key, (task = new StageTask(contexts[side], stage, counters)));
+      return task;
+    });
+    const task = new DirectionTask(program, stages);
+    directionTasks.set(memoKey, task);
     return task;
   };
-  const touched = (cls: PodClass, direction: Direction): boolean => {
-    const [t0, t1] = [taskFor(cls, direction, 0), taskFor(cls, direction, 1)];
-    return t0 !== t1 && !(t0.program.exempt && t1.program.exempt);
-  };
+  const touched = (cls: PodClass, direction: Direction): boolean => !taskFor(cls, direction, 0).sameAs(taskFor(cls, direction, 1));
   const pairable = (a: PodClass, b: PodClass) => a !== b || a.members.length > 1;
 
   // Candidate pairs: a touched side whose verdict moves for some peer group and stretch.
@@ -284,9 +358,9 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
     set.add(to.id);
     candidates.set(from.id, set);
   };
-  const moves = (t0: Task, t1: Task, subject: PodClass, peer: PodClass): boolean =>
+  const moves = (t0: DirectionTask, t1: DirectionTask, subject: PodClass, peer: PodClass): boolean =>
     PROTOCOLS.some((p) =>
-      mergeStarts([t0.group(subject, peer).starts[p], t1.group(subject, peer).starts[p]]).some(
+      mergeStarts([...t0.starts(subject, peer, p), ...t1.starts(subject, peer, p)]).some(
         (x) => t0.at(subject, peer, p, x).verdict !== t1.at(subject, peer, p, x).verdict,
       ),
     );
@@ -298,7 +372,7 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
       const seen = new Map<string, boolean>();
       for (const peer of partition.classes) {
         if (!pairable(subject, peer)) continue;
-        const key = `${t0.group(subject, peer).key}#${t1.group(subject, peer).key}`;
+        const key = `${t0.key(subject, peer)}#${t1.key(subject, peer)}`;
         let moved = seen.get(key);
         if (moved === undefined) seen.set(key, (moved = moves(t0, t1, subject, peer)));
         if (!moved) continue;
@@ -308,32 +382,47 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
     }
   }
 
-  const changes: ChangedStretch[] = [];
+  // A pair's outcome depends only on the stage groups of its four directions: computed once
+  // per combination, shared by every pair with the same one.
+  const byCombination = new Map<string, readonly ChangedStretch[]>();
+  const changes: ChangedPair[] = [];
   let candidatePairs = 0;
   for (const [fromId, toIds] of candidates) {
     const from = partition.classes[fromId]!;
+    const e = [taskFor(from, 'egress', 0), taskFor(from, 'egress', 1)] as const;
     for (const toId of toIds) {
       candidatePairs++;
       const to = partition.classes[toId]!;
-      const e = [taskFor(from, 'egress', 0), taskFor(from, 'egress', 1)] as const;
       const i = [taskFor(to, 'ingress', 0), taskFor(to, 'ingress', 1)] as const;
-      for (const protocol of PROTOCOLS) {
-        const starts = mergeStarts([...e.map((t) => t.group(from, to).starts[protocol]), ...i.map((t) => t.group(to, from).starts[protocol])]);
-        const outcomes = starts.map((x) => {
-          const eg = e.map((t) => t.at(from, to, protocol, x));
-          const ing = i.map((t) => t.at(to, from, protocol, x));
-          return compare(eg as [Value, Value], ing as [Value, Value]);
-        });
-        pushStretches(changes, from, { kind: 'class', class: to }, protocol, starts, outcomes);
+      const combination = `${e[0].key(from, to)}|${e[1].key(from, to)}|${i[0].key(to, from)}|${i[1].key(to, from)}`;
+      let stretches = byCombination.get(combination);
+      if (stretches === undefined) {
+        const found: ChangedStretch[] = [];
+        for (const protocol of PROTOCOLS) {
+          const starts = mergeStarts([...e.flatMap((t) => t.starts(from, to, protocol)), ...i.flatMap((t) => t.starts(to, from, protocol))]);
+          const outcomes = starts.map((x) =>
+            compare([e[0].at(from, to, protocol, x), e[1].at(from, to, protocol, x)], [i[0].at(to, from, protocol, x), i[1].at(to, from, protocol, x)]),
+          );
+          pushStretches(found, protocol, starts, outcomes);
+        }
+        byCombination.set(combination, (stretches = found));
       }
+      if (stretches.length > 0) changes.push({ from, to: { kind: 'class', class: to }, stretches });
     }
   }
 
-  changes.push(...addressChanges(before, after, partition, options.addresses ?? [], clusterChanged, touched, count));
+  changes.push(...addressChanges(before, after, partition, options.addresses ?? [], clusterChanged, touched, counters));
   return {
     partition,
     changes,
-    stats: { pods: partition.classes.reduce((n, c) => n + c.members.length, 0), classes: partition.classes.length, atoms: table.size, candidatePairs, evaluations },
+    stats: {
+      pods: partition.classes.reduce((n, c) => n + c.members.length, 0),
+      classes: partition.classes.length,
+      atoms: table.size,
+      candidatePairs,
+      distinctPairs: byCombination.size,
+      evaluations: counters.evaluations,
+    },
   };
 }
 
@@ -350,17 +439,10 @@ function compare(egress: readonly [Value, Value], ingress: readonly [Value, Valu
 }
 
 /** Appends the moved stretches, merging neighbours with the same outcomes. */
-function pushStretches(
-  out: ChangedStretch[],
-  from: PodClass,
-  to: Target,
-  protocol: Protocol,
-  starts: readonly number[],
-  outcomes: readonly ({ before: Outcome; after: Outcome } | undefined)[],
-): void {
+function pushStretches(out: ChangedStretch[], protocol: Protocol, starts: readonly number[], outcomes: readonly ({ before: Outcome; after: Outcome } | undefined)[]): void {
   let open: { start: number; end: number; key: string; before: Outcome; after: Outcome } | undefined;
   const flush = () => {
-    if (open !== undefined) out.push({ from, to, protocol, start: open.start, end: open.end, before: open.before, after: open.after });
+    if (open !== undefined) out.push({ protocol, ...open });
     open = undefined;
   };
   starts.forEach((start, idx) => {
@@ -389,13 +471,13 @@ function addressChanges(
   targets: readonly AddressTarget[],
   clusterChanged: boolean,
   touched: (cls: PodClass, direction: Direction) => boolean,
-  count: () => void,
-): ChangedStretch[] {
+  counters: Counters,
+): ChangedPair[] {
   if (targets.length === 0) return [];
   const snapshots = [before, after] as const;
   const evaluators = snapshots.map((s) => new Evaluator(s));
   const indexes = snapshots.map((s) => new ClusterIndex(s));
-  const out: ChangedStretch[] = [];
+  const byClass = new Map<string, { from: PodClass; except: string[]; ip: string; stretches: ChangedStretch[] }>();
   for (const target of targets) {
     const owners = indexes.flatMap((idx) => {
       const pod = idx.resolve({ kind: 'ip', ip: target.ip }).pod;
@@ -411,14 +493,26 @@ function addressChanges(
       const rep = cls.members.findIndex((m) => !owners.includes(m));
       if (rep < 0) continue;
       const results = snapshots.map((_, side) => {
-        count();
+        counters.evaluations++;
         const pod = cls.sides[side as 0 | 1].pods[rep]!;
         return evaluators[side]!.evaluate({ from: endpoint(pod), to: { kind: 'ip', ip: target.ip }, port: target.port, protocol: target.protocol });
       });
-      const values = (d: Direction) => results.map((r) => ({ verdict: r[d].verdict, step: r[d].trace[r[d].trace.length - 1]! })) as unknown as [Value, Value];
+      const values = (d: Direction): [Value, Value] => {
+        const v = results.map((r) => ({ verdict: r[d].verdict, step: r[d].trace[r[d].trace.length - 1]! }));
+        return [v[0]!, v[1]!];
+      };
       const o = compare(values('egress'), values('ingress'));
-      if (o !== undefined) out.push({ from: cls, to: { kind: 'address', ip: target.ip }, protocol: target.protocol, start: target.port, end: target.port, before: o.before, after: o.after });
+      if (o === undefined) continue;
+      const key = `${cls.id}>${target.ip}`;
+      const entry = byClass.get(key) ?? { from: cls, except: cls.members.filter((m) => owners.includes(m)), ip: target.ip, stretches: [] };
+      pushStretches(entry.stretches, target.protocol, [target.port, target.port + 1], [o, undefined]);
+      byClass.set(key, entry);
     }
   }
-  return out;
+  return [...byClass.values()].map((e) => ({
+    from: e.from,
+    ...(e.except.length > 0 ? { except: e.except } : {}),
+    to: { kind: 'address', ip: e.ip },
+    stretches: e.stretches.sort((a, b) => PROTOCOLS.indexOf(a.protocol) - PROTOCOLS.indexOf(b.protocol) || a.start - b.start),
+  }));
 }

@@ -2,7 +2,7 @@ import { PROTOCOLS, type Protocol, type Snapshot } from '../../src/api/model.js'
 import { Evaluator } from '../../src/semantics/evaluate.js';
 import type { Flow, FlowResult } from '../../src/semantics/flow.js';
 import { decisionKey, type AddressTarget } from '../../src/semantics/impact.js';
-import type { ChangeGroup } from '../../src/semantics/impact-report.js';
+import { podsOf, type ChangeGroup } from '../../src/semantics/impact-report.js';
 
 // The oracle for `diff`: the reference evaluator, pod by pod and port by port, on both
 // snapshots; and the reading of `diff`'s groups back into single flows.
@@ -57,9 +57,8 @@ const covers = (g: ChangeGroup, protocol: Protocol, port: number) => g.ports.som
 export function reported(groups: readonly ChangeGroup[], probes: readonly { from: string; to: string; port: number; protocol: Protocol }[]): Map<FlowKey, FlowChange> {
   const byPair = new Map<string, ChangeGroup[]>();
   for (const g of groups) {
-    for (const f of g.from.pods) {
-      const from = `${g.from.namespace}/${f}`;
-      const tos = g.to.kind === 'address' ? [g.to.ip] : g.to.pods.map((t) => `${(g.to as { namespace: string }).namespace}/${t}`);
+    const tos = g.to.kind === 'address' ? [g.to.ip] : podsOf(g.to.classes);
+    for (const from of podsOf(g.from, g.except)) {
       for (const to of tos) {
         if (to === from) continue; // a pod to itself is never in a group's connections
         const key = `${from}>${to}`;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NetworkPolicy, Policy, Snapshot } from '../../src/api/model.js';
 import { computeImpact, type AddressTarget } from '../../src/semantics/impact.js';
-import { groupChanges } from '../../src/semantics/impact-report.js';
+import { groupChanges, podsOf } from '../../src/semantics/impact-report.js';
 import { NODE_NAMES, OUTSIDE_IP, snapshotArb, type Family } from '../support/arbitraries.js';
 import { bruteForce, portsWritten, reported } from './impact-oracle.js';
 
@@ -92,14 +92,19 @@ describe('diff by pod classes agrees with pod-by-pod evaluation', () => {
     expect(sameCluster).toBeGreaterThan(50);
   });
 
-  it('groups are disjoint: no flow is reported twice', () => {
+  it('groups are disjoint (no flow is reported twice) and count their connections', () => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const groups = groupChanges(computeImpact(c.before, c.after, { addresses: addressesOf(c) }));
         const pods = c.before.pods.map((p) => `${p.namespace}/${p.name}`);
         // `reported` throws when a flow is in two groups.
         reported(groups, pods.flatMap((from) => pods.flatMap((to) => portsWritten([c.before, c.after]).map((p) => ({ from, to, ...p })))));
-        for (const g of groups) expect(g.connections).toBeGreaterThan(0);
+        for (const g of groups) {
+          const from = podsOf(g.from, g.except);
+          const to = g.to.kind === 'address' ? [g.to.ip] : podsOf(g.to.classes);
+          expect(g.connections).toBeGreaterThan(0);
+          expect(g.connections).toBe(from.flatMap((f) => to.filter((t) => t !== f)).length);
+        }
       }),
       { numRuns: 60 },
     );
