@@ -2,7 +2,7 @@ import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, 
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
 import { cubeKey, cubesDisjoint, subtractCube, type LabelCube } from './labels.js';
-import { ipsDisjoint, ipsKey, subtractIps, unionIps, type IpSet } from './ipset.js';
+import { ipsKey, subtractIps, unionIps, type IpSet } from './ipset.js';
 import { ALL_PORTS, isAllPorts } from './ports.js';
 import { cubesDisjointFor, simplify, subtractCubeFrom, type Cube, type Inexact, type Space } from './space.js';
 
@@ -80,13 +80,45 @@ class Earlier {
   }
 }
 
-interface Entry {
+export interface Entry {
   readonly policy: Policy;
   readonly direction: Direction;
   readonly rule: Rule;
   readonly kind: 'accept' | 'deny' | 'pass';
-  readonly cubes: Cube[];
+  readonly cubes: readonly Cube[];
 }
+
+/** What one rule gives before subtraction: its entries (two for a Pass that is not exact) and findings. */
+export interface RuleStep {
+  readonly entries: readonly Entry[];
+  readonly findings: readonly Finding[];
+}
+
+/** One entry after subtracting what earlier rules decided: what to emit, findings, and how many rules it counts. */
+export interface SubtractStep {
+  readonly cubes: readonly Cube[];
+  readonly findings: readonly Finding[];
+  readonly rules: number;
+}
+
+export type Mode = 'over' | 'under';
+
+/**
+ * Where the compiler's steps come from. The reference computes every step; the incremental
+ * compiler reuses a step whose inputs are unchanged. A rule step's inputs are its policy, rule
+ * and direction and what it reads of the cluster; a subtraction's are its entry, the earlier
+ * cubes that may intersect it (`relevant`, in order), the mode, whether the rule bound was
+ * reached, and what it reads of the cluster.
+ */
+export interface StepMemo {
+  rule(policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep;
+  subtract(entry: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep;
+}
+
+export const COMPUTE_EVERY_STEP: StepMemo = {
+  rule: (_policy, _direction, _rule, compute) => compute(),
+  subtract: (_entry, _relevant, _mode, _bounded, compute) => compute(),
+};
 
 const INEXACT_KIND: Record<Inexact, FindingKind> = { 'named-port': 'named-port', 'domain-names': 'unsupported-peer', 'pod-addresses': 'cidr-covers-pods' };
 const INEXACT_MESSAGE: Record<Inexact, string> = {
@@ -99,12 +131,188 @@ function effectOf(action: Action): FindingEffect {
   return action === 'Accept' ? 'accept-narrowed' : 'deny-widened';
 }
 
+/** Findings of one step, in the order reported. */
+class Findings {
+  readonly list: Finding[] = [];
+
+  report(policy: Policy, direction: Direction | undefined, rule: Rule | undefined, kind: FindingKind, effect: FindingEffect, message: string): void {
+    this.list.push({
+      policy: policy.name,
+      ...(direction === undefined ? {} : { direction }),
+      ...(rule === undefined ? {} : { ruleIndex: rule.index }),
+      ...(rule?.name === undefined ? {} : { ruleName: rule.name }),
+      kind,
+      effect,
+      message,
+    });
+  }
+}
+
+/** What a rule matches in one direction, as entries of the ordered evaluation (stage 1). */
+export function ruleStep(cluster: Cluster, policy: Policy, direction: Direction, rule: Rule): RuleStep {
+  const findings = new Findings();
+  const entries: Entry[] = [];
+  const m = ruleMatch(cluster, policy.subject, rule, direction);
+  for (const issue of m.issues) findings.report(policy, direction, rule, issue.kind, effectOf(rule.action), issue.message);
+  if (rule.failClosed !== undefined) {
+    findings.report(
+      policy,
+      direction,
+      rule,
+      'unsupported-field',
+      effectOf(rule.action),
+      rule.action === 'Accept' ? `not understood (${rule.failClosed}): the rule matches nothing` : `not understood (${rule.failClosed}): the rule denies all traffic`,
+    );
+  }
+  const exact = m.issues.length === 0;
+  if (rule.action === 'Accept') entries.push({ policy, direction, rule, kind: 'accept', cubes: m.under });
+  else if (rule.action === 'Deny') entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
+  else {
+    entries.push({ policy, direction, rule, kind: 'pass', cubes: m.under });
+    // What might be passed but cannot be told apart is denied, right after the Pass.
+    if (!exact) entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
+  }
+  return { entries, findings: findings.list };
+}
+
+/**
+ * The entry's cubes minus the earlier cubes that may intersect them, approximated in the safe
+ * direction (`over` for what is denied, `under` for what is allowed), within the bounds (stage 2).
+ * `bounded`: the translation already holds its maximum number of rules.
+ */
+export function subtractStep(cluster: Cluster, e: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean): SubtractStep {
+  const findings = new Findings();
+  const { cubes: difference, rules } = differenceOf(cluster, findings, e, relevant, mode, bounded);
+  const cubes = unknownReach(cluster, findings, e, whole(cluster, findings, e, difference, mode), mode);
+  reportPortComplement(findings, e, cubes, mode === 'under' ? 'allow' : 'deny');
+  return { cubes, findings: findings.list, rules };
+}
+
+/**
+ * Traffic without ports that is only part of a rule's ports ("everything except TCP 443")
+ * is emitted as ICMP echo: Cilium can name TCP, UDP, SCTP and ICMP types, not "any other
+ * IP protocol". For a deny that lets other ICMP types and protocols through; it is reported.
+ */
+function reportPortComplement(findings: Findings, e: Entry, cubes: readonly Cube[], sign: Sign): void {
+  if (!cubes.some((c) => c.ports.other && !isAllPorts(c.ports))) return;
+  findings.report(
+    e.policy,
+    e.direction,
+    e.rule,
+    'port-complement',
+    sign === 'deny' ? 'deny-narrowed' : 'accept-narrowed',
+    sign === 'deny'
+      ? 'after earlier rules take some ports, the traffic without ports left to deny is denied as ICMP echo only: other ICMP types and IP protocols such as GRE or ESP are not denied (Cilium cannot say "all traffic except these ports")'
+      : 'after earlier rules take some ports, the traffic without ports left to accept is accepted as ICMP echo only (Cilium cannot say "all traffic except these ports")',
+  );
+}
+
+/**
+ * When it cannot be told whether CIDR selectors reach pods and nodes, an allow's addresses
+ * leave out every pod and node address (which they never meant: pods and nodes are
+ * matched by identity then), and a deny that holds some is reported: it may deny them too.
+ */
+function unknownReach(cluster: Cluster, findings: Findings, e: Entry, cubes: Cube[], mode: Mode): Cube[] {
+  if (!cluster.options.agent.cidrReachUnknown) return cubes;
+  if (mode === 'over') {
+    if (cubes.some((c) => c.peer.kind === 'world' && cluster.touchesCluster(c.peer.ips))) {
+      findings.report(e.policy, e.direction, e.rule, 'cidr-covers-pods', effectOf(e.rule.action), 'the addresses include pod or node addresses, and whether Cilium matches those by CIDR cannot be told (policy-cidr-match-mode unknown): it may deny them too');
+    }
+    return cubes;
+  }
+  return cubes.flatMap((c): Cube[] => {
+    if (c.peer.kind !== 'world') return [c];
+    const ips = cluster.outsideCluster(c.peer.ips);
+    return ips.length === 0 ? [] : [{ ...c, peer: { kind: 'world', ips } }];
+  });
+}
+
+/**
+ * Where CIDR selectors reach pods or nodes, Cilium gives a dual-stack pod, and a node seen
+ * from its own pods (the host identity), one identity with a CIDR label per address: a CIDR
+ * set matches it as a whole when it holds any of its addresses, and not at all when it
+ * excepts one. So sets are made whole per such endpoint: an allow gives up endpoints it only
+ * partly holds, a deny takes them whole, and either is reported.
+ */
+function whole(cluster: Cluster, findings: Findings, e: Entry, cubes: Cube[], mode: Mode): Cube[] {
+  if (!cubes.some((c) => c.peer.kind === 'world')) return cubes;
+  const wholes = cluster.wholes;
+  if (wholes.length === 0) return cubes;
+  let changed = false;
+  const out = cubes.flatMap((c): Cube[] => {
+    if (c.peer.kind !== 'world') return [c];
+    let ips: IpSet = c.peer.ips;
+    for (const w of wholes) {
+      const outside = subtractIps(w, ips);
+      if (outside.length === 0 || ipsKey(outside) === ipsKey(w)) continue;
+      ips = mode === 'over' ? unionIps(ips, w) : subtractIps(ips, w);
+      changed = true;
+    }
+    return ips.length === 0 ? [] : [{ ...c, peer: { kind: 'world', ips } }];
+  });
+  if (changed) {
+    findings.report(
+      e.policy,
+      e.direction,
+      e.rule,
+      'cidr-covers-pods',
+      effectOf(e.rule.action),
+      mode === 'over'
+        ? 'the addresses cover only some addresses of a pod or node that Cilium matches by all its addresses at once; the rule takes all of them'
+        : 'the addresses cover only some addresses of a pod or node that Cilium matches by all its addresses at once; the rule leaves it out',
+    );
+  }
+  return out;
+}
+
+function differenceOf(cluster: Cluster, findings: Findings, e: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean): { cubes: Cube[]; rules: number } {
+  const { maxPiecesPerRule, maxRules } = cluster.options;
+  const space = cluster.space;
+  const fallback = (why: string): { cubes: Cube[]; rules: number } => {
+    findings.report(e.policy, e.direction, e.rule, 'size-limit', effectOf(e.rule.action), why);
+    const out = mode === 'over' ? [...e.cubes] : [];
+    return { cubes: out, rules: out.length };
+  };
+  if (bounded) return fallback(`the translation reached its bound of ${maxRules} rules`);
+  let current: Cube[] = simplify(e.cubes, space);
+  let simplified = current.length;
+  const inexact = new Set<Inexact>();
+  for (const s of relevant) {
+    const next: Cube[] = [];
+    for (const c of current) {
+      const d = subtractCubeFrom(c, s, space, mode);
+      for (const why of d.inexact) inexact.add(why);
+      next.push(...d.cubes);
+    }
+    current = next;
+    // Simplifying is quadratic: only when the pieces have grown a good deal.
+    if (current.length > Math.max(8, 2 * simplified)) {
+      current = simplify(current, space);
+      simplified = current.length;
+    }
+    if (current.length > maxPiecesPerRule) {
+      current = simplify(current, space);
+      simplified = current.length;
+      if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
+    }
+  }
+  current = simplify(current, space);
+  if (cluster.options.pruneAbsentNamespaces) {
+    current = current.filter((c) => cluster.namespaceExists(c.subject) && (c.peer.kind !== 'pods' || cluster.namespaceExists(c.peer.selector)));
+  }
+  for (const why of inexact) findings.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);
+  return { cubes: current, rules: current.length };
+}
+
 export class Compiler {
   readonly findings: Finding[] = [];
   private readonly seen = new Set<string>();
   private rules = 0;
 
-  constructor(readonly cluster: Cluster) {}
+  constructor(
+    readonly cluster: Cluster,
+    private readonly memo: StepMemo = COMPUTE_EVERY_STEP,
+  ) {}
 
   compile(): Compilation {
     const compiled: Compiled[] = [];
@@ -119,7 +327,6 @@ export class Compiler {
         if (e.kind === 'accept') {
           const l = this.subtract(e, passed, 'under');
           if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
-          this.reportPortComplement(e, direction, l, 'allow');
           allowed.push(...l);
           acceptedOrPassed.add(e.cubes);
         } else if (e.kind === 'pass') {
@@ -128,7 +335,6 @@ export class Compiler {
         } else {
           const d = this.subtract(e, acceptedOrPassed, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
-          this.reportPortComplement(e, direction, d, 'deny');
         }
       }
       const decided = new Earlier();
@@ -138,46 +344,28 @@ export class Compiler {
         if (e.kind === 'deny') {
           const d = this.subtract(e, decided, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
-          this.reportPortComplement(e, direction, d, 'deny');
         } else decided.add(e.cubes);
       }
     }
     return { compiled, dns: this.dnsVisibility(compiled), findings: this.findings };
   }
 
-  /**
-   * Traffic without ports that is only part of a rule's ports ("everything except TCP 443")
-   * is emitted as ICMP echo: Cilium can name TCP, UDP, SCTP and ICMP types, not "any other
-   * IP protocol". For a deny that lets other ICMP types and protocols through; it is reported.
-   */
-  private reportPortComplement(e: Entry, direction: Direction, cubes: readonly Cube[], sign: 'allow' | 'deny'): void {
-    if (!cubes.some((c) => c.ports.other && !isAllPorts(c.ports))) return;
-    this.report(
-      e.policy,
-      direction,
-      e.rule,
-      'port-complement',
-      sign === 'deny' ? 'deny-narrowed' : 'accept-narrowed',
-      sign === 'deny'
-        ? 'after earlier rules take some ports, the traffic without ports left to deny is denied as ICMP echo only: other ICMP types and IP protocols such as GRE or ESP are not denied (Cilium cannot say "all traffic except these ports")'
-        : 'after earlier rules take some ports, the traffic without ports left to accept is accepted as ICMP echo only (Cilium cannot say "all traffic except these ports")',
-    );
+  private add(findings: readonly Finding[]): void {
+    for (const f of findings) {
+      const key = JSON.stringify(f);
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.findings.push(f);
+    }
   }
 
-  private report(policy: Policy, direction: Direction | undefined, rule: Rule | undefined, kind: FindingKind, effect: FindingEffect, message: string): void {
-    const finding: Finding = {
-      policy: policy.name,
-      ...(direction === undefined ? {} : { direction }),
-      ...(rule === undefined ? {} : { ruleIndex: rule.index }),
-      ...(rule?.name === undefined ? {} : { ruleName: rule.name }),
-      kind,
-      effect,
-      message,
-    };
-    const key = JSON.stringify(finding);
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.findings.push(finding);
+  private subtract(e: Entry, earlier: Earlier, mode: Mode): readonly Cube[] {
+    const relevant = earlier.relevant(e.cubes, this.cluster.space);
+    const bounded = this.rules >= this.cluster.options.maxRules;
+    const step = this.memo.subtract(e, relevant, mode, bounded, () => subtractStep(this.cluster, e, relevant, mode, bounded));
+    this.rules += step.rules;
+    this.add(step.findings);
+    return step.cubes;
   }
 
   private entries(policies: readonly Policy[], tier: Tier, direction: Direction): Entry[] {
@@ -185,26 +373,9 @@ export class Compiler {
     for (const policy of policies) {
       if (policy.tier !== tier) continue;
       for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {
-        const m = ruleMatch(this.cluster, policy.subject, rule, direction);
-        for (const issue of m.issues) this.report(policy, direction, rule, issue.kind, effectOf(rule.action), issue.message);
-        if (rule.failClosed !== undefined) {
-          this.report(
-            policy,
-            direction,
-            rule,
-            'unsupported-field',
-            effectOf(rule.action),
-            rule.action === 'Accept' ? `not understood (${rule.failClosed}): the rule matches nothing` : `not understood (${rule.failClosed}): the rule denies all traffic`,
-          );
-        }
-        const exact = m.issues.length === 0;
-        if (rule.action === 'Accept') out.push({ policy, direction, rule, kind: 'accept', cubes: m.under });
-        else if (rule.action === 'Deny') out.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
-        else {
-          out.push({ policy, direction, rule, kind: 'pass', cubes: m.under });
-          // What might be passed but cannot be told apart is denied, right after the Pass.
-          if (!exact) out.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
-        }
+        const step = this.memo.rule(policy, direction, rule, () => ruleStep(this.cluster, policy, direction, rule));
+        this.add(step.findings);
+        out.push(...step.entries);
       }
     }
     return out;
@@ -218,21 +389,22 @@ export class Compiler {
    * egress-isolating NetworkPolicy (as over-approximated), and a finding for the others.
    */
   private dnsVisibility(compiled: readonly Compiled[]): DnsVisibility[] {
+    const fqdn = compiled.filter((c) => c.sign === 'allow' && c.direction === 'egress' && c.cubes.some((x) => x.peer.kind === 'fqdn'));
+    if (fqdn.length === 0) return [];
     const isolating: LabelCube[] = [];
     for (const np of this.cluster.snapshot.networkPolicies) {
       if (!np.policyTypes.includes('egress')) continue;
       const c = networkPolicyCube(this.cluster, np);
       if (c.over !== undefined) isolating.push(c.over);
     }
+    const findings = new Findings();
     const out: DnsVisibility[] = [];
-    for (const c of compiled) {
-      if (c.sign !== 'allow' || c.direction !== 'egress') continue;
+    for (const c of fqdn) {
       const subjects = [...new Map(c.cubes.filter((x) => x.peer.kind === 'fqdn').map((x) => [cubeKey(x.subject), x.subject])).values()];
-      if (subjects.length === 0) continue;
       let open: LabelCube[] = subjects;
       for (const iso of isolating) open = open.flatMap((s) => subtractCube(s, iso));
       if (isolating.some((iso) => subjects.some((s) => !cubesDisjoint(s, iso)))) {
-        this.report(
+        findings.report(
           c.policy,
           'egress',
           c.rule,
@@ -243,12 +415,14 @@ export class Compiler {
       }
       if (open.length > 0) out.push({ policy: c.policy, rule: c.rule, subjects: open });
     }
+    this.add(findings.list);
     return out;
   }
 
   /** Subjects a NetworkPolicy isolates in this direction, as cubes to subtract from Baseline denies. */
   private isolated(direction: Direction, baseline: readonly Entry[]): Cube[] {
     const out: Cube[] = [];
+    const findings = new Findings();
     const nps = [...this.cluster.snapshot.networkPolicies].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
     for (const np of nps) {
       if (!np.policyTypes.includes(direction)) continue;
@@ -259,115 +433,11 @@ export class Compiler {
         const overCube: Cube = { subject: c.over, peer: { kind: 'any' }, ports: ALL_PORTS };
         for (const e of baseline) {
           if (e.kind !== 'deny' || e.cubes.every((x) => cubesDisjointFor(x, overCube, this.cluster.space))) continue;
-          for (const issue of c.issues) this.report(e.policy, direction, e.rule, issue.kind, 'deny-widened', `${issue.message}: Baseline denies also apply to the pods it isolates`);
+          for (const issue of c.issues) findings.report(e.policy, direction, e.rule, issue.kind, 'deny-widened', `${issue.message}: Baseline denies also apply to the pods it isolates`);
         }
       }
     }
+    this.add(findings.list);
     return out;
-  }
-
-  /** The entry's cubes minus `earlier`, approximated in the safe direction, within the bounds. */
-  private subtract(e: Entry, earlier: Earlier, mode: 'over' | 'under'): Cube[] {
-    return this.unknownReach(e, this.whole(e, this.difference(e, earlier, mode), mode), mode);
-  }
-
-  /**
-   * When it cannot be told whether CIDR selectors reach pods and nodes, an allow's addresses
-   * leave out every pod and node address (which they never meant: pods and nodes are
-   * matched by identity then), and a deny that holds some is reported: it may deny them too.
-   */
-  private unknownReach(e: Entry, cubes: Cube[], mode: 'over' | 'under'): Cube[] {
-    if (!this.cluster.options.agent.cidrReachUnknown) return cubes;
-    const inCluster = this.cluster.clusterAddresses;
-    if (mode === 'over') {
-      if (cubes.some((c) => c.peer.kind === 'world' && !ipsDisjoint(c.peer.ips, inCluster))) {
-        this.report(e.policy, e.direction, e.rule, 'cidr-covers-pods', effectOf(e.rule.action), 'the addresses include pod or node addresses, and whether Cilium matches those by CIDR cannot be told (policy-cidr-match-mode unknown): it may deny them too');
-      }
-      return cubes;
-    }
-    return cubes.flatMap((c): Cube[] => {
-      if (c.peer.kind !== 'world') return [c];
-      const ips = subtractIps(c.peer.ips, inCluster);
-      return ips.length === 0 ? [] : [{ ...c, peer: { kind: 'world', ips } }];
-    });
-  }
-
-  /**
-   * Where CIDR selectors reach pods or nodes, Cilium gives a dual-stack pod, and a node seen
-   * from its own pods (the host identity), one identity with a CIDR label per address: a CIDR
-   * set matches it as a whole when it holds any of its addresses, and not at all when it
-   * excepts one. So sets are made whole per such endpoint: an allow gives up endpoints it only
-   * partly holds, a deny takes them whole, and either is reported.
-   */
-  private whole(e: Entry, cubes: Cube[], mode: 'over' | 'under'): Cube[] {
-    const wholes = this.cluster.wholes;
-    if (wholes.length === 0) return cubes;
-    let changed = false;
-    const out = cubes.flatMap((c): Cube[] => {
-      if (c.peer.kind !== 'world') return [c];
-      let ips: IpSet = c.peer.ips;
-      for (const w of wholes) {
-        const outside = subtractIps(w, ips);
-        if (outside.length === 0 || ipsKey(outside) === ipsKey(w)) continue;
-        ips = mode === 'over' ? unionIps(ips, w) : subtractIps(ips, w);
-        changed = true;
-      }
-      return ips.length === 0 ? [] : [{ ...c, peer: { kind: 'world', ips } }];
-    });
-    if (changed) {
-      this.report(
-        e.policy,
-        e.direction,
-        e.rule,
-        'cidr-covers-pods',
-        effectOf(e.rule.action),
-        mode === 'over'
-          ? 'the addresses cover only some addresses of a pod or node that Cilium matches by all its addresses at once; the rule takes all of them'
-          : 'the addresses cover only some addresses of a pod or node that Cilium matches by all its addresses at once; the rule leaves it out',
-      );
-    }
-    return out;
-  }
-
-  private difference(e: Entry, earlier: Earlier, mode: 'over' | 'under'): Cube[] {
-    const { maxPiecesPerRule, maxRules } = this.cluster.options;
-    const space = this.cluster.space;
-    const fallback = (why: string): Cube[] => {
-      this.report(e.policy, e.direction, e.rule, 'size-limit', effectOf(e.rule.action), why);
-      const out = mode === 'over' ? e.cubes : [];
-      this.rules += out.length;
-      return out;
-    };
-    if (this.rules >= maxRules) return fallback(`the translation reached its bound of ${maxRules} rules`);
-    const relevant = earlier.relevant(e.cubes, space);
-    let current: Cube[] = simplify(e.cubes, space);
-    let simplified = current.length;
-    const inexact = new Set<Inexact>();
-    for (const s of relevant) {
-      const next: Cube[] = [];
-      for (const c of current) {
-        const d = subtractCubeFrom(c, s, space, mode);
-        for (const why of d.inexact) inexact.add(why);
-        next.push(...d.cubes);
-      }
-      current = next;
-      // Simplifying is quadratic: only when the pieces have grown a good deal.
-      if (current.length > Math.max(8, 2 * simplified)) {
-        current = simplify(current, space);
-        simplified = current.length;
-      }
-      if (current.length > maxPiecesPerRule) {
-        current = simplify(current, space);
-        simplified = current.length;
-        if (current.length > maxPiecesPerRule) return fallback(`subtracting earlier rules splits this rule into more than ${maxPiecesPerRule} pieces`);
-      }
-    }
-    current = simplify(current, space);
-    if (this.cluster.options.pruneAbsentNamespaces) {
-      current = current.filter((c) => this.cluster.namespaceExists(c.subject) && (c.peer.kind !== 'pods' || this.cluster.namespaceExists(c.peer.selector)));
-    }
-    for (const why of inexact) this.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);
-    this.rules += current.length;
-    return current;
   }
 }

@@ -249,9 +249,16 @@ export interface ExtraRule {
   readonly label: string;
 }
 
-/** One CCNP per policy (more when it is very large). */
-export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[], names: NamedPorts, reach: CidrReach = CIDR_OUTSIDE_ONLY): KubeObject[] {
-  const byPolicy = new Map<string, { policy: Policy; compiled: Compiled[]; extra: ExtraRule[] }>();
+/** What one policy emits from: its compiled cubes and extra rules. */
+export interface PolicyParts {
+  readonly policy: Policy;
+  readonly compiled: Compiled[];
+  readonly extra: ExtraRule[];
+}
+
+/** Compiled cubes and extra rules by policy, in order of first appearance. */
+export function partsByPolicy(compiled: readonly Compiled[], extra: readonly ExtraRule[]): PolicyParts[] {
+  const byPolicy = new Map<string, PolicyParts>();
   const group = (p: Policy) => {
     const g = byPolicy.get(p.name) ?? { policy: p, compiled: [], extra: [] };
     byPolicy.set(p.name, g);
@@ -259,69 +266,81 @@ export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[],
   };
   for (const c of compiled) group(c.policy).compiled.push(c);
   for (const x of extra) group(x.policy).extra.push(x);
-  const objects: KubeObject[] = [];
-  for (const { policy, compiled: list, extra: extras } of byPolicy.values()) {
-    const bySubject = new Map<string, { subject: LabelCube; parts: Map<string, Cube[]>; rules: Set<string>; extra: ExtraRule[] }>();
-    const at = (subject: LabelCube) => {
-      const k = cubeKey(subject);
-      const s = bySubject.get(k) ?? { subject, parts: new Map<string, Cube[]>(), rules: new Set<string>(), extra: [] as ExtraRule[] };
-      bySubject.set(k, s);
-      return s;
-    };
-    for (const c of list) {
-      for (const cube of c.cubes) {
-        if (isEmptyPorts(cube.ports)) continue;
-        const s = at(cube.subject);
-        const part = `${c.direction}/${c.sign}`;
-        s.parts.set(part, [...(s.parts.get(part) ?? []), cube]);
-        s.rules.add(`${c.direction}[${c.rule.index}]`);
-      }
-    }
-    for (const x of extras) {
-      const s = at(x.subject);
-      s.extra.push(x);
-      s.rules.add(x.label);
-    }
-    const specs: CiliumSpec[] = [];
-    for (const s of [...bySubject.values()].sort((a, b) => (cubeKey(a.subject) < cubeKey(b.subject) ? -1 : 1))) {
-      const spec: Record<string, unknown> = {
-        description: `${policy.tier} ClusterNetworkPolicy ${policy.name}: ${[...s.rules].sort().join(', ')}`,
-        endpointSelector: selector(s.subject),
-      };
-      for (const direction of ['ingress', 'egress'] as const) {
-        for (const sign of ['allow', 'deny'] as const) {
-          const cubes = s.parts.get(`${direction}/${sign}`) ?? [];
-          let rules = rulesFor(direction, cubes, names, reach);
-          if (sign === 'allow') {
-            const extra = new Map(s.extra.filter((x) => x.direction === direction).map((x) => [JSON.stringify(x.rule), x.rule]));
-            rules = [...rules, ...[...extra.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, r]) => r)];
-          }
-          if (rules.length > 0) spec[LIST[direction][sign]] = rules;
-        }
-      }
-      if (!['ingress', 'ingressDeny', 'egress', 'egressDeny'].some((k) => k in spec)) continue;
-      spec.enableDefaultDeny = { ingress: false, egress: false };
-      specs.push(spec as unknown as CiliumSpec);
-    }
-    if (specs.length === 0) continue;
-    const owners = ownerReferences(policy);
-    bySize(specs, MAX_SPEC_BYTES_PER_OBJECT).forEach((part, i) => {
-      const object = {
-        apiVersion: CCNP_API_VERSION,
-        kind: CCNP_KIND,
-        metadata: {
-          name: objectName(policy.name, i),
-          labels: ownershipLabels(policy),
-          annotations: ownershipAnnotations(policy),
-          ...(owners === undefined ? {} : { ownerReferences: owners }),
-        },
-        specs: part,
-      };
-      // Fresh values throughout: no shared references (YAML output would show them as anchors).
-      objects.push(JSON.parse(JSON.stringify(object)) as KubeObject);
-    });
-  }
+  return [...byPolicy.values()];
+}
+
+export function sortObjects(objects: KubeObject[]): KubeObject[] {
   return objects.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+}
+
+/** One CCNP per policy (more when it is very large). */
+export function emit(compiled: readonly Compiled[], extra: readonly ExtraRule[], names: NamedPorts, reach: CidrReach = CIDR_OUTSIDE_ONLY): KubeObject[] {
+  return sortObjects(partsByPolicy(compiled, extra).flatMap((p) => emitPolicy(p, names, reach)));
+}
+
+/** The CCNPs of one policy, sorted by name. */
+export function emitPolicy({ policy, compiled: list, extra: extras }: PolicyParts, names: NamedPorts, reach: CidrReach = CIDR_OUTSIDE_ONLY): KubeObject[] {
+  const objects: KubeObject[] = [];
+  const bySubject = new Map<string, { subject: LabelCube; parts: Map<string, Cube[]>; rules: Set<string>; extra: ExtraRule[] }>();
+  const at = (subject: LabelCube) => {
+    const k = cubeKey(subject);
+    const s = bySubject.get(k) ?? { subject, parts: new Map<string, Cube[]>(), rules: new Set<string>(), extra: [] as ExtraRule[] };
+    bySubject.set(k, s);
+    return s;
+  };
+  for (const c of list) {
+    for (const cube of c.cubes) {
+      if (isEmptyPorts(cube.ports)) continue;
+      const s = at(cube.subject);
+      const part = `${c.direction}/${c.sign}`;
+      s.parts.set(part, [...(s.parts.get(part) ?? []), cube]);
+      s.rules.add(`${c.direction}[${c.rule.index}]`);
+    }
+  }
+  for (const x of extras) {
+    const s = at(x.subject);
+    s.extra.push(x);
+    s.rules.add(x.label);
+  }
+  const specs: CiliumSpec[] = [];
+  for (const s of [...bySubject.values()].sort((a, b) => (cubeKey(a.subject) < cubeKey(b.subject) ? -1 : 1))) {
+    const spec: Record<string, unknown> = {
+      description: `${policy.tier} ClusterNetworkPolicy ${policy.name}: ${[...s.rules].sort().join(', ')}`,
+      endpointSelector: selector(s.subject),
+    };
+    for (const direction of ['ingress', 'egress'] as const) {
+      for (const sign of ['allow', 'deny'] as const) {
+        const cubes = s.parts.get(`${direction}/${sign}`) ?? [];
+        let rules = rulesFor(direction, cubes, names, reach);
+        if (sign === 'allow') {
+          const extra = new Map(s.extra.filter((x) => x.direction === direction).map((x) => [JSON.stringify(x.rule), x.rule]));
+          rules = [...rules, ...[...extra.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, r]) => r)];
+        }
+        if (rules.length > 0) spec[LIST[direction][sign]] = rules;
+      }
+    }
+    if (!['ingress', 'ingressDeny', 'egress', 'egressDeny'].some((k) => k in spec)) continue;
+    spec.enableDefaultDeny = { ingress: false, egress: false };
+    specs.push(spec as unknown as CiliumSpec);
+  }
+  if (specs.length === 0) return objects;
+  const owners = ownerReferences(policy);
+  bySize(specs, MAX_SPEC_BYTES_PER_OBJECT).forEach((part, i) => {
+    const object = {
+      apiVersion: CCNP_API_VERSION,
+      kind: CCNP_KIND,
+      metadata: {
+        name: objectName(policy.name, i),
+        labels: ownershipLabels(policy),
+        annotations: ownershipAnnotations(policy),
+        ...(owners === undefined ? {} : { ownerReferences: owners }),
+      },
+      specs: part,
+    };
+    // Fresh values throughout: no shared references (YAML output would show them as anchors).
+    objects.push(JSON.parse(JSON.stringify(object)) as KubeObject);
+  });
+  return sortObjects(objects);
 }
 
 /** `cnp-<name>`, `cnp-<name>.2`, …; shortened with a hash past 253 characters. */

@@ -95,6 +95,12 @@ export function unionIps(a: IpSet, b: IpSet): IpBlock[] {
 }
 
 export function ipSetOf(cidrs: readonly Cidr[]): IpBlock[] {
+  // Single addresses (pods', nodes') never contain one another: sorted and de-duplicated they
+  // are the set, as the unions below would make it — without their quadratic cost on big clusters.
+  if (cidrs.every((c) => c.prefix === bitsOf(c.family))) {
+    const sorted = [...cidrs].sort(compareCidr);
+    return sorted.filter((c, i) => i === 0 || compareCidr(sorted[i - 1]!, c) !== 0).map((base) => ({ base, except: [] }));
+  }
   let out: IpBlock[] = [];
   for (const c of cidrs) out = unionIps(out, [{ base: c, except: [] }]);
   return out;

@@ -135,7 +135,16 @@ export const NAMESPACE_LABELS = 'io.cilium.k8s.namespace.labels';
 export function identityLabelFilter(version: CiliumMinor | undefined, labels: readonly string[] | 'unknown'): IdentityLabelFilter {
   const versions = version === undefined ? CILIUM_MINORS : [version];
   const filters = versions.map((v) => (labels === 'unknown' ? new LabelFilter(DEFAULT_LABEL_EXPRESSIONS[v], [], true) : new LabelFilter(DEFAULT_LABEL_EXPRESSIONS[v], labels)));
-  const keeps = (key: string) => filters.every((f) => f.keeps(key));
+  // Asked once per selector requirement and pod label on big clusters: remember the answers.
+  const known = new Map<string, boolean>();
+  const keeps = (key: string) => {
+    let k = known.get(key);
+    if (k === undefined) {
+      k = filters.every((f) => f.keeps(key));
+      known.set(key, k);
+    }
+    return k;
+  };
   return {
     pod: (key) => !key.startsWith(CILIUM_OWNED_PREFIX) && keeps(key),
     namespace: (key) => keeps(`${NAMESPACE_LABELS}.${key}`),

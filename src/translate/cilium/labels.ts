@@ -55,12 +55,90 @@ function isUniversalConstraint(c: KeyConstraint): boolean {
   return c.absent && c.notIn && c.values.length === 0;
 }
 
+// Value lists are sorted and de-duplicated (code-unit order, as Array#sort and `<` agree on):
+// set operations are merge walks. Lists grow long where many namespaces or tenants are
+// subtracted one by one (NotIn with hundreds of values), so `includes` would be quadratic.
+
 function intersectValues(a: readonly string[], b: readonly string[]): string[] {
-  return a.filter((v) => b.includes(v));
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return out;
 }
 
 function minusValues(a: readonly string[], b: readonly string[]): string[] {
-  return a.filter((v) => !b.includes(v));
+  const out: string[] = [];
+  let j = 0;
+  for (const x of a) {
+    while (j < b.length && b[j]! < x) j++;
+    if (j >= b.length || b[j] !== x) out.push(x);
+  }
+  return out;
+}
+
+function unionValues(a: readonly string[], b: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]! < b[j]!)) out.push(a[i++]!);
+    else if (i >= a.length || b[j]! < a[i]!) out.push(b[j++]!);
+    else {
+      out.push(a[i++]!);
+      j++;
+    }
+  }
+  return out;
+}
+
+/** Whether the sorted lists share a value. */
+function shareValue(a: readonly string[], b: readonly string[]): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) return true;
+    if (x < y) i++;
+    else j++;
+  }
+  return false;
+}
+
+/** Whether the sorted list holds the value (binary search). */
+function hasValue(values: readonly string[], value: string): boolean {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = values[mid]!;
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** a ⊆ b, both sorted. */
+function subsetOf(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length > b.length) return false;
+  let j = 0;
+  for (const x of a) {
+    while (j < b.length && b[j]! < x) j++;
+    if (j >= b.length || b[j] !== x) return false;
+    j++;
+  }
+  return true;
 }
 
 export function intersectConstraint(a: KeyConstraint, b: KeyConstraint): KeyConstraint {
@@ -68,7 +146,7 @@ export function intersectConstraint(a: KeyConstraint, b: KeyConstraint): KeyCons
   if (!a.notIn && !b.notIn) return { absent, notIn: false, values: intersectValues(a.values, b.values) };
   if (!a.notIn) return { absent, notIn: false, values: minusValues(a.values, b.values) };
   if (!b.notIn) return { absent, notIn: false, values: minusValues(b.values, a.values) };
-  return { absent, notIn: true, values: sortedUnique([...a.values, ...b.values]) };
+  return { absent, notIn: true, values: unionValues(a.values, b.values) };
 }
 
 /** a ⊇ b */
@@ -76,10 +154,10 @@ export function constraintContains(a: KeyConstraint, b: KeyConstraint): boolean 
   if (b.absent && !a.absent) return false;
   if (!b.notIn) {
     // b's present values are the finite set b.values.
-    return a.notIn ? !b.values.some((v) => a.values.includes(v)) : b.values.every((v) => a.values.includes(v));
+    return a.notIn ? !shareValue(a.values, b.values) : subsetOf(b.values, a.values);
   }
   // b's present values are cofinite: only a cofinite a with fewer exclusions contains it.
-  return a.notIn && a.values.every((v) => b.values.includes(v));
+  return a.notIn && subsetOf(a.values, b.values);
 }
 
 /** The complement of a constraint, as one or two expressible constraints. */
@@ -98,14 +176,14 @@ export function complementConstraint(c: KeyConstraint): KeyConstraint[] {
 
 export function constraintMatches(c: KeyConstraint, value: string | undefined): boolean {
   if (value === undefined) return c.absent;
-  return c.values.includes(value) !== c.notIn;
+  return hasValue(c.values, value) !== c.notIn;
 }
 
 /** Union of two constraints on one key when it is a single expressible constraint. */
 export function unionConstraint(a: KeyConstraint, b: KeyConstraint): KeyConstraint | undefined {
   const absent = a.absent || b.absent;
   let result: KeyConstraint;
-  if (!a.notIn && !b.notIn) result = { absent, notIn: false, values: sortedUnique([...a.values, ...b.values]) };
+  if (!a.notIn && !b.notIn) result = { absent, notIn: false, values: unionValues(a.values, b.values) };
   else if (a.notIn && b.notIn) result = { absent, notIn: true, values: intersectValues(a.values, b.values) };
   else {
     const inc = a.notIn ? b : a;
@@ -166,10 +244,10 @@ export function cubeContains(a: LabelCube, b: LabelCube): boolean {
 function constraintsDisjoint(a: KeyConstraint, b: KeyConstraint): boolean {
   if (a.absent && b.absent) return false;
   if (a.notIn && b.notIn) return false;
-  if (!a.notIn && !b.notIn) return !a.values.some((v) => b.values.includes(v));
+  if (!a.notIn && !b.notIn) return !shareValue(a.values, b.values);
   const inc = a.notIn ? b : a;
   const exc = a.notIn ? a : b;
-  return inc.values.every((v) => exc.values.includes(v));
+  return subsetOf(inc.values, exc.values);
 }
 
 /** Whether the cubes share no label map (both key lists are sorted: a merge walk, no allocation). */

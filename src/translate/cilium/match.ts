@@ -1,11 +1,12 @@
 import { cidrContains, parseIp, type Ip } from '../../api/ip.js';
-import type { Direction, NetworkPolicy, Node, Peer as CnpPeer, Pod, PodSet, PortMatch, Rule, Selector, Snapshot } from '../../api/model.js';
+import type { Cidr, Direction, NetworkPolicy, Node, Peer as CnpPeer, Pod, PodSet, PortMatch, Rule, Selector, Snapshot } from '../../api/model.js';
 import { selectorMatches } from '../../api/selector.js';
 import type { FindingKind } from '../types.js';
-import { ALL_IPS, cidr, ipSetHas, ipSetOf, subtractIps, type IpBlock, type IpSet } from './ipset.js';
+import { ALL_IPS, cidr, ipSetHas, ipSetOf, ipsDisjoint, ipsKey, subtractIps, type IpBlock, type IpSet } from './ipset.js';
 import { cubeKey, cubeMatches, cubeOf, intersectCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
 import type { ResolvedCiliumOptions } from './options.js';
 import { ALL_PORTS, isEmptyPorts, portSetOf, unionPorts as union, type NamedPorts, type PortSet, type PortValue } from './ports.js';
+import type { Ask, Reads } from './reads.js';
 import type { Cube, Peer, Space } from './space.js';
 
 // What a CNP rule matches, as cubes of the compilation space: exactly where Cilium
@@ -41,38 +42,65 @@ interface Approx<T> {
   readonly issues: Issue[];
 }
 
-/** The snapshot, indexed for the compiler. */
+type Coverage = 'all' | 'none' | 'some';
+
+interface IndexedPod {
+  readonly pod: Pod;
+  /** Identity labels: namespace, namespace labels, pod labels (unfiltered). */
+  readonly labels: Record<string, string>;
+  readonly ips: readonly Ip[];
+}
+
+/** The named-port values of the pods a destination stands for (see rulePorts). */
+export interface NamedValues {
+  /** Every declaration of the name, one per container port that has it. */
+  readonly values: readonly PortValue[];
+  /** How many pods the destination holds. */
+  readonly pods: number;
+}
+
+const hostBlock = (ip: Ip): IpBlock => ({ base: cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128), except: [] });
+const blocksOf = (ips: readonly Ip[]): IpBlock[] => ipSetOf(ips.map((ip) => hostBlock(ip).base));
+const valuesKey = (values: readonly PortValue[]): string => [...new Set(values.map((v) => `${v.port}/${v.protocol}`))].sort().join(',');
+
+/**
+ * The snapshot, indexed for the compiler. Everything the compiler asks about pods, nodes and
+ * namespaces goes through a method here that notes the question in `reads` (when a step of
+ * the incremental compiler is recording): a step depends on the cluster only through them.
+ */
 export class Cluster {
-  /** Non-host-network pods with their identity labels (unfiltered pod labels, namespace labels). */
-  readonly pods: { readonly pod: Pod; readonly labels: Record<string, string>; readonly ips: readonly Ip[] }[] = [];
+  /** Non-host-network pods with their identity labels. */
+  private readonly pods: IndexedPod[] = [];
   /** Node addresses, parsed. */
-  readonly nodeIps: readonly (readonly Ip[])[];
-  private readonly podsInCache = new Map<string, Pod[]>();
+  private readonly nodeIps: readonly (readonly Ip[])[];
   /** Each namespace's name and labels as identity labels. */
   private readonly namespaceLabels: Record<string, string>[];
+  private readonly namedValues = new Map<string, PortValue[]>();
   readonly names: NamedPorts;
   /** How cubes relate in this cluster, for these agents. */
   readonly space: Space;
-  /**
-   * Address sets CIDR selectors see as one identity: pods with several addresses (mode
-   * `pods`) and nodes with several (mode `nodes`: the host identity has all its node's).
-   */
-  readonly wholes: IpSet[] = [];
-  /** Every pod and node address of the snapshot, as /32 and /128 blocks. */
-  readonly clusterAddresses: IpSet;
-  private readonly namedValues = new Map<string, PortValue[]>();
-  private readonly addressesIn = new Map<string, IpBlock[]>();
+  /** Set while a step of the incremental compiler runs: the questions it asks. */
+  reads: Reads<Cluster> | undefined;
+  private readonly answers = new Map<string, string>();
+  private readonly cache = new Map<string, unknown>();
+  /** Pods by identity label key and value, built on first use. */
+  private readonly byLabel = new Map<string, Map<string, IndexedPod[]>>();
 
   constructor(
     readonly snapshot: Snapshot,
     readonly options: ResolvedCiliumOptions,
   ) {
     const namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n]));
+    const nsLabels = new Map<string, Record<string, string>>();
     for (const pod of snapshot.pods) {
       if (pod.hostNetwork) continue;
-      const ns = namespaces.get(pod.namespace);
-      const labels: Record<string, string> = { [POD_NAMESPACE_KEY]: pod.namespace };
-      for (const [k, v] of Object.entries(ns?.labels ?? {})) labels[namespaceLabelKey(k)] = v;
+      let base = nsLabels.get(pod.namespace);
+      if (base === undefined) {
+        base = { [POD_NAMESPACE_KEY]: pod.namespace };
+        for (const [k, v] of Object.entries(namespaces.get(pod.namespace)?.labels ?? {})) base[namespaceLabelKey(k)] = v;
+        nsLabels.set(pod.namespace, base);
+      }
+      const labels: Record<string, string> = { ...base };
       for (const [k, v] of Object.entries(pod.labels)) labels[podLabelKey(k)] = v;
       this.pods.push({ pod, labels, ips: parsed(pod.ips) });
       for (const cp of pod.ports) {
@@ -88,55 +116,186 @@ export class Cluster {
       for (const [k, v] of Object.entries(n.labels)) labels[namespaceLabelKey(k)] = v;
       return labels;
     });
-    const pods = this.pods;
-    const values = this.namedValues;
     this.names = {
-      values: (name) => values.get(name) ?? [],
-      overlap: (a, b) =>
-        pods.some(({ pod }) => {
-          const pa = pod.ports.find((p) => p.name === a);
-          const pb = pod.ports.find((p) => p.name === b);
-          return pa !== undefined && pb !== undefined && pa.port === pb.port && pa.protocol === pb.protocol;
-        }),
+      values: (name) => {
+        this.read(`values\u0000${name}`, (c) => valuesKey(c.namedValues.get(name) ?? []));
+        return this.namedValues.get(name) ?? [];
+      },
+      overlap: (a, b) => {
+        this.read(`overlap\u0000${a}\u0000${b}`, (c) => (c.overlapNow(a, b) ? '1' : '0'));
+        return this.overlapNow(a, b);
+      },
     };
     this.space = options.agent.cidrPods ? { names: this.names, podAddresses: (cube) => this.podAddresses(cube) } : { names: this.names };
-    const blocks = (ips: readonly Ip[]) => ipSetOf(ips.map((ip) => cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128)));
-    if (options.agent.cidrPods) for (const p of this.pods) if (p.ips.length > 1) this.wholes.push(blocks(p.ips));
-    if (options.agent.cidrNodes) for (const n of this.nodeIps) if (n.length > 1) this.wholes.push(blocks(n));
-    this.clusterAddresses = blocks([...this.pods.flatMap((p) => p.ips), ...this.nodeIps.flat()]);
+  }
+
+  /** The answer to a question about this cluster, computed once. */
+  answer(key: string, ask: Ask<Cluster>): string {
+    let a = this.answers.get(key);
+    if (a === undefined) {
+      a = ask(this);
+      this.answers.set(key, a);
+    }
+    return a;
+  }
+
+  private read(key: string, ask: Ask<Cluster>): void {
+    if (this.reads !== undefined && !this.reads.has(key)) this.reads.note(key, ask);
+  }
+
+  private cached<T>(key: string, compute: () => T): T {
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const v = compute();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private overlapNow(a: string, b: string): boolean {
+    return this.cached(`overlap\u0000${a}\u0000${b}`, () =>
+      this.pods.some(({ pod }) => {
+        const pa = pod.ports.find((p) => p.name === a);
+        const pb = pod.ports.find((p) => p.name === b);
+        return pa !== undefined && pb !== undefined && pa.port === pb.port && pa.protocol === pb.protocol;
+      }),
+    );
+  }
+
+  /** The pods a cube selects, through the index of one of its In constraints where it has one. */
+  private matching(cube: LabelCube): IndexedPod[] {
+    return this.cached(`in\u0000${cubeKey(cube)}`, () => {
+      const indexed = cube.find(([k, c]) => k === POD_NAMESPACE_KEY && !c.notIn && !c.absent) ?? cube.find(([, c]) => !c.notIn && !c.absent);
+      if (indexed === undefined) return this.pods.filter((p) => cubeMatches(cube, p.labels));
+      const [key, constraint] = indexed;
+      let index = this.byLabel.get(key);
+      if (index === undefined) {
+        index = new Map();
+        for (const p of this.pods) {
+          const v = p.labels[key];
+          if (v === undefined || !Object.prototype.hasOwnProperty.call(p.labels, key)) continue;
+          const list = index.get(v) ?? [];
+          list.push(p);
+          index.set(v, list);
+        }
+        this.byLabel.set(key, index);
+      }
+      const out: IndexedPod[] = [];
+      for (const v of constraint.values) for (const p of index.get(v) ?? []) if (cubeMatches(cube, p.labels)) out.push(p);
+      // Pod order, as a scan would give it.
+      return out.length <= 1 ? out : out.sort((a, b) => this.order(a) - this.order(b));
+    });
+  }
+
+  private podOrder: Map<IndexedPod, number> | undefined;
+
+  private order(p: IndexedPod): number {
+    if (this.podOrder === undefined) this.podOrder = new Map(this.pods.map((x, i) => [x, i]));
+    return this.podOrder.get(p)!;
   }
 
   /** The addresses of the pods a cube selects, each its own /32 or /128 block. */
   podAddresses(cube: LabelCube): IpBlock[] {
-    const key = cubeKey(cube);
-    let hit = this.addressesIn.get(key);
-    if (hit === undefined) {
-      hit = ipSetOf(this.pods.filter((p) => cubeMatches(cube, p.labels)).flatMap((p) => p.ips.map((ip) => cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128))));
-      this.addressesIn.set(key, hit);
-    }
-    return hit;
+    this.read(`podAddresses\u0000${cubeKey(cube)}`, (c) => ipsKey(c.podAddressesNow(cube)));
+    return this.podAddressesNow(cube);
+  }
+
+  private podAddressesNow(cube: LabelCube): IpBlock[] {
+    return this.cached(`podAddresses\u0000${cubeKey(cube)}`, () => blocksOf(this.matching(cube).flatMap((p) => p.ips)));
   }
 
   /** Whether some namespace of the snapshot satisfies the cube's namespace constraints. */
   namespaceExists(cube: LabelCube): boolean {
     const part = cube.filter(([k]) => k === POD_NAMESPACE_KEY || k.startsWith(NAMESPACE_LABEL_PREFIX));
     if (part.length === 0) return true;
-    return this.namespaceLabels.some((labels) => cubeMatches(part, labels));
+    const key = `namespaceExists\u0000${cubeKey(part)}`;
+    const ask: Ask<Cluster> = (c) => (c.cached(key, () => c.namespaceLabels.some((labels) => cubeMatches(part, labels))) ? '1' : '0');
+    this.read(key, ask);
+    return ask(this) === '1';
   }
 
-  /** Pods (not host-network) with an address in the set. */
-  podsAt(ips: IpSet): Pod[] {
-    return this.pods.filter((p) => p.ips.some((ip) => ipSetHas(ips, ip))).map((p) => p.pod);
+  /** The values of a container port name on the pods of a destination (by labels, or by address). */
+  namedValuesAt(destination: Destination & object, name: string): NamedValues {
+    const where = destination.kind === 'pods' ? `pods\u0000${cubeKey(destination.cube)}` : `addresses\u0000${ipsKey(destination.ips)}`;
+    const key = `named\u0000${where}\u0000${name}`;
+    const now = (c: Cluster): NamedValues =>
+      c.cached(key, () => {
+        const pods = destination.kind === 'pods' ? c.matching(destination.cube) : c.pods.filter((p) => p.ips.some((ip) => ipSetHas(destination.ips, ip)));
+        const values = pods.flatMap(({ pod }) => pod.ports.filter((cp) => cp.name === name).map((cp): PortValue => ({ protocol: cp.protocol, port: cp.port })));
+        return { values, pods: pods.length };
+      });
+    this.read(key, (c) => {
+      const v = now(c);
+      return `${v.values.length}|${v.pods}|${valuesKey(v.values)}`;
+    });
+    return now(this);
   }
 
-  podsIn(cube: LabelCube): Pod[] {
-    const key = cubeKey(cube);
-    let hit = this.podsInCache.get(key);
-    if (hit === undefined) {
-      hit = this.pods.filter((p) => cubeMatches(cube, p.labels)).map((p) => p.pod);
-      this.podsInCache.set(key, hit);
-    }
-    return hit;
+  /** Whether the CIDRs hold every pod address, none, or some. */
+  podCoverage(cidrs: readonly Cidr[]): Coverage {
+    const key = `podCoverage\u0000${cidrs.map((c) => c.text).join(',')}`;
+    const ask: Ask<Cluster> = (c) => c.cached(key, () => coverage(c.pods.map((p) => p.ips), (ip) => cidrs.some((x) => cidrContains(x, ip))));
+    this.read(key, ask);
+    return ask(this) as Coverage;
+  }
+
+  /** Whether the CIDRs hold every node address, none, or some. */
+  nodeCoverage(cidrs: readonly Cidr[]): Coverage {
+    const key = `nodeCoverage\u0000${cidrs.map((c) => c.text).join(',')}`;
+    const ask: Ask<Cluster> = (c) => c.cached(key, () => coverage(c.nodeIps, (ip) => cidrs.some((x) => cidrContains(x, ip))));
+    this.read(key, ask);
+    return ask(this) as Coverage;
+  }
+
+  /** The nodes a selector selects, and how many nodes there are. */
+  nodesSelected(selector: Selector): { readonly total: number; readonly selected: readonly Node[] } {
+    const key = `nodes\u0000${JSON.stringify(selector.requirements)}`;
+    const now = (c: Cluster) => c.cached(key, () => ({ total: c.snapshot.nodes.length, selected: c.snapshot.nodes.filter((n) => selectorMatches(selector, n.labels)) }));
+    this.read(key, (c) => {
+      const v = now(c);
+      return `${v.total}|${ipsKey(nodeAddresses(v.selected))}|${v.selected.map((n) => n.name).join(',')}`;
+    });
+    return now(this);
+  }
+
+  /** Every node address, as /32 and /128 blocks. */
+  allNodeAddresses(): IpSet {
+    const ask: Ask<Cluster> = (c) => ipsKey(c.cached('allNodeAddresses', () => nodeAddresses(c.snapshot.nodes)));
+    this.read('allNodeAddresses', ask);
+    return this.cached('allNodeAddresses', () => nodeAddresses(this.snapshot.nodes));
+  }
+
+  /**
+   * Address sets CIDR selectors see as one identity: pods with several addresses (mode
+   * `pods`) and nodes with several (mode `nodes`: the host identity has all its node's).
+   */
+  get wholes(): readonly IpSet[] {
+    const now = (c: Cluster): IpSet[] =>
+      c.cached('wholes', () => [
+        ...(c.options.agent.cidrPods ? c.pods.filter((p) => p.ips.length > 1).map((p) => blocksOf(p.ips)) : []),
+        ...(c.options.agent.cidrNodes ? c.nodeIps.filter((n) => n.length > 1).map((n) => blocksOf(n)) : []),
+      ]);
+    this.read('wholes', (c) => now(c).map(ipsKey).join(';'));
+    return now(this);
+  }
+
+  /** Every pod and node address of the snapshot, as /32 and /128 blocks. */
+  private clusterAddressesNow(): IpSet {
+    return this.cached('clusterAddresses', () => blocksOf([...this.pods.flatMap((p) => p.ips), ...this.nodeIps.flat()]));
+  }
+
+  /** Whether a set of addresses holds any pod or node address. */
+  touchesCluster(ips: IpSet): boolean {
+    const key = `touchesCluster\u0000${ipsKey(ips)}`;
+    const ask: Ask<Cluster> = (c) => (ipsDisjoint(ips, c.clusterAddressesNow()) ? '0' : '1');
+    this.read(key, ask);
+    return ask(this) === '1';
+  }
+
+  /** The addresses of the set that are no pod's or node's. */
+  outsideCluster(ips: IpSet): IpBlock[] {
+    const key = `outsideCluster\u0000${ipsKey(ips)}`;
+    const now = (c: Cluster) => c.cached(key, () => subtractIps(ips, c.clusterAddressesNow()));
+    this.read(key, (c) => ipsKey(now(c)));
+    return now(this);
   }
 }
 
@@ -210,11 +369,10 @@ function rulePorts(cluster: Cluster, rule: Rule, direction: Direction, destinati
   const perDestination = direction === 'ingress' || cluster.options.agent.egressNamedPortsPerDestination;
   for (const name of names) {
     if (destination === undefined) continue; // not a pod: a named port never matches
-    const pods = destination.kind === 'pods' ? cluster.podsIn(destination.cube) : cluster.podsAt(destination.ips);
-    const values = pods.flatMap((pod) => pod.ports.filter((cp) => cp.name === name).map((cp): PortValue => ({ protocol: cp.protocol, port: cp.port })));
+    const { values, pods } = cluster.namedValuesAt(destination, name);
     if (values.length === 0) continue;
     const same = values.every((v) => v.protocol === values[0]!.protocol && v.port === values[0]!.port);
-    if (same && values.length === pods.length && destination.kind === 'pods') {
+    if (same && values.length === pods && destination.kind === 'pods') {
       // Every destination declares the name with the same number: it is that number. (Not
       // for addresses: they also stand for addresses outside the cluster, which have no names.)
       const v = values[0]!;
@@ -247,7 +405,6 @@ function describeValues(values: readonly PortValue[]): string {
 
 // ---- peers ----
 
-type Coverage = 'all' | 'none' | 'some';
 
 function coverage(addressLists: readonly (readonly Ip[])[], contains: (ip: Ip) => boolean): Coverage {
   let all = true;
@@ -282,15 +439,14 @@ function nodeAddresses(nodes: readonly Node[]): IpSet {
 
 function nodesPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'nodes' }>): Approx<Peer[]> {
   const agent = cluster.options.agent;
-  const nodes = cluster.snapshot.nodes;
-  const selected = nodes.filter((n) => selectorMatches(peer.nodes, n.labels));
-  if (nodes.length > 0 && selected.length === 0) return exactly([]);
-  if (agent.cidrNodes && nodes.length > 0) {
+  const { total, selected } = cluster.nodesSelected(peer.nodes);
+  if (total > 0 && selected.length === 0) return exactly([]);
+  if (agent.cidrNodes && total > 0) {
     // CIDR selectors match nodes, the subject's own included, by address: exact (as of the
     // snapshot's nodes, like the selection itself).
     return exactly([{ kind: 'world', ips: nodeAddresses(selected) }]);
   }
-  if (nodes.length > 0 && selected.length === nodes.length) return exactly([ALL_NODES, HOST]);
+  if (total > 0 && selected.length === total) return exactly([ALL_NODES, HOST]);
   if (!agent.toNodes) {
     return {
       under: [],
@@ -298,7 +454,7 @@ function nodesPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'nodes' }>):
       issues: [
         {
           kind: 'unsupported-peer',
-          message: `the nodes peer selects ${nodes.length === 0 ? 'nodes, none of which are known' : `${selected.length} of ${nodes.length} nodes`}, and ${agent.toNodesUnavailable ?? 'toNodes is not available'}; it matches no node for Accept, every node for Deny and Pass`,
+          message: `the nodes peer selects ${total === 0 ? 'nodes, none of which are known' : `${selected.length} of ${total} nodes`}, and ${agent.toNodesUnavailable ?? 'toNodes is not available'}; it matches no node for Accept, every node for Deny and Pass`,
         },
       ],
     };
@@ -307,9 +463,9 @@ function nodesPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'nodes' }>):
     {
       kind: 'node-peer-local',
       message:
-        nodes.length === 0
+        total === 0
           ? "no nodes are known; Cilium sees a pod's own node only as the host entity, whatever its labels"
-          : `the nodes peer selects ${selected.length} of ${nodes.length} nodes; Cilium sees a pod's own node only as the host entity, whatever its labels`,
+          : `the nodes peer selects ${selected.length} of ${total} nodes; Cilium sees a pod's own node only as the host entity, whatever its labels`,
     },
   ];
   const dropped = peer.nodes.requirements.filter((r) => !agent.nodeLabels(r.key));
@@ -326,15 +482,11 @@ function networksPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'networks
   if (peer.cidrs.some((c) => c.family === 4 && c.prefix === 0) && peer.cidrs.some((c) => c.family === 6 && c.prefix === 0)) {
     return exactly(everyAddress(cluster));
   }
-  const inCidrs = (ip: Ip) => peer.cidrs.some((c) => cidrContains(c, ip));
   // What the CIDRs match by address; pods and nodes by identity where CIDRs do not reach them.
   const under: Peer[] = [{ kind: 'world', ips: ipSetOf(peer.cidrs) }];
   const over: Peer[] = [...under];
   const issues: Issue[] = [];
-  const pods = cidrPods ? 'none' : coverage(
-    cluster.pods.map((p) => p.ips),
-    inCidrs,
-  );
+  const pods = cidrPods ? 'none' : cluster.podCoverage(peer.cidrs);
   if (pods === 'all') {
     under.push(ALL_PODS);
     over.push(ALL_PODS);
@@ -342,7 +494,7 @@ function networksPeer(cluster: Cluster, peer: Extract<CnpPeer, { kind: 'networks
     over.push(ALL_PODS);
     issues.push({ kind: 'cidr-covers-pods', message: `${cidrList(peer)} contains some pod addresses but not all; Cilium matches CIDRs only outside the cluster (policy-cidr-match-mode without pods)` });
   }
-  const nodes = cidrNodes ? 'none' : coverage(cluster.nodeIps, inCidrs);
+  const nodes = cidrNodes ? 'none' : cluster.nodeCoverage(peer.cidrs);
   if (nodes === 'all') {
     under.push(ALL_NODES, HOST);
     over.push(ALL_NODES, HOST);
@@ -375,7 +527,7 @@ function peerAtoms(cluster: Cluster, peer: CnpPeer, direction: Direction, action
       const { cidrPods, cidrNodes } = cluster.options.agent;
       let outside: IpSet = ALL_IPS;
       if (cidrPods) outside = subtractIps(outside, cluster.podAddresses(ALL_PODS_CUBE));
-      if (cidrNodes) outside = subtractIps(outside, nodeAddresses(cluster.snapshot.nodes));
+      if (cidrNodes) outside = subtractIps(outside, cluster.allNodeAddresses());
       return {
         under: [],
         over: [{ kind: 'world', ips: outside }],

@@ -21,7 +21,7 @@ export function translateCilium(snapshot: Snapshot, options: CiliumOptions = {})
 }
 
 /** An L7 DNS rule that lets every query through: visibility for the DNS proxy, no filtering. */
-function dnsRules(dns: readonly DnsVisibility[], server: DnsServer): ExtraRule[] {
+export function dnsRules(dns: readonly DnsVisibility[], server: DnsServer): ExtraRule[] {
   const selector = {
     matchLabels: {
       [POD_NAMESPACE_KEY]: server.namespace,
@@ -53,7 +53,8 @@ function dnsRules(dns: readonly DnsVisibility[], server: DnsServer): ExtraRule[]
   );
 }
 
-function sortFindings(findings: readonly Finding[]): Finding[] {
-  const key = (f: Finding) => [f.policy, f.direction ?? '', String(f.ruleIndex ?? -1).padStart(6, '0'), f.kind, f.message].join('\u0000');
-  return [...findings].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+/** A total order (the whole finding breaks ties): the same findings, however found, print the same. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  const keyed = findings.map((f) => ({ f, k: [f.policy, f.direction ?? '', String(f.ruleIndex ?? -1).padStart(6, '0'), f.kind, f.message, JSON.stringify(f)].join('\u0000') }));
+  return keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.f);
 }
