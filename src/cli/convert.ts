@@ -5,7 +5,7 @@ import { CliError } from './errors.js';
 import { printDiagnostics } from './diagnostics-output.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { bool, oneOf, parseFlags, single } from './flags.js';
-import { INPUT_HELP, readInputs } from './input.js';
+import { INPUT_HELP, INPUT_NOTE, readInputs } from './input.js';
 
 const HELP = `usage: cnp-operator convert -f FILE... [-R] [-o yaml|json] [--baseline-priority N]
 
@@ -34,6 +34,7 @@ Equal priorities are converted and noted on standard error: cnp-operator orders 
 ${INPUT_HELP}
   -o, --output yaml|json      json: {"kind":"List","items":[...]}
   --baseline-priority N       the Baseline CNP's priority, 0 to 1000 (default ${DEFAULT_BASELINE_PRIORITY})
+${INPUT_NOTE}
 The same input always gives the same output, byte for byte.
 ${EXIT_HELP}`;
 

@@ -15,6 +15,7 @@ export const EXIT = {
 } as const;
 
 /** The lines every command's help ends with. */
-export const EXIT_HELP = `Exit status: 0 success; 1 invalid input; 2 usage error (flags, arguments); 66 the input
+export const EXIT_HELP = `
+Exit status: 0 success; 1 invalid input; 2 usage error (flags, arguments); 66 the input
 cannot be read (a missing or unreadable file, standard input, or the cluster); 70 internal error.
 `;

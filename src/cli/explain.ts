@@ -9,7 +9,7 @@ import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { checkFlows, printFlows, readFlows } from './explain-flows.js';
 import { overridesText } from './explain-overrides.js';
 import { bool, flagName, oneOf, parseFlags, single, type ParsedFlags } from './flags.js';
-import { INPUT_HELP, readInputs } from './input.js';
+import { INPUT_HELP, INPUT_NOTE, readInputs } from './input.js';
 import { loadDocuments } from './validate.js';
 
 const HELP = `usage: cnp-operator explain [-f FILE... | --kubeconfig FILE --context NAME]
@@ -42,6 +42,7 @@ ${INPUT_HELP}
   -o, --output text|json      json: always an array, one entry per flow:
                               [{"verdict", "egress": [trace], "ingress": [trace], "enforcement": [notes]}]
                               with --namespace: [{"namespace", "name", "directions": [...]}]
+${INPUT_NOTE}
 
 As a kubectl plugin (bin/kubectl-cnp on PATH): kubectl cnp explain --from ... --to ... --port N
 ${EXIT_HELP}`;

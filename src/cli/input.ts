@@ -12,10 +12,13 @@ export interface InputOptions {
   readonly recursive?: boolean;
 }
 
-/** The help text for `-f` and `-R`, the same in every command that reads files. */
+/** The help lines for `-f` and `-R`, the same in every command that reads files. */
 export const INPUT_HELP = `  -f, --filename FILE|DIR|-   input: a file, a directory's .yaml, .yml and .json files, or - (standard
                               input); YAML or JSON, several documents each, Lists included; repeatable
-  -R, --recursive             read the directories given with -f recursively (as kubectl -R)
+  -R, --recursive             read the directories given with -f recursively (as kubectl -R)`;
+
+/** What -f does with the files it finds in a directory (said after the flags). */
+export const INPUT_NOTE = `
 A file found in a directory that holds no Kubernetes object at all (no document with apiVersion
 and kind, e.g. a --flows file) is skipped with a note; one that is not YAML or JSON is an error,
 and a file named with -f is always read.`;

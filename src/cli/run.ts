@@ -21,8 +21,8 @@ Runs the operator: reconciles ClusterNetworkPolicies into the CNI's policy objec
   --health-port N                 /healthz and /readyz (default 8081; 0 picks a free port; -1 disables)
   --health-bind-address IP        the address the probes listen on (default 0.0.0.0: every IPv4
                                   address, as the kubelet's probes need; :: for IPv6 too)
-  --metrics-port N                /metrics (default 8080; 0 picks a free port; -1 disables: served
-                                  nowhere; the same port as --health-port: served beside the probes)
+  --metrics-port N                /metrics (default 8080; 0 picks a free port; -1 disables it: then
+                                  nowhere serves /metrics; the --health-port number: beside the probes)
   --metrics-bind-address IP       the address /metrics listens on (default 0.0.0.0, as Prometheus
                                   scrapes the pod's address)
   --workers N                     concurrent reconciles, 1 to 64 (default 2)

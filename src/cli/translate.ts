@@ -7,7 +7,7 @@ import type { Finding, Translation } from '../translate/types.js';
 import { CliError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { bool, oneOf, parseFlags } from './flags.js';
-import { INPUT_HELP } from './input.js';
+import { INPUT_HELP, INPUT_NOTE } from './input.js';
 import { CILIUM_AGENT_FLAGS, CILIUM_AGENT_HELP, ciliumAgent, TRANSLATION_FLAGS, TRANSLATION_HELP, translationOptions } from './translation-flags.js';
 import { loadInputs } from './validate.js';
 
@@ -23,6 +23,7 @@ same, byte for byte, for the same input.
   --backend calico|cilium     required
 ${INPUT_HELP}
   -o, --output yaml|json      json: {"kind":"List","items":[...]}
+${INPUT_NOTE}
 
 ${TRANSLATION_HELP}
 

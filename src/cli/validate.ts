@@ -6,7 +6,7 @@ import { jsonPosition, printDiagnostics, printSkipped } from './diagnostics-outp
 import { CliError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
 import { bool, oneOf, parseFlags } from './flags.js';
-import { INPUT_HELP, readInputs, type InputOptions } from './input.js';
+import { INPUT_HELP, INPUT_NOTE, readInputs, type InputOptions } from './input.js';
 
 const HELP = `usage: cnp-operator validate -f FILE... [-R] [--strict] [-o text|json] [-q]
 
@@ -30,6 +30,7 @@ ${INPUT_HELP}
                                "verdict": "valid"|"warning"|"unsupported"|"invalid"|"skipped",
                                "diagnostics": [{"severity", "field", "line", "column", "message"}]}
   -q, --quiet                 no summary line (text output)
+${INPUT_NOTE}
 
 Fails (exit 1) when any object is invalid, with --strict also on warnings and unsupported parts,
 and when the input holds no object to check.
