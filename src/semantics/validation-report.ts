@@ -1,8 +1,7 @@
-import { CNP_GROUP } from '../api/cnp.js';
+import { CNP_GROUP, type ParseOptions } from '../api/cnp.js';
 import type { Diagnostic, Severity, Source } from '../api/diagnostics.js';
 import { isKubernetesObject, type Document } from '../api/documents.js';
 import { loadSnapshot, type LoadResult } from '../api/snapshot.js';
-import type { ParseOptions } from '../api/cnp.js';
 import { analyse } from './analysis.js';
 import { policyWarnings } from './analysis-warnings.js';
 
