@@ -7,6 +7,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   validate: { summary: 'check ClusterNetworkPolicy files', load: async () => (await import('./validate.js')).validateCommand },
   explain: { summary: 'explain a verdict, or what overrides a namespace’s NetworkPolicies', load: async () => (await import('./explain.js')).explainCommand },
+  diff: { summary: 'preview which connections a policy change allows or denies', load: async () => (await import('./diff.js')).diffCommand },
   translate: { summary: 'print the backend objects for CNPs', load: async () => (await import('./translate.js')).translateCommand },
   convert: { summary: 'convert AdminNetworkPolicies to CNPs', load: async () => (await import('./convert.js')).convertCommand },
   cluster: { summary: 'start or stop a local control plane', load: async () => (await import('./cluster.js')).clusterCommand },

@@ -151,7 +151,7 @@ export function describePods(keys: readonly string[], ctx: ReportContext): strin
   const whole = namespaces.every((ns) => ctx.namespaceSizes.get(ns) === byNs.get(ns));
   const where =
     namespaces.length === 1 ? namespaces[0]! : namespaces.length <= 3 ? `${namespaces.slice(0, -1).join(', ')} and ${namespaces[namespaces.length - 1]}` : `${namespaces.length} namespaces`;
-  if (whole) return `all ${count(keys.length, 'pod', 'pods')} in ${where}`;
+  if (whole) return keys.length === 2 ? `both pods in ${where}` : `all ${count(keys.length, 'pod', 'pods')} in ${where}`;
   const labels = keys.map((k) => ctx.pods.get(k)?.labels ?? {});
   const common = Object.keys(labels[0] ?? {})
     .filter((k) => !NOISE.has(k) && labels.every((l) => l[k] === labels[0]![k]))
@@ -161,30 +161,31 @@ export function describePods(keys: readonly string[], ctx: ReportContext): strin
   return `${count(keys.length, 'pod', 'pods')} in ${where}${hint}`;
 }
 
-/** `443/TCP`, `9090-9100/TCP`, `any UDP port`, `any TCP port but 53`. */
+/** `443/TCP`, `9090-9100/TCP, 53/UDP`, `any UDP port`, `any TCP port but 53`, `any port`. */
 export function describePorts(ports: readonly PortStretch[]): string {
+  const span = (s: number, e: number) => (s === e ? `${s}` : `${s}-${e}`);
   const parts: string[] = [];
-  const range = (s: number, e: number) => (s === e ? `${s}` : `${s}-${e}`);
+  let whole = 0;
   for (const protocol of PROTOCOLS) {
-    const mine = ports.filter((p) => p.protocol === protocol).sort((a, b) => a.start - b.start);
+    const mine = ports.filter((x) => x.protocol === protocol).sort((a, b) => a.start - b.start);
     if (mine.length === 0) continue;
-    const covered = mine.reduce((n, p) => n + p.end - p.start + 1, 0);
-    if (covered === MAX_PORT - MIN_PORT + 1) {
-      parts.push(`any ${protocol} port`);
-    } else if (covered > (MAX_PORT - MIN_PORT + 1) / 2) {
-      const gaps: string[] = [];
-      let next = MIN_PORT;
-      for (const p of mine) {
-        if (p.start > next) gaps.push(range(next, p.start - 1));
-        next = p.end + 1;
-      }
-      if (next <= MAX_PORT) gaps.push(range(next, MAX_PORT));
-      parts.push(`any ${protocol} port but ${gaps.join(', ')}`);
-    } else {
-      parts.push(mine.map((p) => `${range(p.start, p.end)}/${protocol}`).join(', '));
+    const gaps: string[] = [];
+    let next = MIN_PORT;
+    let count = 0;
+    for (const p of mine) {
+      count += p.end - p.start + 1;
+      if (p.start > next) gaps.push(span(next, p.start - 1));
+      next = p.end + 1;
     }
+    if (next <= MAX_PORT) gaps.push(span(next, MAX_PORT));
+    // Most of a protocol's ports read better as what they leave out.
+    if (gaps.length === 0) {
+      whole++;
+      parts.push(`any ${protocol} port`);
+    } else if (count > (MAX_PORT - MIN_PORT + 1) / 2) parts.push(`any ${protocol} port but ${gaps.join(', ')}`);
+    else parts.push(mine.map((p) => `${span(p.start, p.end)}/${protocol}`).join(', '));
   }
-  return parts.join(', ');
+  return whole === PROTOCOLS.length ? 'any port' : parts.join(', ');
 }
 
 function describeStep(d: Decision): string {
@@ -206,7 +207,7 @@ export function describeOutcome(o: Outcome): string {
   return o.decidedBy.map(describeStep).join(' and ');
 }
 
-/** One line per group: `- 12 pods in tenant-a can no longer reach payments/api on 443/TCP, decided by …`. */
+/** A group in a sentence: `12 pods in tenant-a can no longer reach payments/api on 443/TCP, decided by …`. */
 export function describeGroup(g: ChangeGroup, ctx: ReportContext): string {
   const from = podsOf(g.from, g.except);
   const verb = g.change === 'denied' ? 'can no longer reach' : 'can now reach';
@@ -216,7 +217,7 @@ export function describeGroup(g: ChangeGroup, ctx: ReportContext): string {
     const to = podsOf(g.to.classes);
     whom = from.length > 1 && to.join(',') === from.join(',') ? `${describePods(from, ctx)} ${verb} each other` : `${describePods(from, ctx)} ${verb} ${describePods(to, ctx)}`;
   }
-  return `${g.change === 'denied' ? '-' : '+'} ${whom} on ${describePorts(g.ports)}, decided by ${describeOutcome(g.after)} (before: ${describeOutcome(g.before)})`;
+  return `${whom} on ${describePorts(g.ports)}, decided by ${describeOutcome(g.after)} (before: ${describeOutcome(g.before)})`;
 }
 
 export function describePolicyChanges(changes: readonly PolicyChange[]): string {
