@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import {
   type ApplyOptions,
   type DeleteOptions,
@@ -43,7 +43,7 @@ interface ListBody {
  * a field the server does not know (an older backend CRD, say) is an error rather than a
  * silently dropped part of a policy.
  */
-export function createKubePort(kc: KubeConfig, options: KubePortOptions = {}): KubeConnection {
+export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): KubeConnection {
   const http = new Transport(kc, options);
   const graceMs = options.watchGraceMs ?? DEFAULT_WATCH_GRACE_MS;
 

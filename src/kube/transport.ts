@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeAccess } from './config.js';
 import { KubeApiError } from '../controller/port.js';
 
 /** Called once per request when its response status is known (0: no response), as client-go's rest_client metrics count. */
@@ -47,7 +47,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
  */
 export class Transport {
   readonly server: string;
-  readonly #kc: KubeConfig;
+  readonly #kc: KubeAccess;
   readonly #base: URL;
   readonly #agent: http.Agent;
   readonly #request: typeof https.request;
@@ -55,7 +55,7 @@ export class Transport {
   readonly #timeoutMs: number;
   readonly #onRequest: RequestObserver | undefined;
 
-  constructor(kc: KubeConfig, options: TransportOptions = {}) {
+  constructor(kc: KubeAccess, options: TransportOptions = {}) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     // client-node proxies through its own agents; this transport has only the direct one.

@@ -99,9 +99,8 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
     const { metadata } = await make({ ...denyToSensitive(13), ingress: [{ name: 'no-b', action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'b' } } }] }] });
     const gnpName = `cnp-admin.${metadata.name}`;
     await waitFor(async () => ((await kube().get(GNP, 'GlobalNetworkPolicy', gnpName))?.['spec'] as { ingress?: unknown[] } | undefined)?.ingress?.length === 1, { message: 'the ingress rule' });
-    const current = (await kube().get(CNP, 'ClusterNetworkPolicy', metadata.name))!;
-    const { ingress: _gone, ...rest } = current['spec'] as Record<string, unknown>;
-    await kube().request('PUT', `/apis/${CNP}/clusternetworkpolicies/${metadata.name}`, { ...current, spec: rest });
+    // A merge patch: no resourceVersion to race the operator's status writes with.
+    await kube().request('PATCH', `/apis/${CNP}/clusternetworkpolicies/${metadata.name}`, { spec: { ingress: null } }, 'application/merge-patch+json');
     await waitForCondition(metadata.name, 'Programmed', (c) => c.status === 'True' && c.observedGeneration === 2);
     const gnp = (await kube().get(GNP, 'GlobalNetworkPolicy', gnpName))!['spec'] as { ingress?: unknown[]; types: string[] };
     expect(gnp.ingress ?? []).toEqual([]);
@@ -115,12 +114,11 @@ describe('the operator on Calico (projectcalico.org/v3)', () => {
     const shadowing = await make({ tier: 'Admin', priority: 59, subject: { namespaces: {} }, ingress: [{ name: 'deny-all', action: 'Deny', from: [{ namespaces: {} }] }] });
     await waitForCondition(name, 'Accepted', (c) => c.message.includes('can never match') && c.message.includes(shadowing.metadata.name));
     // Changed so that it no longer covers the other's subject: the warning goes.
-    const s = (await kube().get(CNP, 'ClusterNetworkPolicy', shadowing.metadata.name))!;
-    await kube().request('PUT', `/apis/${CNP}/clusternetworkpolicies/${shadowing.metadata.name}`, { ...s, spec: { ...(s['spec'] as object), subject: { namespaces: { matchLabels: { team: 'elsewhere' } } } } });
+    const patchSubject = (subject: unknown) => kube().request('PATCH', `/apis/${CNP}/clusternetworkpolicies/${shadowing.metadata.name}`, { spec: { subject } }, 'application/merge-patch+json');
+    await patchSubject({ namespaces: { matchLabels: { team: 'elsewhere' } } });
     await waitForCondition(name, 'Accepted', (c) => c.message === 'The policy is valid.');
     // Back, then deleted: the message never names a policy that is gone.
-    const again = (await kube().get(CNP, 'ClusterNetworkPolicy', shadowing.metadata.name))!;
-    await kube().request('PUT', `/apis/${CNP}/clusternetworkpolicies/${shadowing.metadata.name}`, { ...again, spec: { ...(again['spec'] as object), subject: { namespaces: {} } } });
+    await patchSubject({ namespaces: { matchLabels: null } });
     await waitForCondition(name, 'Accepted', (c) => c.message.includes(shadowing.metadata.name));
     await kube().delete(CNP, 'ClusterNetworkPolicy', shadowing.metadata.name);
     await waitForCondition(name, 'Accepted', (c) => !c.message.includes(shadowing.metadata.name));

@@ -1,8 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeApiError, type ResourceType, type WatchEvent } from '../../../src/controller/port.js';
+import { loadKubeConfig } from '../../../src/kube/config.js';
 import { createKubePort, type KubeConnection } from '../../../src/kube/kube-port.js';
 import { LineSplitter } from '../../../src/kube/transport.js';
 import { decodeWatchEvent } from '../../../src/kube/watch-events.js';
@@ -36,13 +39,17 @@ async function fakeApi(handler: Handler): Promise<{ port: KubeConnection; seen: 
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   servers.push(server);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'admin', token: 's3cret' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'admin' }],
-    currentContext: 'fake',
-  });
+  const file = join(mkdtempSync(join(tmpdir(), 'cnp-kube-port-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'admin', user: { token: 's3cret' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'admin' } }],
+      'current-context': 'fake',
+    }),
+  );
+  const kc = loadKubeConfig({ kubeconfig: file });
   const port = createKubePort(kc, { watchGraceMs: 300, userAgent: 'cnp-operator-test' });
   ports.push(port);
   return { port, seen, connections: () => connections, server };
