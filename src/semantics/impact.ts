@@ -253,9 +253,16 @@ class DirectionTask {
     return this.stages.every((s, i) => s === other.stages[i]);
   }
 
+  private readonly keys = new Map<number, string>();
+
   /** The stage groups of a peer, as a key: equal keys, equal answers on every port. */
   key(subject: PodClass, peer: PodClass): string {
-    return this.program.exempt ? 'x' : this.stages.map((s) => `${s.id}.${s.group(subject, peer).id}`).join('/');
+    let key = this.keys.get(peer.id);
+    if (key === undefined) {
+      key = this.program.exempt ? 'x' : this.stages.map((s) => `${s.id}.${s.group(subject, peer).id}`).join('/');
+      this.keys.set(peer.id, key);
+    }
+    return key;
   }
 
   starts(subject: PodClass, peer: PodClass, protocol: Protocol): (readonly number[])[] {
