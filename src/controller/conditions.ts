@@ -1,3 +1,4 @@
+import { digest } from '../translate/digest.js';
 import type { Finding } from '../translate/types.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -104,7 +105,7 @@ function exact(input: ConditionInput): Draft {
  * The CNP's conditions, keeping lastTransitionTime from `previous` when a
  * condition's status did not change (metav1.Condition semantics).
  */
-export function computeConditions(input: ConditionInput, previous: readonly Condition[], now: string): Condition[] {
+export function computeConditions(input: ConditionInput, previous: readonly (Condition | KeptCondition)[], now: string): Condition[] {
   return [accepted(input), programmed(input.program), exact(input)].map((draft) => {
     const old = previous.find((c) => c.type === draft.type);
     return {
@@ -118,16 +119,32 @@ export function computeConditions(input: ConditionInput, previous: readonly Cond
   });
 }
 
+/**
+ * A condition as the operator remembers it: its message as a digest. Messages (every
+ * approximation, every shadowed rule) are the bulk of a status, and are only ever compared.
+ */
+export interface KeptCondition extends Omit<Condition, 'message'> {
+  readonly messageDigest: string;
+}
+
+export function keep(c: Condition | KeptCondition): KeptCondition {
+  if ('messageDigest' in c) return c;
+  const { message, ...rest } = c;
+  return { ...rest, messageDigest: digest(message) };
+}
+
 /** Whether writing `next` would change anything a reader sees. */
-export function conditionsEqual(a: readonly Condition[], b: readonly Condition[]): boolean {
+export function conditionsEqual(a: readonly (Condition | KeptCondition)[], b: readonly (Condition | KeptCondition)[]): boolean {
   if (a.length !== b.length) return false;
-  return a.every((c) => {
-    const o = b.find((x) => x.type === c.type);
+  return a.every((raw) => {
+    const c = keep(raw);
+    const found = b.find((x) => x.type === c.type);
+    if (found === undefined) return false;
+    const o = keep(found);
     return (
-      o !== undefined &&
       o.status === c.status &&
       o.reason === c.reason &&
-      o.message === c.message &&
+      o.messageDigest === c.messageDigest &&
       o.observedGeneration === c.observedGeneration &&
       o.lastTransitionTime === c.lastTransitionTime
     );

@@ -1,9 +1,10 @@
 import { formatDiagnostic } from '../api/diagnostics.js';
 import type { Policy } from '../api/model.js';
 import { IncrementalAnalysis } from '../semantics/analysis.js';
-import { analysisWarningsByPolicy } from '../semantics/analysis-warnings.js';
+import { analysisWarnings } from '../semantics/analysis-warnings.js';
+import { digest } from '../translate/digest.js';
 import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.js';
-import { ACCEPTED, computeConditions, conditionsEqual, PROGRAMMED, type Condition, type ProgramState } from './conditions.js';
+import { ACCEPTED, computeConditions, conditionsEqual, keep, PROGRAMMED, type Condition, type KeptCondition, type ProgramState } from './conditions.js';
 import { changedOwners, groupTranslation, objectKey, SHARED_KEY, type DesiredState } from './desired.js';
 import type { Translator } from './translator.js';
 import { comparedDigest, differences, mayTakeOver, replacement, writtenBy } from './drift.js';
@@ -56,8 +57,8 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private desired: DesiredState | undefined;
   private parsed = new Map<string, ParsedCnp>();
-  /** Analysis warnings by policy name, from the last recomputation. */
-  private warnings = new Map<string, string[]>();
+  /** Digests of the analysis warnings, by policy name: what tells which statuses to rewrite. */
+  private warnings = new Map<string, string>();
   /** Objects of ours deleted by someone else while wanted (seen in watch events), until restored. */
   private readonly deletedWhileWanted = new Set<string>();
   /**
@@ -116,12 +117,21 @@ export class Reconciler {
         await new Promise((resolve) => setImmediate(resolve));
         slice = performance.now();
       }
+      // Digests, not the words: thousands of shadowed rules' messages are made when written.
       const previous = this.warnings;
-      this.warnings = analysisWarningsByPolicy(this.analysis.result());
+      this.warnings = new Map();
+      for (const name of this.analysis.names()) {
+        const words = this.warningsOf(name);
+        if (words.length > 0) this.warnings.set(name, digest(words.join('\n')));
+      }
       for (const name of new Set([...previous.keys(), ...this.warnings.keys()])) {
-        if ((previous.get(name) ?? []).join('\n') !== (this.warnings.get(name) ?? []).join('\n')) this.o.enqueue(name);
+        if (previous.get(name) !== this.warnings.get(name)) this.o.enqueue(name);
       }
     });
+  }
+
+  private warningsOf(name: string): string[] {
+    return analysisWarnings(this.analysis.forPolicy(name), name);
   }
 
   /**
@@ -199,7 +209,7 @@ export class Reconciler {
   }
 
   /** Our conditions as last written or confirmed, by CNP name. */
-  private readonly statuses = new Map<string, readonly Condition[]>();
+  private readonly statuses = new Map<string, readonly KeptCondition[]>();
 
   /** How many CNPs have each (type, status, reason), from the conditions last written or confirmed. */
   conditionCounts(): [{ type: string; status: string; reason: string }, number][] {
@@ -213,7 +223,7 @@ export class Reconciler {
 
   /** Whether a CNP's conditions are not what we last wrote (someone else changed them). */
   statusDiffers(cnp: KubeObject): boolean {
-    const conditions = ((cnp['status'] ?? {}) as { conditions?: Condition[] }).conditions ?? [];
+    const conditions = ((cnp['status'] ?? {}) as { conditions?: (Condition | KeptCondition)[] }).conditions ?? [];
     const known = this.statuses.get(cnp.metadata.name);
     return known === undefined || !conditionsEqual(known, conditions.filter((c) => OUR_CONDITIONS.includes(c.type)));
   }
@@ -268,7 +278,7 @@ export class Reconciler {
     }
     // The objects are written; the status waits for the analysis, to be written once.
     await this.settledAnalysis();
-    const warnings = [...ownWarnings, ...(this.warnings.get(name) ?? []), ...(this.o.notes?.() ?? [])];
+    const warnings = [...ownWarnings, ...this.warningsOf(name), ...(this.o.notes?.() ?? [])];
     await this.writeStatus(cnp, { generation: parsed.generation, errors, unsupported, warnings, program, findings: this.desired?.findings.get(name) ?? [] });
     if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
   }
@@ -417,9 +427,9 @@ export class Reconciler {
   }
 
   private async writeStatus(cnp: KubeObject, input: Parameters<typeof computeConditions>[0]): Promise<void> {
-    const status = (cnp['status'] ?? {}) as { conditions?: Condition[] };
+    const status = (cnp['status'] ?? {}) as { conditions?: (Condition | KeptCondition)[] };
     const previous = status.conditions ?? [];
-    const ours = previous.filter((c) => OUR_CONDITIONS.includes(c.type));
+    const ours = previous.filter((c) => OUR_CONDITIONS.includes(c.type)).map(keep);
     const next = computeConditions(input, ours, this.o.now());
     if (conditionsEqual(ours, next)) {
       this.statuses.set(cnp.metadata.name, ours);
@@ -431,7 +441,7 @@ export class Reconciler {
       { apiVersion: apiVersionOf(this.o.cnpType), kind: this.o.cnpType.kind, metadata: { name: cnp.metadata.name }, status: { conditions: next } },
       { fieldManager: this.o.fieldManager, force: true },
     );
-    this.statuses.set(cnp.metadata.name, next);
+    this.statuses.set(cnp.metadata.name, next.map(keep));
     for (const c of next) {
       const old = before.get(c.type);
       const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;

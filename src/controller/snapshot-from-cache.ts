@@ -2,6 +2,8 @@ import type { Diagnostic } from '../api/diagnostics.js';
 import { parseClusterNetworkPolicy } from '../api/cnp.js';
 import type { Namespace, NetworkPolicy, Node, Pod, Policy, Snapshot } from '../api/model.js';
 import { parseNamespace, parseNetworkPolicy, parseNode, parsePod } from '../api/objects.js';
+import { type Condition, keep } from './conditions.js';
+import { PolicyInterner } from './intern.js';
 import type { KubeObject } from './port.js';
 
 export interface ParsedCnp {
@@ -34,6 +36,7 @@ function collect<T>(objects: readonly KubeObject[], parse: (raw: unknown) => { v
  */
 export class ParsedCnps {
   private readonly byName = new Map<string, ParsedCnp>();
+  private readonly interner = new PolicyInterner();
 
   /** Parses a CNP unless this uid and generation is already parsed. */
   ingest(obj: KubeObject): void {
@@ -42,7 +45,8 @@ export class ParsedCnps {
     if (before !== undefined && before.generation === generation && before.uid === obj.metadata.uid) return;
     // The API server accepted it: a type we do not know comes from a newer API version.
     const result = parseClusterNetworkPolicy(obj, { origin: 'cluster' });
-    this.byName.set(obj.metadata.name, { name: obj.metadata.name, uid: obj.metadata.uid, generation, policy: result.policy, diagnostics: result.diagnostics });
+    const policy = result.policy === undefined ? undefined : this.interner.policy(result.policy);
+    this.byName.set(obj.metadata.name, { name: obj.metadata.name, uid: obj.metadata.uid, generation, policy, diagnostics: result.diagnostics });
   }
 
   /** Forgets a deleted CNP (only that incarnation: a re-created one may have arrived first). */
@@ -60,10 +64,10 @@ export class ParsedCnps {
   }
 }
 
-/** What the CNP cache keeps: identity for events, generation, and our conditions. */
+/** What the CNP cache keeps: identity for events, generation, and our conditions (messages as digests). */
 export function slimCnp(obj: KubeObject, ours: readonly string[]): KubeObject {
   const { name, uid, generation, resourceVersion, creationTimestamp, deletionTimestamp } = obj.metadata;
-  const conditions = ((obj['status'] as { conditions?: { type: string }[] } | undefined)?.conditions ?? []).filter((c) => ours.includes(c.type));
+  const conditions = ((obj['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => ours.includes(c.type)).map(keep);
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, uid, generation, resourceVersion, creationTimestamp, deletionTimestamp }, status: { conditions } };
 }
 

@@ -37,20 +37,3 @@ export function policyWarnings(analysis: Analysis, policy: string): PolicyWarnin
 export function analysisWarnings(analysis: Analysis, policy: string): string[] {
   return policyWarnings(analysis, policy).map((w) => w.message);
 }
-
-/** The warnings of every policy the analysis concerns, in one pass (policies without any are absent). */
-export function analysisWarningsByPolicy(analysis: Analysis): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const names = new Set([...analysis.shadowed.map((s) => s.policy), ...analysis.ambiguous.flatMap((a) => [a.first, a.second])]);
-  if (names.size === 0) return out;
-  // Grouped first, so each policy's warnings are made from its own entries only.
-  const byPolicy = new Map<string, { shadowed: Analysis['shadowed'][number][]; ambiguous: Analysis['ambiguous'][number][] }>();
-  const entry = (name: string) => byPolicy.get(name) ?? (byPolicy.set(name, { shadowed: [], ambiguous: [] }), byPolicy.get(name)!);
-  for (const s of analysis.shadowed) entry(s.policy).shadowed.push(s);
-  for (const a of analysis.ambiguous) {
-    entry(a.first).ambiguous.push(a);
-    entry(a.second).ambiguous.push(a);
-  }
-  for (const [name, own] of byPolicy) out.set(name, analysisWarnings(own, name));
-  return out;
-}

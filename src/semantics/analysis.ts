@@ -42,10 +42,19 @@ export function analyse(policies: readonly Policy[]): Analysis {
   return state.result();
 }
 
+/**
+ * A policy's shadowed rules, packed: for each, the rule (direction × 1024 + index), the policy
+ * whose rule covers it, and that rule's index. Thousands of policies can have every rule
+ * shadowed; objects for each would outweigh the policies themselves. Unpacked on demand.
+ */
+type Packed = readonly (number | Policy)[];
+
+const SLOT = 1024; // more than the API's 25 rules per direction
+
 /** The first earlier rule (of `earlier`, then of the policy itself) that covers each rule: what makes a rule dead. */
-function shadowedRulesOf(policy: Policy, earlier: readonly Policy[]): ShadowedRule[] {
-  const out: ShadowedRule[] = [];
-  for (const direction of DIRECTIONS) {
+function shadowedRulesOf(policy: Policy, earlier: readonly Policy[]): Packed {
+  const out: (number | Policy)[] = [];
+  DIRECTIONS.forEach((direction, d) => {
     const rules = direction === 'egress' ? policy.egress : policy.ingress;
     rules.forEach((rule, ri) => {
       for (const e of [...earlier, policy]) {
@@ -53,11 +62,21 @@ function shadowedRulesOf(policy: Policy, earlier: readonly Policy[]): ShadowedRu
         const limit = e === policy ? ri : earlierRules.length;
         const by = earlierRules.slice(0, limit).findIndex((x) => ruleCovers(x, rule));
         if (by >= 0) {
-          out.push({ ...ref(policy, direction, ri), by: ref(e, direction, by) });
+          out.push(d * SLOT + ri, e, by);
           return;
         }
       }
     });
+  });
+  return out;
+}
+
+function unpack(policy: Policy, packed: Packed): ShadowedRule[] {
+  const out: ShadowedRule[] = [];
+  for (let i = 0; i < packed.length; i += 3) {
+    const code = packed[i] as number;
+    const direction = DIRECTIONS[Math.floor(code / SLOT)]!;
+    out.push({ ...ref(policy, direction, code % SLOT), by: ref(packed[i + 1] as Policy, direction, packed[i + 2] as number) });
   }
   return out;
 }
@@ -71,8 +90,9 @@ function shadowedRulesOf(policy: Policy, earlier: readonly Policy[]): ShadowedRu
  */
 export class IncrementalAnalysis {
   private policies = new Map<string, Policy>();
-  private shadowed = new Map<string, readonly ShadowedRule[]>();
+  private shadowed = new Map<string, Packed>();
   private ambiguous: AmbiguousOrder[] = [];
+  private ambiguousOf = new Map<string, AmbiguousOrder[]>();
   private readonly coversCache = new Map<string, boolean>();
   private readonly overlapCache = new Map<string, boolean>();
 
@@ -117,6 +137,22 @@ export class IncrementalAnalysis {
       }
     }
     this.ambiguous = this.orderAmbiguities(policies);
+    this.ambiguousOf = new Map();
+    for (const a of this.ambiguous) {
+      for (const name of [a.first, a.second]) this.ambiguousOf.set(name, [...(this.ambiguousOf.get(name) ?? []), a]);
+    }
+  }
+
+  /** What concerns one policy: its shadowed rules and the open orders it is part of. */
+  forPolicy(name: string): Analysis {
+    const policy = this.policies.get(name);
+    const packed = this.shadowed.get(name);
+    return { shadowed: policy === undefined || packed === undefined ? [] : unpack(policy, packed), ambiguous: this.ambiguousOf.get(name) ?? [] };
+  }
+
+  /** The names of the policies analysed. */
+  names(): IterableIterator<string> {
+    return this.policies.keys();
   }
 
   private orderAmbiguities(policies: readonly Policy[]): AmbiguousOrder[] {
@@ -136,6 +172,6 @@ export class IncrementalAnalysis {
 
   result(): Analysis {
     const ordered = [...this.policies.values()].sort(comparePolicies);
-    return { shadowed: ordered.flatMap((p) => this.shadowed.get(p.name) ?? []), ambiguous: this.ambiguous };
+    return { shadowed: ordered.flatMap((p) => unpack(p, this.shadowed.get(p.name) ?? [])), ambiguous: this.ambiguous };
   }
 }
