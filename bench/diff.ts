@@ -2,7 +2,7 @@
 // ClusterNetworkPolicy on a cluster of 5,000 pods in 500 namespaces with 200 CNPs and 1,000
 // NetworkPolicies. Prints the time and memory of the computation itself, then of the whole
 // command on the same objects written to files (YAML parsing and node's start included).
-// Run: npx tsx bench/diff.ts [--pods 5000] [--namespaces 500] [--cnps 200] [--nps 1000] [--no-cli]
+// Run: npx tsx bench/diff.ts [--pods 5000] [--namespaces 500] [--cnps 200] [--nps 1000] [--wide] [--no-cli]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -182,6 +182,18 @@ export function workload(podCount: number, namespaceCount: number, cnpCount: num
   return { cluster: { policies, networkPolicies, namespaces, pods, nodes }, proposed };
 }
 
+/** A change that touches every pod: tenants may no longer reach anyone's 8000-8999/TCP. */
+export const WIDE: Policy = {
+  name: 'fence-tenants',
+  uid: undefined,
+  generation: undefined,
+  tier: 'Admin',
+  priority: 1,
+  subject: { namespaces: EMPTY, pods: EMPTY },
+  ingress: [{ index: 0, name: 'no-tenant-http', action: 'Deny', peers: [{ kind: 'pods', pods: { namespaces: exists('tenant'), pods: EMPTY } }], ports: [{ kind: 'range', protocol: 'TCP', start: 8000, end: 8999 }] }],
+  egress: [],
+};
+
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 // ---- the same objects as Kubernetes YAML, for the command ----
@@ -259,7 +271,9 @@ function main(): void {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? Number(process.argv[i + 1]) : fallback;
   };
-  const w = workload(arg('pods', 5000), arg('namespaces', 500), arg('cnps', 200), arg('nps', 1000));
+  const generated = workload(arg('pods', 5000), arg('namespaces', 500), arg('cnps', 200), arg('nps', 1000));
+  // --wide: the worst case, a change to every pod's ingress.
+  const w = process.argv.includes('--wide') ? { ...generated, proposed: WIDE } : generated;
   const c = w.cluster;
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; node ${process.version}`);
   console.log(`cluster: ${c.pods.length} pods (${c.pods.filter((p) => p.hostNetwork).length} on the host network) in ${c.namespaces.length} namespaces, ${c.nodes.length} nodes, ${c.policies.length} CNPs (${c.policies.reduce((n, p) => n + p.ingress.length + p.egress.length, 0)} rules), ${c.networkPolicies.length} NetworkPolicies`);

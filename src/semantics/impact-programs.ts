@@ -74,6 +74,8 @@ export interface Stage {
   /** The NetworkPolicies isolating the subject for this direction, in snapshot order (networkpolicy). */
   readonly networkPolicies: readonly NetworkPolicy[];
   readonly rules: readonly RuleFacts[];
+  /** The rules by policy, in order (`rules` is their concatenation): one block per policy's direction. */
+  readonly blocks: readonly DirectionFacts[];
   /** Every atom its rules ask about, sorted. */
   readonly atoms: readonly number[];
   /** Every named port its rules resolve, sorted. */
@@ -221,6 +223,7 @@ export class ProgramCache {
       policies: cnps.map((x) => x.policy),
       networkPolicies: nps.map((x) => x.policy),
       rules,
+      blocks: all.map((x) => x.facts),
       atoms: [...new Set(rules.flatMap((r) => r.atoms))].sort((a, b) => a - b),
       names: [...new Set(rules.flatMap((r) => r.names))].sort(),
     };

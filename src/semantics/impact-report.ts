@@ -2,7 +2,7 @@ import { PROTOCOLS, type Pod, type Protocol } from '../api/model.js';
 import type { PodClass } from './classes.js';
 import type { TraceStep } from './flow.js';
 import type { PolicyChange } from './impact-changes.js';
-import type { ChangedPair, ChangedStretch, Decision, Impact, Outcome } from './impact.js';
+import type { ChangedSet, ChangedStretch, Decision, Impact, Outcome } from './impact.js';
 import { MAX_PORT, MIN_PORT } from './impact-ports.js';
 
 // Changed connections, grouped so a person can read them: sets of pod classes to sets of pod
@@ -58,23 +58,23 @@ function partsOf(stretches: readonly ChangedStretch[], cache: WeakMap<readonly C
   return list;
 }
 
-/** Groups changed pairs: sources merged per destination and outcome, then destinations per source set. */
+/** Groups changed sets: sources merged per destination and outcome, then destinations per source set. */
 export function groupChanges(impact: Impact): ChangeGroup[] {
   const cache = new WeakMap<readonly ChangedStretch[], Part[]>();
   interface Stage {
     from: Set<PodClass>;
     except: Set<string>;
-    to: ChangedPair['to'];
+    to: ChangedSet['to'];
     part: Part;
   }
   const first = new Map<string, Stage>();
-  for (const pair of impact.changes) {
-    const target = pair.to.kind === 'class' ? `c${pair.to.class.id}` : `a${pair.to.ip}`;
-    for (const part of partsOf(pair.stretches, cache)) {
+  for (const set of impact.changes) {
+    const target = set.to.kind === 'class' ? `c${set.to.class.id}` : `a${set.to.ip}`;
+    for (const part of partsOf(set.stretches, cache)) {
       const key = `${target}|${part.key}`;
-      const stage = first.get(key) ?? { from: new Set<PodClass>(), except: new Set<string>(), to: pair.to, part };
-      stage.from.add(pair.from);
-      for (const e of pair.except ?? []) stage.except.add(e);
+      const stage = first.get(key) ?? { from: new Set<PodClass>(), except: new Set<string>(), to: set.to, part };
+      for (const c of set.from) stage.from.add(c);
+      for (const e of set.except ?? []) stage.except.add(e);
       first.set(key, stage);
     }
   }

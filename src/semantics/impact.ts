@@ -5,7 +5,7 @@ import { partitionPods, podKey, type Partition, type PodClass } from './classes.
 import { ClusterIndex, ipKey } from './cluster.js';
 import { Evaluator } from './evaluate.js';
 import type { Flow, StepVerdict, TraceStep, Verdict } from './flow.js';
-import { FactsBuilder, ProgramCache, type Program, type RuleFacts, type SideFacts, type Stage } from './impact-programs.js';
+import { FactsBuilder, ProgramCache, type CnpFacts, type DirectionFacts, type Program, type RuleFacts, type SideFacts, type Stage } from './impact-programs.js';
 import { BreakpointSet, mergeStarts, NO_BREAKPOINTS, stretchEnd, stretchStart, type Breakpoints } from './impact-ports.js';
 
 // Impact of a change: which connections between the cluster's pods (and to given addresses)
@@ -70,13 +70,13 @@ export interface ChangedStretch {
   readonly key: string;
 }
 
-/** Every pod of `from` to every pod of `to` (but itself) changed verdict on the stretches. */
-export interface ChangedPair {
-  readonly from: PodClass;
-  /** Members of `from` left out: for an address, the pods it belongs to (a pod reaching itself is exempt). */
+/** Every pod of the `from` classes to every pod of `to` (but itself) changed verdict on the stretches. */
+export interface ChangedSet {
+  readonly from: readonly PodClass[];
+  /** Pods of `from` left out: for an address, the pods it belongs to (a pod reaching itself is exempt). */
   readonly except?: readonly string[];
   readonly to: Target;
-  /** Sorted by protocol and port; often shared by many pairs. */
+  /** Sorted by protocol and port; often shared by many sets. */
   readonly stretches: readonly ChangedStretch[];
 }
 
@@ -88,13 +88,13 @@ export interface ImpactStats {
   readonly candidatePairs: number;
   /** Distinct combinations of stage groups among them (each computed once). */
   readonly distinctPairs: number;
-  /** Direction verdicts computed by the reference evaluator. */
+  /** Stage answers computed by the reference evaluator. */
   readonly evaluations: number;
 }
 
 export interface Impact {
   readonly partition: Partition;
-  readonly changes: readonly ChangedPair[];
+  readonly changes: readonly ChangedSet[];
   readonly stats: ImpactStats;
 }
 
@@ -109,16 +109,116 @@ interface Group {
   readonly starts: Breakpoints;
   /** By protocol × 65536 + the stretch's first port. */
   readonly memo: Map<number, Value>;
-  /** Built on the first evaluation, for a pod of the subject class and a distinct pod of the peer class. */
-  evaluator?: { readonly evaluator: Evaluator; readonly flow: Omit<Flow, 'port' | 'protocol'> };
 }
 
-interface SideContext {
-  readonly side: 0 | 1;
-  readonly snapshot: Snapshot;
+/**
+ * Numbers for keys, so that the many lookups of a large cluster build no strings: a pair of
+ * numbers, or a text, gets a number of its own, the same each time it is asked for.
+ */
+class Numbering {
+  private readonly pairs = new Map<number, Map<number, number>>();
+  private readonly texts = new Map<string, number>();
+  private next = 1;
+
+  fresh(): number {
+    return this.next++;
+  }
+
+  pair(a: number, b: number): number {
+    let inner = this.pairs.get(a);
+    if (inner === undefined) this.pairs.set(a, (inner = new Map()));
+    let id = inner.get(b);
+    if (id === undefined) inner.set(b, (id = this.next++));
+    return id;
+  }
+
+  text(t: string): number {
+    let id = this.texts.get(t);
+    if (id === undefined) this.texts.set(t, (id = this.next++));
+    return id;
+  }
+}
+
+/** The rules of one policy's direction a peer can match, numbered. */
+interface BlockVector {
+  readonly id: number;
+  readonly rules: readonly RuleFacts[];
+}
+
+/** One side (before or after) of the computation: its objects, programs and what peers answer. */
+class SideContext {
   readonly namespaces: ReadonlyMap<string, Namespace>;
   readonly nodesByIp: ReadonlyMap<string, readonly Node[]>;
   readonly programs: ProgramCache;
+  private readonly blockVectors = new Map<number, Map<number, BlockVector | null>>();
+  private readonly kinds = new Map<Direction, Int32Array>();
+
+  constructor(
+    readonly side: 0 | 1,
+    snapshot: Snapshot,
+    facts: SideFacts,
+    /** Every CNP's facts of both sides: what a peer "kind" answers (see cnpKinds). */
+    private readonly allCnps: readonly CnpFacts[],
+    private readonly classes: readonly PodClass[],
+    private readonly names: readonly string[],
+    readonly numbers: Numbering,
+    readonly counters: { evaluations: number },
+    /** Groups by key, shared by every stage task of both sides (see StageTask.group). */
+    readonly groups: Map<number, Group>,
+  ) {
+    const nodesByIp = new Map<string, Node[]>();
+    for (const node of snapshot.nodes) {
+      for (const a of node.addresses) {
+        const ip = parseIp(a);
+        if (ip === undefined) continue;
+        const list = nodesByIp.get(ipKey(ip)) ?? [];
+        if (!list.includes(node)) list.push(node);
+        nodesByIp.set(ipKey(ip), list);
+      }
+    }
+    this.nodesByIp = nodesByIp;
+    this.namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n]));
+    this.programs = new ProgramCache(facts);
+  }
+
+  /**
+   * Which rules of a policy's direction a peer can match: a number for (policy, rules) and the
+   * rules, or undefined when none can; asked once per policy and peer.
+   */
+  blockVector(block: DirectionFacts, peer: PodClass): BlockVector | undefined {
+    let byPeer = this.blockVectors.get(block.fingerprint);
+    if (byPeer === undefined) this.blockVectors.set(block.fingerprint, (byPeer = new Map()));
+    let v = byPeer.get(peer.id);
+    if (v === undefined) {
+      const holds = peer.sides[this.side].holds;
+      const rules = block.rules.filter((r) => canMatch(r, holds));
+      v = rules.length === 0 ? null : { id: this.numbers.text(`${block.fingerprint}:${rules.map((r) => block.rules.indexOf(r)).join(',')}`), rules };
+      byPeer.set(peer.id, v);
+    }
+    return v ?? undefined;
+  }
+
+  /**
+   * Each class's "kind" as a CNP peer in a direction: classes of one kind match the same rules of
+   * every CNP of either side, share the host-network flag and, on egress, their named ports, so
+   * every CNP stage puts them in the same group. Classes differ as subjects (NetworkPolicies are
+   * per namespace) far more than CNPs tell them apart as peers.
+   */
+  cnpKinds(direction: Direction): Int32Array {
+    let kinds = this.kinds.get(direction);
+    if (kinds === undefined) {
+      const blocks = this.allCnps.map((f) => f[direction]).filter((b) => b.rules.length > 0);
+      kinds = new Int32Array(this.classes.length);
+      for (const cls of this.classes) {
+        let key = cls.sides[this.side].hostNetwork ? 1 : 2;
+        for (const block of blocks) key = this.numbers.pair(key, this.blockVector(block, cls)?.id ?? 0);
+        if (direction === 'egress') key = this.numbers.pair(key, this.numbers.text(namedKey(cls, this.side, this.names)));
+        kinds[cls.id] = key;
+      }
+      this.kinds.set(direction, kinds);
+    }
+    return kinds;
+  }
 }
 
 // The evaluator's own words for a subject no policy applies to and for a flow no stage decides.
@@ -127,98 +227,112 @@ const DEFAULT: Value = { verdict: 'allow', step: { stage: 'default', verdict: 'a
 const NEXT: Value = { verdict: 'next', step: { stage: 'admin', verdict: 'next', reason: 'no policy in this stage' } };
 const EMPTY_GROUP: Group = { id: 0, starts: NO_BREAKPOINTS, memo: new Map() };
 
-/** Numbering and counting shared by one computation's tasks. */
-interface Counters {
-  evaluations: number;
-  groups: number;
-  tasks: number;
-}
-
 const namedKey = (cls: PodClass, side: 0 | 1, names: readonly string[]): string =>
   cls.sides[side].named
     .filter((p) => names.includes(p.name!))
     .map((p) => `${p.name}/${p.protocol}/${p.port}`)
     .join(',');
 
+const canMatch = (rule: RuleFacts, holds: Uint8Array): boolean => {
+  if (rule.always) return true;
+  for (const a of rule.atoms) if (holds[a] === 1) return true;
+  return false;
+};
+
 /** One stage of one direction on one side, shared by every subject class with that stage. */
 class StageTask {
-  /** Unique per task. */
-  readonly id: number;
-  private readonly byPeer = new Map<number, Group>();
-  private readonly groups = new Map<string, Group>();
+  private readonly bySlot = new Map<number, Group>();
+  private readonly byBits = new Map<string, Group>();
+  private last: { readonly subject: Pod; readonly peer: Pod; readonly evaluator: Evaluator } | undefined;
 
   constructor(
     private readonly ctx: SideContext,
     readonly stage: Stage,
-    private readonly counters: Counters,
-  ) {
-    this.id = ++counters.tasks;
-  }
+  ) {}
 
   /**
-   * The peers for which the same rules of this stage can match (and, on egress, with the same
-   * named ports): one group, one set of stretches, one memo. Which rules a peer can match is
-   * all the stage's rules ask about it (evaluate.ts: ruleMatches), so one pod pair per group
-   * and stretch gives the answer for all.
+   * The peers for which the same rules can match (and with the same named ports on the
+   * destination): one group, one set of stretches, one memo. A stage answers by the first of
+   * its rules that matches (evaluate.ts: tierStage, networkPolicyStage); a rule whose peers
+   * cannot match never does, so the rules that can match, in order, and the destination's
+   * ports under their names are all the answer depends on. For CNP stages that is the whole
+   * key, so stages that differ only in rules a peer cannot match (a policy added elsewhere)
+   * share groups and answers; a NetworkPolicy stage also names its isolating policies.
    */
   group(subject: PodClass, peer: PodClass): Group {
     if (this.stage.empty) return EMPTY_GROUP;
-    const hit = this.byPeer.get(peer.id);
+    const { numbers, side } = this.ctx;
+    const { blocks, name, direction } = this.stage;
+    const cnp = name !== 'networkpolicy';
+    // CNP stages see peers by kind (far fewer than classes); NetworkPolicy stages by class.
+    const slot = cnp ? -1 - this.ctx.cnpKinds(direction)[peer.id]! : peer.id;
+    const hit = this.bySlot.get(slot);
     if (hit !== undefined) return hit;
-    const side = this.ctx.side;
-    const { rules, names, direction } = this.stage;
-    const holds = peer.sides[side].holds;
-    const canMatch = (r: RuleFacts) => r.always || r.atoms.some((a) => holds[a] === 1);
-    let key = peer.sides[side].hostNetwork ? 'H' : 'P';
-    for (let i = 0; i < rules.length; i++) if (canMatch(rules[i]!)) key += `,${i}`;
-    if (direction === 'egress' && names.length > 0) key += `|${namedKey(peer, side, names)}`;
-    let group = this.groups.get(key);
-    if (group === undefined) {
-      // Rules that cannot match cut no stretch; named ports resolve on the destination.
-      const matching = rules.filter(canMatch);
-      const points = new BreakpointSet();
-      for (const r of matching) points.addAll(r.breakpoints);
-      const matchNames = new Set(matching.flatMap((r) => r.names));
-      const destination = direction === 'egress' ? peer : subject;
-      for (const cp of destination.sides[side].named) if (matchNames.has(cp.name!)) points.addRange(cp.protocol, cp.port, cp.port);
-      group = { id: ++this.counters.groups, starts: points.build(), memo: new Map() };
-      this.groups.set(key, group);
+    // A NetworkPolicy stage asks few atoms: peers answering them alike need no second look.
+    let bits = '';
+    if (!cnp) {
+      const holds = peer.sides[side].holds;
+      bits = peer.sides[side].hostNetwork ? 'H' : 'P';
+      for (const a of this.stage.atoms) bits += holds[a] === 1 ? '1' : '0';
+      if (direction === 'egress' && this.stage.names.length > 0) bits += `|${namedKey(peer, side, this.stage.names)}`;
+      const same = this.byBits.get(bits);
+      if (same !== undefined) {
+        this.bySlot.set(slot, same);
+        return same;
+      }
     }
-    this.byPeer.set(peer.id, group);
+    let key = numbers.pair(numbers.text(cnp ? `${name} ${direction}` : this.stage.key), peer.sides[side].hostNetwork ? 1 : 2);
+    const matching: RuleFacts[] = [];
+    for (const block of blocks) {
+      const v = this.ctx.blockVector(block, peer);
+      if (v === undefined) continue;
+      key = numbers.pair(key, v.id);
+      matching.push(...v.rules);
+    }
+    let group: Group | undefined;
+    if (cnp && matching.length === 0) group = EMPTY_GROUP; // no rule can match: `next` on every port
+    else {
+      // Named ports resolve on the destination: the peer on egress, the subject on ingress.
+      const names = [...new Set(matching.flatMap((r) => r.names))];
+      const destination = direction === 'egress' ? peer : subject;
+      key = numbers.pair(key, numbers.text(names.length === 0 ? '' : namedKey(destination, side, names)));
+      group = this.ctx.groups.get(key);
+      if (group === undefined) {
+        // Rules that cannot match cut no stretch.
+        const points = new BreakpointSet();
+        for (const r of matching) points.addAll(r.breakpoints);
+        for (const cp of destination.sides[side].named) if (names.includes(cp.name!)) points.addRange(cp.protocol, cp.port, cp.port);
+        group = { id: numbers.fresh(), starts: points.build(), memo: new Map() };
+        this.ctx.groups.set(key, group);
+      }
+    }
+    this.bySlot.set(slot, group);
+    if (!cnp) this.byBits.set(bits, group);
     return group;
   }
 
   /** The stage's answer (allow, deny or next) for a pod of `subject` and a distinct pod of `peer`. */
   at(subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
-    if (this.stage.empty) return NEXT;
     const group = this.group(subject, peer);
+    if (group === EMPTY_GROUP) return NEXT;
     const start = stretchStart(group.starts[protocol], port);
     const memoKey = PROTOCOLS.indexOf(protocol) * 65536 + start;
     let value = group.memo.get(memoKey);
     if (value === undefined) {
-      value = this.evaluate(group, subject, peer, protocol, start);
+      value = this.evaluate(subject, peer, protocol, start);
       group.memo.set(memoKey, value);
     }
     return value;
   }
 
-  private evaluate(group: Group, subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
-    this.counters.evaluations++;
-    group.evaluator ??= this.reduced(subject, peer);
-    const { evaluator, flow } = group.evaluator;
-    const result = evaluator.evaluate({ ...flow, port, protocol })[this.stage.direction];
-    const step = result.trace.find((t) => t.stage === this.stage.name);
-    if (step === undefined) throw new Error(`impact: the evaluator's trace has no ${this.stage.name} step: ${result.trace.map((t) => t.reason).join(' | ')}`);
-    return { verdict: step.verdict, step };
-  }
-
   /**
-   * The evaluator over a snapshot holding only this stage's policies, the two pods, their
-   * namespaces and the nodes owning the destination's address: for the subject pod it walks
-   * exactly the stage it would walk over the whole snapshot (its policies are filtered by
+   * The reference evaluator over a snapshot holding only this stage's policies, the two pods,
+   * their namespaces and the nodes owning the destination's address: for the subject pod it
+   * walks exactly the stage it would walk over the whole snapshot (its policies are filtered by
    * subject, its peers looked up by these objects only), and the stages before it say `next`.
    */
-  private reduced(subject: PodClass, peer: PodClass): NonNullable<Group['evaluator']> {
+  private evaluate(subject: PodClass, peer: PodClass, protocol: Protocol, port: number): Value {
+    this.ctx.counters.evaluations++;
     const side = this.ctx.side;
     const subjectPod = subject.sides[side].pods[0]!;
     const peerPod = peer.sides[side].pods.find((p) => p !== subjectPod);
@@ -226,18 +340,27 @@ class StageTask {
     const egress = this.stage.direction === 'egress';
     const destination = egress ? peerPod : subjectPod;
     const ip = destination.ips[0] === undefined ? undefined : parseIp(destination.ips[0]);
-    const namespaces = [...new Set([subjectPod.namespace, peerPod.namespace])].flatMap((n) => {
-      const ns = this.ctx.namespaces.get(n);
-      return ns === undefined ? [] : [ns];
-    });
-    const snapshot: Snapshot = {
-      policies: this.stage.policies,
-      networkPolicies: this.stage.networkPolicies,
-      namespaces,
-      pods: [subjectPod, peerPod],
-      nodes: ip === undefined ? [] : [...(this.ctx.nodesByIp.get(ipKey(ip)) ?? [])],
-    };
-    return { evaluator: new Evaluator(snapshot), flow: { from: endpoint(egress ? subjectPod : peerPod), to: endpoint(egress ? peerPod : subjectPod) } };
+    const namespaces = () =>
+      [...new Set([subjectPod.namespace, peerPod.namespace])].flatMap((n) => {
+        const ns = this.ctx.namespaces.get(n);
+        return ns === undefined ? [] : [ns];
+      });
+    // A group's stretches are asked one after the other: the last evaluator serves them all.
+    if (this.last?.subject !== subjectPod || this.last.peer !== peerPod) {
+      const snapshot: Snapshot = {
+        policies: this.stage.policies,
+        networkPolicies: this.stage.networkPolicies,
+        namespaces: namespaces(),
+        pods: [subjectPod, peerPod],
+        nodes: ip === undefined ? [] : [...(this.ctx.nodesByIp.get(ipKey(ip)) ?? [])],
+      };
+      this.last = { subject: subjectPod, peer: peerPod, evaluator: new Evaluator(snapshot) };
+    }
+    const flow: Flow = { from: endpoint(egress ? subjectPod : peerPod), to: endpoint(egress ? peerPod : subjectPod), port, protocol };
+    const result = this.last.evaluator.evaluate(flow)[this.stage.direction];
+    const step = result.trace.find((t) => t.stage === this.stage.name);
+    if (step === undefined) throw new Error(`impact: the evaluator's trace has no ${this.stage.name} step: ${result.trace.map((t) => t.reason).join(' | ')}`);
+    return { verdict: step.verdict, step };
   }
 }
 
@@ -246,6 +369,7 @@ class DirectionTask {
   constructor(
     readonly program: Program,
     readonly stages: readonly StageTask[],
+    private readonly numbers: Numbering,
   ) {}
 
   sameAs(other: DirectionTask): boolean {
@@ -253,15 +377,11 @@ class DirectionTask {
     return this.stages.every((s, i) => s === other.stages[i]);
   }
 
-  private readonly keys = new Map<number, string>();
-
-  /** The stage groups of a peer, as a key: equal keys, equal answers on every port. */
-  key(subject: PodClass, peer: PodClass): string {
-    let key = this.keys.get(peer.id);
-    if (key === undefined) {
-      key = this.program.exempt ? 'x' : this.stages.map((s) => `${s.id}.${s.group(subject, peer).id}`).join('/');
-      this.keys.set(peer.id, key);
-    }
+  /** The stage groups of a peer, as a number: equal numbers, equal answers on every port. */
+  key(subject: PodClass, peer: PodClass): number {
+    if (this.program.exempt) return 0;
+    let key = 1;
+    for (const s of this.stages) key = this.numbers.pair(key, s.group(subject, peer).id);
     return key;
   }
 
@@ -280,20 +400,6 @@ class DirectionTask {
 }
 
 const endpoint = (pod: Pod): Flow['from'] => ({ kind: 'pod', namespace: pod.namespace, name: pod.name });
-
-function sideContext(side: 0 | 1, snapshot: Snapshot, facts: SideFacts): SideContext {
-  const nodesByIp = new Map<string, Node[]>();
-  for (const node of snapshot.nodes) {
-    for (const a of node.addresses) {
-      const ip = parseIp(a);
-      if (ip === undefined) continue;
-      const list = nodesByIp.get(ipKey(ip)) ?? [];
-      if (!list.includes(node)) list.push(node);
-      nodesByIp.set(ipKey(ip), list);
-    }
-  }
-  return { side, snapshot, namespaces: new Map(snapshot.namespaces.map((n) => [n.name, n])), nodesByIp, programs: new ProgramCache(facts) };
-}
 
 // Cidr addresses are bigints, which JSON cannot write.
 const json = (value: unknown): string => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
@@ -330,8 +436,15 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
   const facts = [builder.build(before), builder.build(after)] as const;
   const partition = partitionPods(before, after, table, builder.names);
   const clusterChanged = !sameCluster(before, after);
-  const contexts = [sideContext(0, before, facts[0]), sideContext(1, after, facts[1])] as const;
-  const counters: Counters = { evaluations: 0, groups: 0, tasks: 0 };
+  const numbers = new Numbering();
+  const counters = { evaluations: 0 };
+  const cnps = [...new Map([...facts[0].admin, ...facts[0].baseline, ...facts[1].admin, ...facts[1].baseline].map((f) => [`${f.egress.fingerprint}/${f.ingress.fingerprint}`, f])).values()];
+  const names = [...builder.names].sort();
+  const groups = new Map<number, Group>();
+  const contexts = [
+    new SideContext(0, before, facts[0], cnps, partition.classes, names, numbers, counters, groups),
+    new SideContext(1, after, facts[1], cnps, partition.classes, names, numbers, counters, groups),
+  ] as const;
 
   // Stage tasks are shared by content; with an unchanged cluster the two sides share them too,
   // so "untouched" is simply "the same stages before and after".
@@ -348,38 +461,43 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
       const subjectNamed = direction === 'ingress' ? namedKey(cls, side, stage.names) : '';
       const key = `${clusterChanged ? side : '*'}|${stage.key}|${subjectNamed}`;
       let task = stageTasks.get(key);
-      if (task === undefined) stageTasks.set(key, (task = new StageTask(contexts[side], stage, counters)));
+      if (task === undefined) stageTasks.set(key, (task = new StageTask(contexts[side], stage)));
       return task;
     });
-    const task = new DirectionTask(program, stages);
+    const task = new DirectionTask(program, stages, numbers);
     directionTasks.set(memoKey, task);
     return task;
   };
   const touched = (cls: PodClass, direction: Direction): boolean => !taskFor(cls, direction, 0).sameAs(taskFor(cls, direction, 1));
   const pairable = (a: PodClass, b: PodClass) => a !== b || a.members.length > 1;
 
-  // Candidate pairs: a touched side whose verdict moves for some peer group and stretch.
+  // Candidate pairs, by destination: a touched side whose verdict moves for some peer group and stretch.
   const candidates = new Map<number, Set<number>>();
   const addCandidate = (from: PodClass, to: PodClass) => {
-    const set = candidates.get(from.id) ?? new Set<number>();
-    set.add(to.id);
-    candidates.set(from.id, set);
+    const set = candidates.get(to.id) ?? new Set<number>();
+    set.add(from.id);
+    candidates.set(to.id, set);
   };
-  const moves = (t0: DirectionTask, t1: DirectionTask, subject: PodClass, peer: PodClass): boolean =>
-    PROTOCOLS.some((p) =>
-      mergeStarts([...t0.starts(subject, peer, p), ...t1.starts(subject, peer, p)]).some(
-        (x) => t0.at(subject, peer, p, x).verdict !== t1.at(subject, peer, p, x).verdict,
-      ),
-    );
+  const moves = (t0: DirectionTask, t1: DirectionTask, subject: PodClass, peer: PodClass): boolean => {
+    for (const p of PROTOCOLS) {
+      for (const x of mergeStarts([...t0.starts(subject, peer, p), ...t1.starts(subject, peer, p)])) {
+        if (t0.at(subject, peer, p, x).verdict !== t1.at(subject, peer, p, x).verdict) return true;
+      }
+    }
+    return false;
+  };
   for (const direction of ['egress', 'ingress'] as const) {
     for (const subject of partition.classes) {
       if (!touched(subject, direction)) continue;
       const t0 = taskFor(subject, direction, 0);
       const t1 = taskFor(subject, direction, 1);
-      const seen = new Map<string, boolean>();
+      const seen = new Map<number, boolean>();
       for (const peer of partition.classes) {
         if (!pairable(subject, peer)) continue;
-        const key = `${t0.key(subject, peer)}#${t1.key(subject, peer)}`;
+        const [k0, k1] = [t0.key(subject, peer), t1.key(subject, peer)];
+        // The same groups before and after: the same answers, nothing to evaluate.
+        if (k0 === k1) continue;
+        const key = numbers.pair(k0, k1);
         let moved = seen.get(key);
         if (moved === undefined) seen.set(key, (moved = moves(t0, t1, subject, peer)));
         if (!moved) continue;
@@ -389,19 +507,20 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
     }
   }
 
-  // A pair's outcome depends only on the stage groups of its four directions: computed once
-  // per combination, shared by every pair with the same one.
-  const byCombination = new Map<string, readonly ChangedStretch[]>();
-  const changes: ChangedPair[] = [];
+  // A pair's outcome depends only on the stage groups of its four directions: computed once per
+  // combination. Sources with the same outcome towards a destination are kept together.
+  const byCombination = new Map<number, readonly ChangedStretch[]>();
+  const changes: ChangedSet[] = [];
   let candidatePairs = 0;
-  for (const [fromId, toIds] of candidates) {
-    const from = partition.classes[fromId]!;
-    const e = [taskFor(from, 'egress', 0), taskFor(from, 'egress', 1)] as const;
-    for (const toId of toIds) {
+  for (const [toId, fromIds] of candidates) {
+    const to = partition.classes[toId]!;
+    const i = [taskFor(to, 'ingress', 0), taskFor(to, 'ingress', 1)] as const;
+    const sets = new Map<readonly ChangedStretch[], PodClass[]>();
+    for (const fromId of fromIds) {
       candidatePairs++;
-      const to = partition.classes[toId]!;
-      const i = [taskFor(to, 'ingress', 0), taskFor(to, 'ingress', 1)] as const;
-      const combination = `${e[0].key(from, to)}|${e[1].key(from, to)}|${i[0].key(to, from)}|${i[1].key(to, from)}`;
+      const from = partition.classes[fromId]!;
+      const e = [taskFor(from, 'egress', 0), taskFor(from, 'egress', 1)] as const;
+      const combination = numbers.pair(numbers.pair(e[0].key(from, to), e[1].key(from, to)), numbers.pair(i[0].key(to, from), i[1].key(to, from)));
       let stretches = byCombination.get(combination);
       if (stretches === undefined) {
         const found: ChangedStretch[] = [];
@@ -414,8 +533,12 @@ export function computeImpact(before: Snapshot, after: Snapshot, options: Impact
         }
         byCombination.set(combination, (stretches = found));
       }
-      if (stretches.length > 0) changes.push({ from, to: { kind: 'class', class: to }, stretches });
+      if (stretches.length === 0) continue;
+      const list = sets.get(stretches);
+      if (list === undefined) sets.set(stretches, [from]);
+      else list.push(from);
     }
+    for (const [stretches, from] of sets) changes.push({ from, to: { kind: 'class', class: to }, stretches });
   }
 
   changes.push(...addressChanges(before, after, partition, options.addresses ?? [], clusterChanged, touched, counters));
@@ -478,8 +601,8 @@ function addressChanges(
   targets: readonly AddressTarget[],
   clusterChanged: boolean,
   touched: (cls: PodClass, direction: Direction) => boolean,
-  counters: Counters,
-): ChangedPair[] {
+  counters: { evaluations: number },
+): ChangedSet[] {
   if (targets.length === 0) return [];
   const snapshots = [before, after] as const;
   const evaluators = snapshots.map((s) => new Evaluator(s));
@@ -517,7 +640,7 @@ function addressChanges(
     }
   }
   return [...byClass.values()].map((e) => ({
-    from: e.from,
+    from: [e.from],
     ...(e.except.length > 0 ? { except: e.except } : {}),
     to: { kind: 'address', ip: e.ip },
     stretches: e.stretches.sort((a, b) => PROTOCOLS.indexOf(a.protocol) - PROTOCOLS.indexOf(b.protocol) || a.start - b.start),
