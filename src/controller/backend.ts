@@ -12,6 +12,12 @@ export interface Backend {
   readonly inputs: { readonly networkPolicies: boolean; readonly nodes: boolean; readonly namespaces: boolean; readonly pods: boolean };
   /** A fresh translator for this backend (it keeps what it translated before, to redo only what changed). */
   translator(): Translator;
+  /**
+   * Whether an event on an input (before undefined: added; after undefined: deleted) may change
+   * what its latest translator translated; left out: every event may. Called from the informer
+   * handlers, which see every event in order between two translations.
+   */
+  relevant?(type: ResourceType, before: KubeObject | undefined, after: KubeObject | undefined): boolean;
 }
 
 export function typeFor(backend: Backend, obj: { apiVersion: string; kind: string }): ResourceType | undefined {

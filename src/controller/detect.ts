@@ -1,7 +1,7 @@
-import type { Snapshot } from '../api/model.js';
 import type { CalicoOptions } from '../translate/calico/index.js';
-import { translateCilium, type CiliumOptions } from '../translate/cilium/index.js';
-import { calicoTranslator, wholeTranslator } from './translator.js';
+import type { CiliumOptions } from '../translate/cilium/index.js';
+import { ciliumTranslator, type CiliumTranslator } from './cilium-translator.js';
+import { calicoTranslator } from './translator.js';
 import type { Backend, Detection } from './backend.js';
 import { agentSettings, readCiliumConfig, readCiliumVersion } from './cilium-agent.js';
 import { KubeApiError, type KubePort, type ResourceType } from './port.js';
@@ -105,12 +105,15 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
   // What the agents accept and how they match decides what may be written: read it on every
   // detection, so a changed setting (seen in the description) recomputes every CNP.
   const { agent, summary } = agentSettings(config, await readCiliumVersion(port));
+  let latest: CiliumTranslator | undefined;
   const backend: Backend = {
     name: 'cilium',
     description: `Cilium (cilium.io/v2; ${summary})`,
     types: [type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy')],
     inputs: { networkPolicies: true, nodes: true, namespaces: true, pods: true },
-    translator: () => wholeTranslator((snapshot: Snapshot) => translateCilium(snapshot, { ...options.translation?.cilium, agent })),
+    translator: () => (latest = ciliumTranslator({ ...options.translation?.cilium, agent })),
+    // Pods change all the time; most changes answer every question the translation asked the same.
+    relevant: (type, before, after) => type.kind !== 'Pod' || latest === undefined || latest.podEvent(before, after),
   };
   if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
     return {

@@ -272,11 +272,17 @@ export class Manager {
         if (!backend.inputs[k]) continue;
         const type = types[k];
         const informer = this.informer(type);
+        // The backend of the detection in force now (a redetection may replace it without new informers).
+        const relevant = (a: KubeObject | undefined, b: KubeObject | undefined): boolean => this.detection.kind !== 'ready' || this.detection.backend.relevant?.(type, a, b) !== false;
         informer.addEventHandlers({
-          onAdd: () => enqueue(RECOMPUTE_KEY),
-          onDelete: () => enqueue(RECOMPUTE_KEY),
+          onAdd: (obj) => {
+            if (relevant(undefined, obj)) enqueue(RECOMPUTE_KEY);
+          },
+          onDelete: (obj) => {
+            if (relevant(obj, undefined)) enqueue(RECOMPUTE_KEY);
+          },
           onUpdate: (a, b) => {
-            if (relevantProjection(type, a) !== relevantProjection(type, b)) enqueue(RECOMPUTE_KEY);
+            if (relevantProjection(type, a) !== relevantProjection(type, b) && relevant(a, b)) enqueue(RECOMPUTE_KEY);
           },
           onRelist: () => enqueue(RECOMPUTE_KEY),
         });

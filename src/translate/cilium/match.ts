@@ -6,7 +6,8 @@ import { ALL_IPS, cidr, ipSetHas, ipSetOf, ipsDisjoint, ipsKey, subtractIps, typ
 import { cubeKey, cubeMatches, cubeOf, intersectCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
 import type { ResolvedCiliumOptions } from './options.js';
 import { ALL_PORTS, isEmptyPorts, portSetOf, unionPorts as union, type NamedPorts, type PortSet, type PortValue } from './ports.js';
-import type { Ask, Reads } from './reads.js';
+import { CoverageTally, ipKey, KeyTally, NamedTally, OverlapTally, PodWatch, portValueKey, type PodFacts, type PodTally } from './pod-watch.js';
+import type { Answered, Ask, Reads, Watch } from './reads.js';
 import type { Cube, Peer, Space } from './space.js';
 
 // What a CNP rule matches, as cubes of the compilation space: exactly where Cilium
@@ -44,11 +45,10 @@ interface Approx<T> {
 
 type Coverage = 'all' | 'none' | 'some';
 
-interface IndexedPod {
+interface IndexedPod extends PodFacts {
   readonly pod: Pod;
   /** Identity labels: namespace, namespace labels, pod labels (unfiltered). */
   readonly labels: Record<string, string>;
-  readonly ips: readonly Ip[];
 }
 
 /** The named-port values of the pods a destination stands for (see rulePorts). */
@@ -61,7 +61,7 @@ export interface NamedValues {
 
 const hostBlock = (ip: Ip): IpBlock => ({ base: cidr(ip.family, ip.value, ip.family === 4 ? 32 : 128), except: [] });
 const blocksOf = (ips: readonly Ip[]): IpBlock[] => ipSetOf(ips.map((ip) => hostBlock(ip).base));
-const valuesKey = (values: readonly PortValue[]): string => [...new Set(values.map((v) => `${v.port}/${v.protocol}`))].sort().join(',');
+const valuesKey = (values: readonly PortValue[]): string => [...new Set(values.map(portValueKey))].sort().join(',');
 
 /**
  * The snapshot, indexed for the compiler. Everything the compiler asks about pods, nodes and
@@ -86,23 +86,22 @@ export class Cluster {
   /** Pods by identity label key and value, built on first use. */
   private readonly byLabel = new Map<string, Map<string, IndexedPod[]>>();
 
+  /** Identity labels every pod of a namespace has (the namespace's own), by namespace. */
+  private readonly namespaceBase = new Map<string, Record<string, string>>();
+
   constructor(
     readonly snapshot: Snapshot,
     readonly options: ResolvedCiliumOptions,
   ) {
-    const namespaces = new Map(snapshot.namespaces.map((n) => [n.name, n]));
-    const nsLabels = new Map<string, Record<string, string>>();
+    for (const n of snapshot.namespaces) {
+      const base: Record<string, string> = { [POD_NAMESPACE_KEY]: n.name };
+      for (const [k, v] of Object.entries(n.labels)) base[namespaceLabelKey(k)] = v;
+      this.namespaceBase.set(n.name, base);
+    }
     for (const pod of snapshot.pods) {
-      if (pod.hostNetwork) continue;
-      let base = nsLabels.get(pod.namespace);
-      if (base === undefined) {
-        base = { [POD_NAMESPACE_KEY]: pod.namespace };
-        for (const [k, v] of Object.entries(namespaces.get(pod.namespace)?.labels ?? {})) base[namespaceLabelKey(k)] = v;
-        nsLabels.set(pod.namespace, base);
-      }
-      const labels: Record<string, string> = { ...base };
-      for (const [k, v] of Object.entries(pod.labels)) labels[podLabelKey(k)] = v;
-      this.pods.push({ pod, labels, ips: parsed(pod.ips) });
+      const indexed = this.facts(pod);
+      if (indexed === undefined) continue;
+      this.pods.push(indexed);
       for (const cp of pod.ports) {
         if (cp.name === undefined) continue;
         const list = this.namedValues.get(cp.name) ?? [];
@@ -118,15 +117,41 @@ export class Cluster {
     });
     this.names = {
       values: (name) => {
-        this.read(`values\u0000${name}`, (c) => valuesKey(c.namedValues.get(name) ?? []));
+        this.read(
+          `values\u0000${name}`,
+          (c) => valuesKey(c.namedValues.get(name) ?? []),
+          (c) => new KeyTally((p) => p.ports.filter((cp) => cp.name === name).map(portValueKey)).seeded(c.pods),
+        );
         return this.namedValues.get(name) ?? [];
       },
       overlap: (a, b) => {
-        this.read(`overlap\u0000${a}\u0000${b}`, (c) => (c.overlapNow(a, b) ? '1' : '0'));
+        this.read(
+          `overlap\u0000${a}\u0000${b}`,
+          (c) => (c.overlapNow(a, b) ? '1' : '0'),
+          (c) => new OverlapTally(a, b, c.pods),
+        );
         return this.overlapNow(a, b);
       },
     };
     this.space = options.agent.cidrPods ? { names: this.names, podAddresses: (cube) => this.podAddresses(cube) } : { names: this.names };
+  }
+
+  /** A pod as the compilation sees it; undefined for host-network pods, which it leaves out. */
+  private facts(pod: Pod): IndexedPod | undefined {
+    if (pod.hostNetwork) return undefined;
+    const labels: Record<string, string> = { ...(this.namespaceBase.get(pod.namespace) ?? { [POD_NAMESPACE_KEY]: pod.namespace }) };
+    for (const [k, v] of Object.entries(pod.labels)) labels[podLabelKey(k)] = v;
+    return { pod, labels, ips: parsed(pod.ips), ports: pod.ports };
+  }
+
+  /**
+   * Tallies of the pods behind the questions that involve pods: a PodWatch that tells which
+   * later pod events may change their answers.
+   */
+  podWatch(questions: readonly Answered<Cluster>[]): PodWatch {
+    const tallies: PodTally[] = [];
+    for (const q of questions) if (q.watch !== undefined) tallies.push(q.watch(this));
+    return new PodWatch(tallies, (pod) => this.facts(pod));
   }
 
   /** The answer to a question about this cluster, computed once. */
@@ -139,8 +164,8 @@ export class Cluster {
     return a;
   }
 
-  private read(key: string, ask: Ask<Cluster>): void {
-    if (this.reads !== undefined && !this.reads.has(key)) this.reads.note(key, ask);
+  private read(key: string, ask: Ask<Cluster>, watch?: Watch<Cluster>): void {
+    if (this.reads !== undefined && !this.reads.has(key)) this.reads.note(key, ask, watch);
   }
 
   private cached<T>(key: string, compute: () => T): T {
@@ -194,7 +219,11 @@ export class Cluster {
 
   /** The addresses of the pods a cube selects, each its own /32 or /128 block. */
   podAddresses(cube: LabelCube): IpBlock[] {
-    this.read(`podAddresses\u0000${cubeKey(cube)}`, (c) => ipsKey(c.podAddressesNow(cube)));
+    this.read(
+      `podAddresses\u0000${cubeKey(cube)}`,
+      (c) => ipsKey(c.podAddressesNow(cube)),
+      (c) => new KeyTally((p) => (cubeMatches(cube, p.labels) ? p.ips.map(ipKey) : [])).seeded(c.matching(cube)),
+    );
     return this.podAddressesNow(cube);
   }
 
@@ -222,18 +251,28 @@ export class Cluster {
         const values = pods.flatMap(({ pod }) => pod.ports.filter((cp) => cp.name === name).map((cp): PortValue => ({ protocol: cp.protocol, port: cp.port })));
         return { values, pods: pods.length };
       });
-    this.read(key, (c) => {
-      const v = now(c);
-      return `${v.values.length}|${v.pods}|${valuesKey(v.values)}`;
-    });
+    const holds = (p: PodFacts): boolean => (destination.kind === 'pods' ? cubeMatches(destination.cube, p.labels) : p.ips.some((ip) => ipSetHas(destination.ips, ip)));
+    this.read(
+      key,
+      (c) => {
+        // What rulePorts uses: whether any pod declares the name, whether every pod declares it
+        // once with one value, and the values.
+        const v = now(c);
+        const distinct = valuesKey(v.values);
+        const kind = v.values.length === 0 ? 'none' : !distinct.includes(',') && v.values.length === v.pods ? 'uniform' : 'mixed';
+        return `${kind}|${distinct}`;
+      },
+      (c) => new NamedTally(holds, name, destination.kind === 'pods' ? c.matching(destination.cube) : c.pods),
+    );
     return now(this);
   }
 
   /** Whether the CIDRs hold every pod address, none, or some. */
   podCoverage(cidrs: readonly Cidr[]): Coverage {
     const key = `podCoverage\u0000${cidrs.map((c) => c.text).join(',')}`;
-    const ask: Ask<Cluster> = (c) => c.cached(key, () => coverage(c.pods.map((p) => p.ips), (ip) => cidrs.some((x) => cidrContains(x, ip))));
-    this.read(key, ask);
+    const contains = (ip: Ip): boolean => cidrs.some((x) => cidrContains(x, ip));
+    const ask: Ask<Cluster> = (c) => c.cached(key, () => coverage(c.pods.map((p) => p.ips), contains));
+    this.read(key, ask, (c) => new CoverageTally(contains, c.pods));
     return ask(this) as Coverage;
   }
 
@@ -273,7 +312,12 @@ export class Cluster {
         ...(c.options.agent.cidrPods ? c.pods.filter((p) => p.ips.length > 1).map((p) => blocksOf(p.ips)) : []),
         ...(c.options.agent.cidrNodes ? c.nodeIps.filter((n) => n.length > 1).map((n) => blocksOf(n)) : []),
       ]);
-    this.read('wholes', (c) => now(c).map(ipsKey).join(';'));
+    // Any pod with several addresses that comes, goes or changes them may change the list (its order too).
+    this.read(
+      'wholes',
+      (c) => now(c).map(ipsKey).join(';'),
+      (c) => new KeyTally((p) => (c.options.agent.cidrPods && p.ips.length > 1 ? [p.ips.map(ipKey).join(' ')] : []), true).seeded(c.pods),
+    );
     return now(this);
   }
 
@@ -286,7 +330,7 @@ export class Cluster {
   touchesCluster(ips: IpSet): boolean {
     const key = `touchesCluster\u0000${ipsKey(ips)}`;
     const ask: Ask<Cluster> = (c) => (ipsDisjoint(ips, c.clusterAddressesNow()) ? '0' : '1');
-    this.read(key, ask);
+    this.read(key, ask, (c) => c.addressesIn(ips));
     return ask(this) === '1';
   }
 
@@ -294,8 +338,17 @@ export class Cluster {
   outsideCluster(ips: IpSet): IpBlock[] {
     const key = `outsideCluster\u0000${ipsKey(ips)}`;
     const now = (c: Cluster) => c.cached(key, () => subtractIps(ips, c.clusterAddressesNow()));
-    this.read(key, (c) => ipsKey(now(c)));
+    this.read(
+      key,
+      (c) => ipsKey(now(c)),
+      (c) => c.addressesIn(ips),
+    );
     return now(this);
+  }
+
+  /** A tally of the pod addresses inside a set. */
+  private addressesIn(ips: IpSet): PodTally {
+    return new KeyTally((p) => p.ips.filter((ip) => ipSetHas(ips, ip)).map(ipKey)).seeded(this.pods);
   }
 }
 

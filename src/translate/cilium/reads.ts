@@ -1,3 +1,5 @@
+import type { PodTally } from './pod-watch.js';
+
 // What a compile step read from the cluster (pods, nodes, namespaces: everything but the
 // policies themselves), as queries that can be asked again of another snapshot. A step whose
 // queries all have the same answers in a new snapshot, given the same policy inputs, computes
@@ -6,12 +8,15 @@
 /** Answers a query on a cluster; memoized per cluster by the query's key. */
 export type Ask<C> = (cluster: C) => string;
 
+/** For questions about pods: a tally of the pods of a cluster, to judge pod events by (see pod-watch.ts). */
+export type Watch<C> = (cluster: C) => PodTally;
+
 export class Reads<C> {
-  private readonly queries = new Map<string, Ask<C>>();
+  private readonly queries = new Map<string, { readonly ask: Ask<C>; readonly watch: Watch<C> | undefined }>();
 
   /** `key` must name the query completely: equal keys, equal questions. */
-  note(key: string, ask: Ask<C>): void {
-    if (!this.queries.has(key)) this.queries.set(key, ask);
+  note(key: string, ask: Ask<C>, watch?: Watch<C>): void {
+    if (!this.queries.has(key)) this.queries.set(key, { ask, watch });
   }
 
   has(key: string): boolean {
@@ -22,7 +27,7 @@ export class Reads<C> {
     return this.queries.size;
   }
 
-  entries(): IterableIterator<[string, Ask<C>]> {
+  entries(): IterableIterator<[string, { readonly ask: Ask<C>; readonly watch: Watch<C> | undefined }]> {
     return this.queries.entries();
   }
 }
@@ -32,4 +37,5 @@ export interface Answered<C> {
   readonly key: string;
   readonly ask: Ask<C>;
   readonly answer: string;
+  readonly watch?: Watch<C> | undefined;
 }

@@ -1,0 +1,262 @@
+import type { Direction, Policy, Rule, Snapshot } from '../../api/model.js';
+import type { Finding, KubeObject } from '../types.js';
+import { Compiler, type Entry, type Mode, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
+import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
+import { cubeKey } from './labels.js';
+import { Cluster } from './match.js';
+import type { PodWatch } from './pod-watch.js';
+import { resolveCiliumOptions, type CiliumOptions, type ResolvedCiliumOptions } from './options.js';
+import { Reads, type Answered } from './reads.js';
+import { cubeSetKey, type Cube } from './space.js';
+import { dnsRules, sortFindings } from './translate.js';
+
+// The Cilium translation, redone only where its inputs changed. It runs the same compiler as
+// translateCilium (which stays the reference), and keeps each step's result with what the
+// step depended on:
+//
+//   rule step      what a rule matches (stage 1): the policy (all of it), the direction, the
+//                  rule, and the cluster questions it asked (named-port values on the pods a
+//                  selector picks, which pods and nodes CIDRs cover, which nodes a selector
+//                  picks, …) with their answers.
+//   subtraction    an entry minus the earlier cubes that may intersect it (stage 2): the
+//                  entry's cubes, those earlier cubes in order, the mode, whether the rule
+//                  bound was reached, the rule's name and action (they are in its findings),
+//                  and its cluster questions with their answers.
+//   emit           a policy's CCNPs: the policy, its compiled cubes and DNS rules, and the
+//                  named-port values it wrote.
+//
+// A step is reused when its inputs are equal and every question has the same answer on the
+// new snapshot; otherwise it runs again (recording afresh). What that gives:
+// - a changed CNP recomputes its own steps, and a later CNP's subtraction only where the
+//   changed CNP's cubes are among the earlier cubes that may intersect it (their subjects
+//   overlap): the others see the same list and are reused;
+// - a changed NetworkPolicy changes the isolated subjects: only Baseline denies whose cubes
+//   intersect them see a different list;
+// - a pod change recomputes only the steps that asked something whose answer it changes (a
+//   named port's values, a CIDR's coverage, the addresses a selector picks in CIDR mode …);
+//   most pod changes answer every question the same, and nothing is recomputed.
+// The relevance filter (which earlier cubes may intersect) and the NetworkPolicy isolation run
+// every time: they are cheap next to subtraction, and they are what makes the keys exact.
+
+/** A step result with the inputs it was computed for. */
+interface Kept<T> {
+  readonly key: string;
+  readonly answers: readonly Answered<Cluster>[];
+  readonly value: T;
+  round: number;
+}
+
+export interface PolicyOutput {
+  /** The policy's CCNPs, sorted by name (the same array while they do not change). */
+  readonly objects: readonly KubeObject[];
+  readonly findings: readonly Finding[];
+}
+
+export interface StepCounts {
+  computed: number;
+  reused: number;
+}
+
+export interface IncrementalTranslation {
+  /** As translateCilium gives them: objects sorted by name, findings in their total order. */
+  readonly objects: readonly KubeObject[];
+  readonly findings: readonly Finding[];
+  /** Every policy with objects or findings. */
+  readonly byPolicy: ReadonlyMap<string, PolicyOutput>;
+  /** Policies whose objects or findings differ from the previous translation's (gone ones included). */
+  readonly changed: readonly string[];
+  readonly steps: { readonly rules: StepCounts; readonly subtractions: StepCounts; readonly emits: StepCounts };
+  /** Every cluster question the kept steps depend on, with its answer. */
+  readonly questions: readonly Answered<Cluster>[];
+  /** With `watchPods`: tallies of the pods behind those questions, to judge later pod events by. */
+  readonly pods: PodWatch | undefined;
+}
+
+export interface IncrementalOptions {
+  /** Seed a PodWatch with every translation (the operator's event filter). */
+  readonly watchPods?: boolean;
+  /** Deliberately wrong invalidation (tests only). */
+  readonly faults?: Faults;
+}
+
+const policyKeys = new WeakMap<Policy, string>();
+
+/** The whole policy as text (bigint addresses as decimals). */
+export function policyKey(p: Policy): string {
+  let k = policyKeys.get(p);
+  if (k === undefined) {
+    k = JSON.stringify(p, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    policyKeys.set(p, k);
+  }
+  return k;
+}
+
+/**
+ * Small numbers for cube contents, so keys made of many cubes stay short. Numbers are never
+ * reused for other contents; contents not seen for a whole translation are forgotten.
+ */
+class CubeIds {
+  private readonly keys = new WeakMap<Cube, string>();
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
+  private next = 0;
+
+  id(c: Cube): number {
+    let key = this.keys.get(c);
+    if (key === undefined) {
+      key = cubeSetKey(c);
+      this.keys.set(c, key);
+    }
+    let id = this.current.get(key);
+    if (id === undefined) {
+      id = this.previous.get(key) ?? ++this.next;
+      this.current.set(key, id);
+    }
+    return id;
+  }
+
+  list(cubes: readonly Cube[]): string {
+    let out = '';
+    for (const c of cubes) out += `${this.id(c)},`;
+    return out;
+  }
+
+  /** A translation is over: what it did not use may go. */
+  endRound(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+/**
+ * Deliberately wrong invalidation, for tests that must show the equivalence test catches it:
+ * `earlier` leaves the earlier cubes out of a subtraction's key, `answers` reuses steps whatever
+ * the cluster answers now, `policy` keys a rule step by the policy's name alone.
+ */
+export interface Faults {
+  readonly earlier?: boolean;
+  readonly answers?: boolean;
+  readonly policy?: boolean;
+}
+
+export class IncrementalCilium {
+  private readonly options: ResolvedCiliumOptions;
+  private readonly rules = new Map<string, Kept<RuleStep>>();
+  private readonly subtractions = new Map<string, Kept<SubtractStep>>();
+  private readonly emits = new Map<string, Kept<readonly KubeObject[]>>();
+  private readonly ids = new CubeIds();
+  private round = 0;
+  private last = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
+
+  private readonly faults: Faults;
+
+  constructor(
+    options: CiliumOptions = {},
+    private readonly incremental: IncrementalOptions = {},
+  ) {
+    this.options = resolveCiliumOptions(options);
+    this.faults = incremental.faults ?? {};
+  }
+
+  translate(snapshot: Snapshot): IncrementalTranslation {
+    const round = ++this.round;
+    const cluster = new Cluster(snapshot, this.options);
+    const steps = { rules: { computed: 0, reused: 0 }, subtractions: { computed: 0, reused: 0 }, emits: { computed: 0, reused: 0 } };
+    const ids = this.ids;
+
+    const memo: StepMemo = {
+      rule: (policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep =>
+        this.kept(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, `${this.faults.policy === true ? policy.name : policyKey(policy)}\u0000${direction}\u0000${rule.index}`, cluster, round, compute, steps.rules),
+      subtract: (e: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep =>
+        this.kept(
+          this.subtractions,
+          `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}`,
+          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${this.faults.earlier === true ? '' : ids.list(relevant)}`,
+          cluster,
+          round,
+          compute,
+          steps.subtractions,
+        ),
+    };
+    // What the compilation asks outside the steps (which earlier cubes may intersect an entry,
+    // the NetworkPolicies' isolation) is asked again every time; a pod event may change it too.
+    const around = new Reads<Cluster>();
+    cluster.reads = around;
+    const { compiled, dns, findings } = new Compiler(cluster, memo).compile();
+    cluster.reads = undefined;
+    const { cidrPods, cidrNodes } = this.options.agent;
+    const reach = { pods: cidrPods, nodes: cidrNodes };
+    const objects: KubeObject[] = [];
+    const byPolicy = new Map<string, { objects: readonly KubeObject[]; findings: Finding[] }>();
+    for (const parts of partsByPolicy(compiled, dnsRules(dns, this.options.dns))) {
+      const emitted = this.kept(this.emits, parts.policy.name, this.emitKey(parts), cluster, round, () => emitPolicy(parts, cluster.names, reach), steps.emits);
+      objects.push(...emitted);
+      byPolicy.set(parts.policy.name, { objects: emitted, findings: [] });
+    }
+    const sorted = sortFindings(findings);
+    for (const f of sorted) {
+      let out = byPolicy.get(f.policy);
+      if (out === undefined) byPolicy.set(f.policy, (out = { objects: [], findings: [] }));
+      out.findings.push(f);
+    }
+
+    // Steps not used this time belong to rules, policies or entries that are gone.
+    for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
+      for (const [slot, k] of table) if (k.round !== round) table.delete(slot);
+    }
+    ids.endRound();
+
+    const changed: string[] = [];
+    const now = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
+    for (const [name, out] of byPolicy) {
+      const entry = { objects: out.objects, findings: JSON.stringify(out.findings) };
+      now.set(name, entry);
+      const before = this.last.get(name);
+      if (before === undefined || before.findings !== entry.findings || !sameObjects(before.objects, entry.objects)) changed.push(name);
+    }
+    for (const name of this.last.keys()) if (!now.has(name)) changed.push(name);
+    this.last = now;
+
+    const questions = new Map<string, Answered<Cluster>>();
+    for (const [key, { ask, watch }] of around.entries()) questions.set(key, { key, ask, answer: cluster.answer(key, ask), watch });
+    for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
+      for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
+    }
+    const asked = [...questions.values()];
+    const pods = this.incremental.watchPods === true ? cluster.podWatch(asked) : undefined;
+    return { objects: sortObjects(objects), findings: sorted, byPolicy, changed, steps, questions: asked, pods };
+  }
+
+  /** The kept result for the slot when its key and answers still hold; otherwise computed (and kept). */
+  private kept<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, round: number, compute: () => T, counts: StepCounts): T {
+    const k = table.get(slot);
+    if (k !== undefined && k.key === key && (this.faults.answers === true || k.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer))) {
+      k.round = round;
+      counts.reused++;
+      return k.value;
+    }
+    counts.computed++;
+    const outer = cluster.reads;
+    const reads = new Reads<Cluster>();
+    cluster.reads = reads;
+    let value: T;
+    try {
+      value = compute();
+    } finally {
+      cluster.reads = outer;
+    }
+    const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
+    table.set(slot, { key, answers, value, round });
+    return value;
+  }
+
+  private emitKey(parts: PolicyParts): string {
+    const compiled = parts.compiled.map((c) => `${c.direction}/${c.sign}/${c.rule.index}:${this.ids.list(c.cubes)}`).join(';');
+    const extra = parts.extra.map((x: ExtraRule) => JSON.stringify([x.direction, cubeKey(x.subject), x.rule, x.label])).join(';');
+    return `${policyKey(parts.policy)}\u0000${compiled}\u0000${extra}`;
+  }
+}
+
+function sameObjects(a: readonly KubeObject[], b: readonly KubeObject[]): boolean {
+  return a === b || (a.length === b.length && JSON.stringify(a) === JSON.stringify(b));
+}

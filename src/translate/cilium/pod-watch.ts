@@ -1,0 +1,211 @@
+import type { Ip } from '../../api/ip.js';
+import type { ContainerPort, Pod } from '../../api/model.js';
+
+// Which pod events can change the Cilium translation. The compiler depends on pods only through
+// the cluster questions its kept steps asked (see reads.ts); each question that involves pods
+// keeps a tally of the pods' contributions, seeded from the snapshot the translation saw and
+// moved by every pod event after it. A tally "moves" when the answer may no longer be what it
+// was; while none has moved, the translation is still the translation of the cluster, and the
+// event needs no recomputation. Tallies count, so a pod that leaves while others give the same
+// contribution (the second replica of a Deployment) moves nothing.
+//
+// Sound as long as the tallies see every pod change after the translation, in order, before the
+// next translation: the operator calls them from its informer handlers, which run between
+// translations (a translation runs in one go). Once a tally has moved it stays moved until the
+// next translation replaces the watch.
+
+/** A pod as the questions see it (host-network pods are not in the compilation at all). */
+export interface PodFacts {
+  /** Identity labels: namespace, namespace labels, pod labels. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ips: readonly Ip[];
+  readonly ports: readonly ContainerPort[];
+}
+
+export interface PodTally {
+  add(pod: PodFacts, sign: 1 | -1): void;
+  /** Whether the answer may differ from the one it had when the tally was seeded. */
+  moved(): boolean;
+}
+
+export const ipKey = (ip: Ip): string => `${ip.family}:${ip.value.toString(16)}`;
+
+export const portValueKey = (p: { readonly port: number; readonly protocol: string }): string => `${p.port}/${p.protocol}`;
+
+/** Counts per key; moves when a key's presence (or, with `exact`, its count) differs from the seed's. */
+export class KeyTally implements PodTally {
+  private readonly counts = new Map<string, number>();
+  private readonly seed = new Map<string, number>();
+  private differing = 0;
+  private sealed = false;
+
+  constructor(
+    private readonly keys: (pod: PodFacts) => readonly string[],
+    private readonly exact = false,
+  ) {}
+
+  seeded(pods: Iterable<PodFacts>): this {
+    for (const p of pods) for (const k of this.keys(p)) this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    for (const [k, n] of this.counts) this.seed.set(k, n);
+    this.sealed = true;
+    return this;
+  }
+
+  add(pod: PodFacts, sign: 1 | -1): void {
+    for (const k of this.keys(pod)) {
+      const before = this.counts.get(k) ?? 0;
+      const after = before + sign;
+      if (after === 0) this.counts.delete(k);
+      else this.counts.set(k, after);
+      if (!this.sealed) continue;
+      const seed = this.seed.get(k) ?? 0;
+      const same = (n: number) => (this.exact ? n === seed : n > 0 === seed > 0);
+      if (same(before) && !same(after)) this.differing++;
+      else if (!same(before) && same(after)) this.differing--;
+    }
+  }
+
+  moved(): boolean {
+    return this.differing > 0;
+  }
+
+  /** Keys present now. */
+  present(): number {
+    return this.counts.size;
+  }
+}
+
+/**
+ * A named port on the pods of a destination: whether any pod declares it, whether every pod
+ * declares it once with one value, and which values it has.
+ */
+export class NamedTally implements PodTally {
+  private readonly values: KeyTally;
+  private pods = 0;
+  private declarations = 0;
+  private readonly initial: string;
+
+  constructor(
+    private readonly holds: (pod: PodFacts) => boolean,
+    private readonly name: string,
+    pods: Iterable<PodFacts>,
+  ) {
+    this.values = new KeyTally((p) => (this.holds(p) ? p.ports.filter((cp) => cp.name === this.name).map(portValueKey) : []));
+    const seed: PodFacts[] = [];
+    for (const p of pods) {
+      if (!this.holds(p)) continue;
+      seed.push(p);
+      this.pods++;
+      this.declarations += p.ports.filter((cp) => cp.name === this.name).length;
+    }
+    this.values.seeded(seed);
+    this.initial = this.kind();
+  }
+
+  private kind(): string {
+    if (this.declarations === 0) return 'none';
+    return this.values.present() === 1 && this.declarations === this.pods ? 'uniform' : 'mixed';
+  }
+
+  add(pod: PodFacts, sign: 1 | -1): void {
+    if (!this.holds(pod)) return;
+    this.pods += sign;
+    this.declarations += sign * pod.ports.filter((cp) => cp.name === this.name).length;
+    this.values.add(pod, sign);
+  }
+
+  moved(): boolean {
+    return this.values.moved() || this.kind() !== this.initial;
+  }
+}
+
+/** Whether some pod declares both names on one port. */
+export class OverlapTally implements PodTally {
+  private count = 0;
+  private readonly initial: boolean;
+
+  constructor(
+    private readonly a: string,
+    private readonly b: string,
+    pods: Iterable<PodFacts>,
+  ) {
+    for (const p of pods) this.count += this.both(p) ? 1 : 0;
+    this.initial = this.count > 0;
+  }
+
+  private both(p: PodFacts): boolean {
+    const pa = p.ports.find((x) => x.name === this.a);
+    const pb = p.ports.find((x) => x.name === this.b);
+    return pa !== undefined && pb !== undefined && pa.port === pb.port && pa.protocol === pb.protocol;
+  }
+
+  add(pod: PodFacts, sign: 1 | -1): void {
+    if (this.both(pod)) this.count += sign;
+  }
+
+  moved(): boolean {
+    return this.count > 0 !== this.initial;
+  }
+}
+
+/** Pods with addresses: all inside the CIDRs, none, some; whether all, none or some pods are covered. */
+export class CoverageTally implements PodTally {
+  private inside = 0;
+  private outside = 0;
+  private partly = 0;
+  private readonly initial: string;
+
+  constructor(
+    private readonly contains: (ip: Ip) => boolean,
+    pods: Iterable<PodFacts>,
+  ) {
+    for (const p of pods) this.add(p, 1);
+    this.initial = this.answer();
+  }
+
+  private answer(): string {
+    if (this.inside + this.partly === 0) return 'none';
+    return this.outside + this.partly === 0 ? 'all' : 'some';
+  }
+
+  add(pod: PodFacts, sign: 1 | -1): void {
+    if (pod.ips.length === 0) return;
+    const hits = pod.ips.filter(this.contains).length;
+    if (hits === 0) this.outside += sign;
+    else if (hits === pod.ips.length) this.inside += sign;
+    else this.partly += sign;
+  }
+
+  moved(): boolean {
+    return this.answer() !== this.initial;
+  }
+}
+
+/** The tallies of one translation; judges pod events against them. */
+export class PodWatch {
+  constructor(
+    private readonly tallies: readonly PodTally[],
+    private readonly facts: (pod: Pod) => PodFacts | undefined,
+  ) {}
+
+  /** How many questions depend on pods. */
+  get size(): number {
+    return this.tallies.length;
+  }
+
+  /**
+   * Records a pod event (before: undefined for an add; after: undefined for a delete) and says
+   * whether the translation may have to change.
+   */
+  judge(before: Pod | undefined, after: Pod | undefined): boolean {
+    const b = before === undefined ? undefined : this.facts(before);
+    const a = after === undefined ? undefined : this.facts(after);
+    let moved = false;
+    for (const t of this.tallies) {
+      if (b !== undefined) t.add(b, -1);
+      if (a !== undefined) t.add(a, 1);
+      if (t.moved()) moved = true;
+    }
+    return moved;
+  }
+}

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../../../src/api/model.js';
+import { translateCilium, type CiliumAgent, type CiliumOptions } from '../../../../src/translate/cilium/index.js';
+import { IncrementalCilium, type Faults } from '../../../../src/translate/cilium/incremental.js';
+import { applyChange, changeSequenceArb, type Change } from '../../../support/arbitraries-changes.js';
+import type { Family } from '../../../support/arbitraries.js';
+
+// The incremental Cilium translation must equal the full one (translateCilium, the reference),
+// objects and findings byte for byte, after every step of random change sequences — under the
+// agent settings that change what the compiler asks of the cluster (named ports per destination
+// or cluster-wide, CIDRs reaching pods, nodes, or unknown), with and without pruning, and with a
+// rule bound small enough to be reached. Deliberately wrong invalidation rules must be caught.
+
+const RUNS = Number(process.env.CILIUM_INCREMENTAL_RUNS ?? 250);
+
+const AGENTS: readonly CiliumAgent[] = [
+  {},
+  { version: 20, cidrMatchMode: ['pods'] },
+  { version: 19, cidrMatchMode: ['nodes'], nodeSelectorLabels: true },
+  { version: 20, cidrMatchMode: ['pods', 'nodes'], nodeSelectorLabels: true },
+  { labels: 'unknown', nodeLabels: 'unknown', cidrMatchMode: 'unknown' },
+  { version: 18, nodeSelectorLabels: true, policyDefaultLocalCluster: false },
+];
+
+const optionsArb: fc.Arbitrary<CiliumOptions> = fc.record({
+  agent: fc.constantFrom(...AGENTS),
+  pruneAbsentNamespaces: fc.boolean(),
+  maxRules: fc.constantFrom(20_000, 20_000, 6),
+});
+
+const json = (x: unknown): string => JSON.stringify(x);
+
+/** Runs the sequence; the first step whose incremental output differs from the full one, or undefined. */
+function firstDifference(start: Snapshot, family: Family, changes: readonly Change[], options: CiliumOptions, faults: Faults = {}): string | undefined {
+  const incremental = new IncrementalCilium(options, { faults });
+  let snapshot = start;
+  for (let step = 0; step <= changes.length; step++) {
+    if (step > 0) snapshot = applyChange(snapshot, changes[step - 1]!, family, step);
+    const full = translateCilium(snapshot, options);
+    const inc = incremental.translate(snapshot);
+    if (json(inc.objects) !== json(full.objects)) return `step ${step} (${step === 0 ? 'start' : changes[step - 1]!.kind}): objects differ`;
+    if (json(inc.findings) !== json(full.findings)) return `step ${step} (${step === 0 ? 'start' : changes[step - 1]!.kind}): findings differ`;
+    // What it says per policy is the same translation, and what it says changed did.
+    const byPolicy = [...inc.byPolicy.values()].flatMap((o) => o.objects);
+    if (byPolicy.length !== full.objects.length) return `step ${step}: per-policy objects do not add up`;
+    for (const [name, out] of inc.byPolicy) {
+      if (json(out.findings) !== json(full.findings.filter((f) => f.policy === name))) return `step ${step}: findings of ${name} differ`;
+    }
+  }
+  return undefined;
+}
+
+describe('incremental Cilium translation', () => {
+  it(`equals the full translation after every step of random changes (${RUNS} sequences)`, () => {
+    fc.assert(
+      fc.property(changeSequenceArb({ maxPolicies: 5, maxPods: 7 }, 8), optionsArb, ({ family, snapshot, changes }, options) => {
+        const diff = firstDifference(snapshot, family, changes, options);
+        if (diff !== undefined) throw new Error(diff);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reports as changed exactly the policies whose objects or findings changed', () => {
+    fc.assert(
+      fc.property(changeSequenceArb({ maxPolicies: 5, maxPods: 7 }, 6), optionsArb, ({ family, snapshot, changes }, options) => {
+        const incremental = new IncrementalCilium(options);
+        let s = snapshot;
+        let before = new Map<string, string>();
+        for (let step = 0; step <= changes.length; step++) {
+          if (step > 0) s = applyChange(s, changes[step - 1]!, family, step);
+          const t = incremental.translate(s);
+          const now = new Map([...t.byPolicy].map(([name, o]) => [name, json([o.objects, o.findings])]));
+          const expected = [...new Set([...before.keys(), ...now.keys()])].filter((n) => before.get(n) !== now.get(n)).sort();
+          expect([...t.changed].sort()).toEqual(expected);
+          before = now;
+        }
+      }),
+      { numRuns: Math.ceil(RUNS / 3) },
+    );
+  });
+
+  it('reuses every step when nothing changed, and recomputes nothing for a pod change no question depends on', () => {
+    const { snapshot, family } = fc.sample(changeSequenceArb({ maxPolicies: 6, maxPods: 7 }), { numRuns: 1, seed: 11 })[0]!;
+    const incremental = new IncrementalCilium({});
+    const first = incremental.translate(snapshot);
+    expect(first.steps.rules.reused).toBe(0);
+    const again = incremental.translate({ ...snapshot, pods: snapshot.pods.map((p) => ({ ...p })) });
+    expect(again.steps.rules.computed + again.steps.subtractions.computed + again.steps.emits.computed).toBe(0);
+    expect(again.changed).toEqual([]);
+    // A pod whose labels no policy question involves, in a namespace that exists, with no named ports.
+    const quiet = { ...snapshot, pods: [...snapshot.pods, { namespace: 'ns-0', name: 'quiet', labels: { unrelated: 'x' }, hostNetwork: false, nodeName: 'node-0', ips: [family === 4 ? '10.244.9.9' : 'fd00:10:244:9::9'], ports: [] }] };
+    const after = incremental.translate(quiet);
+    expect(after.objects).toEqual(first.objects);
+    expect(after.steps.subtractions.computed).toBeLessThanOrEqual(first.steps.subtractions.computed);
+  });
+
+  // The equivalence test can fail: each deliberately wrong invalidation rule is caught.
+  for (const [fault, why] of [
+    [{ earlier: true }, 'a subtraction reused although the earlier cubes it subtracts changed'],
+    [{ answers: true }, 'steps reused although the cluster answers their questions differently'],
+    [{ policy: true }, 'a rule step reused although its policy changed'],
+  ] as const) {
+    it(`catches ${why}`, () => {
+      const found = fc.check(
+        fc.property(changeSequenceArb({ maxPolicies: 5, maxPods: 7 }, 8), optionsArb, ({ family, snapshot, changes }, options) => firstDifference(snapshot, family, changes, options, fault) === undefined),
+        { numRuns: 2000, seed: 1 },
+      );
+      expect(found.failed).toBe(true);
+    });
+  }
+});
