@@ -93,9 +93,19 @@ export function formatIp(ip: Ip): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-function mask(family: 4 | 6, prefix: number): bigint {
+function computeMask(family: 4 | 6, prefix: number): bigint {
   const bits = BigInt(bitsOf(family));
   return ((1n << bits) - 1n) ^ ((1n << (bits - BigInt(prefix))) - 1n);
+}
+
+// Masks are asked for per address on large clusters: computed once per family and prefix.
+const MASKS: Record<4 | 6, readonly bigint[]> = {
+  4: Array.from({ length: 33 }, (_, p) => computeMask(4, p)),
+  6: Array.from({ length: 129 }, (_, p) => computeMask(6, p)),
+};
+
+function mask(family: 4 | 6, prefix: number): bigint {
+  return MASKS[family][prefix] ?? computeMask(family, prefix);
 }
 
 export interface ParsedCidr {

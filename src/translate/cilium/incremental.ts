@@ -4,7 +4,7 @@ import { Compiler, type Entry, type Mode, type RuleStep, type StepMemo, type Sub
 import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
 import { cubeKey } from './labels.js';
 import { Cluster } from './match.js';
-import type { PodWatch } from './pod-watch.js';
+import type { PodTally, PodWatch } from './pod-watch.js';
 import { resolveCiliumOptions, type CiliumOptions, type ResolvedCiliumOptions } from './options.js';
 import { Reads, type Answered } from './reads.js';
 import { cubeSetKey, type Cube } from './space.js';
@@ -147,6 +147,9 @@ export class IncrementalCilium {
   private readonly ids = new CubeIds();
   private round = 0;
   private last = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
+  private lastCluster: Cluster | undefined;
+  /** The pod tallies of the last translation, by question (reused while the pods are the same). */
+  private tallies = new Map<string, PodTally>();
 
   private readonly faults: Faults;
 
@@ -160,7 +163,8 @@ export class IncrementalCilium {
 
   translate(snapshot: Snapshot): IncrementalTranslation {
     const round = ++this.round;
-    const cluster = new Cluster(snapshot, this.options);
+    const cluster = new Cluster(snapshot, this.options, this.lastCluster);
+    this.lastCluster = cluster;
     const steps = { rules: { computed: 0, reused: 0 }, subtractions: { computed: 0, reused: 0 }, emits: { computed: 0, reused: 0 } };
     const ids = this.ids;
 
@@ -223,7 +227,17 @@ export class IncrementalCilium {
       for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
     }
     const asked = [...questions.values()];
-    const pods = this.incremental.watchPods === true ? cluster.podWatch(asked) : undefined;
+    let pods: PodWatch | undefined;
+    if (this.incremental.watchPods === true) {
+      // Tallies of unchanged pods are where they were seeded (events since cancel out).
+      const tallies = new Map<string, PodTally>();
+      for (const q of asked) {
+        if (q.watch === undefined) continue;
+        tallies.set(q.key, (cluster.inherited ? this.tallies.get(q.key) : undefined) ?? q.watch(cluster));
+      }
+      this.tallies = tallies;
+      pods = cluster.podWatch([...tallies.values()]);
+    }
     return { objects: sortObjects(objects), findings: sorted, byPolicy, changed, steps, questions: asked, pods };
   }
 

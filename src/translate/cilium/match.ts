@@ -6,8 +6,8 @@ import { ALL_IPS, cidr, ipSetHas, ipSetOf, ipsDisjoint, ipsKey, subtractIps, typ
 import { cubeKey, cubeMatches, cubeOf, intersectCube, UNIVERSAL_CUBE, type LabelCube } from './labels.js';
 import type { ResolvedCiliumOptions } from './options.js';
 import { ALL_PORTS, isEmptyPorts, portSetOf, unionPorts as union, type NamedPorts, type PortSet, type PortValue } from './ports.js';
-import { CoverageTally, ipKey, KeyTally, NamedTally, OverlapTally, PodWatch, portValueKey, type PodFacts, type PodTally } from './pod-watch.js';
-import type { Answered, Ask, Reads, Watch } from './reads.js';
+import { coverageCounts, coverageOf, CoverageTally, ipKey, KeyTally, NamedTally, OverlapTally, PodWatch, portValueKey, type Coverage, type PodFacts, type PodTally } from './pod-watch.js';
+import type { Ask, Reads, Watch } from './reads.js';
 import type { Cube, Peer, Space } from './space.js';
 
 // What a CNP rule matches, as cubes of the compilation space: exactly where Cilium
@@ -43,8 +43,6 @@ interface Approx<T> {
   readonly issues: Issue[];
 }
 
-type Coverage = 'all' | 'none' | 'some';
-
 interface IndexedPod extends PodFacts {
   readonly pod: Pod;
   /** Identity labels: namespace, namespace labels, pod labels (unfiltered). */
@@ -70,29 +68,74 @@ const valuesKey = (values: readonly PortValue[]): string => [...new Set(values.m
  */
 export class Cluster {
   /** Non-host-network pods with their identity labels. */
-  private readonly pods: IndexedPod[] = [];
+  private readonly pods: IndexedPod[];
   /** Node addresses, parsed. */
   private readonly nodeIps: readonly (readonly Ip[])[];
   /** Each namespace's name and labels as identity labels. */
   private readonly namespaceLabels: Record<string, string>[];
-  private readonly namedValues = new Map<string, PortValue[]>();
+  private readonly namedValues: Map<string, PortValue[]>;
   readonly names: NamedPorts;
   /** How cubes relate in this cluster, for these agents. */
   readonly space: Space;
   /** Set while a step of the incremental compiler runs: the questions it asks. */
   reads: Reads<Cluster> | undefined;
-  private readonly answers = new Map<string, string>();
-  private readonly cache = new Map<string, unknown>();
+  private readonly answers: Map<string, string>;
+  private readonly cache: Map<string, unknown>;
   /** Pods by identity label key and value, built on first use. */
-  private readonly byLabel = new Map<string, Map<string, IndexedPod[]>>();
+  private readonly byLabel: Map<string, Map<string, IndexedPod[]>>;
 
   /** Identity labels every pod of a namespace has (the namespace's own), by namespace. */
-  private readonly namespaceBase = new Map<string, Record<string, string>>();
+  private readonly namespaceBase: Map<string, Record<string, string>>;
 
+  /**
+   * `previous`: the cluster of an earlier snapshot. When this one has the same pods, namespaces
+   * and nodes (as the compiler sees them), all it knows about them is taken over, answers
+   * included: a policy change then costs nothing on the pods' side.
+   */
   constructor(
     readonly snapshot: Snapshot,
     readonly options: ResolvedCiliumOptions,
+    previous?: Cluster,
   ) {
+    this.names = {
+      values: (name) => {
+        this.read(
+          `values\u0000${name}`,
+          (c) => valuesKey(c.namedValues.get(name) ?? []),
+          (c) => new KeyTally((p) => p.ports.filter((cp) => cp.name === name).map(portValueKey)).seeded(c.pods),
+        );
+        return this.namedValues.get(name) ?? [];
+      },
+      overlap: (a, b) => {
+        this.read(
+          `overlap\u0000${a}\u0000${b}`,
+          (c) => (c.overlapNow(a, b) ? '1' : '0'),
+          (c) => new OverlapTally(a, b, c.pods),
+        );
+        return this.overlapNow(a, b);
+      },
+    };
+    this.space = options.agent.cidrPods ? { names: this.names, podAddresses: (cube) => this.podAddresses(cube) } : { names: this.names };
+    if (previous !== undefined && previous.options === options && sameClusterObjects(previous.snapshot, snapshot)) {
+      this.inherited = true;
+      this.pods = previous.pods;
+      this.nodeIps = previous.nodeIps;
+      this.namespaceLabels = previous.namespaceLabels;
+      this.namedValues = previous.namedValues;
+      this.answers = previous.answers;
+      this.cache = previous.cache;
+      this.byLabel = previous.byLabel;
+      this.namespaceBase = previous.namespaceBase;
+      this.podOrder = previous.podOrder;
+      return;
+    }
+    this.inherited = false;
+    this.pods = [];
+    this.namedValues = new Map();
+    this.answers = new Map();
+    this.cache = new Map();
+    this.byLabel = new Map();
+    this.namespaceBase = new Map();
     for (const n of snapshot.namespaces) {
       const base: Record<string, string> = { [POD_NAMESPACE_KEY]: n.name };
       for (const [k, v] of Object.entries(n.labels)) base[namespaceLabelKey(k)] = v;
@@ -115,26 +158,10 @@ export class Cluster {
       for (const [k, v] of Object.entries(n.labels)) labels[namespaceLabelKey(k)] = v;
       return labels;
     });
-    this.names = {
-      values: (name) => {
-        this.read(
-          `values\u0000${name}`,
-          (c) => valuesKey(c.namedValues.get(name) ?? []),
-          (c) => new KeyTally((p) => p.ports.filter((cp) => cp.name === name).map(portValueKey)).seeded(c.pods),
-        );
-        return this.namedValues.get(name) ?? [];
-      },
-      overlap: (a, b) => {
-        this.read(
-          `overlap\u0000${a}\u0000${b}`,
-          (c) => (c.overlapNow(a, b) ? '1' : '0'),
-          (c) => new OverlapTally(a, b, c.pods),
-        );
-        return this.overlapNow(a, b);
-      },
-    };
-    this.space = options.agent.cidrPods ? { names: this.names, podAddresses: (cube) => this.podAddresses(cube) } : { names: this.names };
   }
+
+  /** Whether this cluster took over an earlier one's pods, namespaces and nodes (they are the same). */
+  readonly inherited: boolean;
 
   /** A pod as the compilation sees it; undefined for host-network pods, which it leaves out. */
   private facts(pod: Pod): IndexedPod | undefined {
@@ -144,13 +171,8 @@ export class Cluster {
     return { pod, labels, ips: parsed(pod.ips), ports: pod.ports };
   }
 
-  /**
-   * Tallies of the pods behind the questions that involve pods: a PodWatch that tells which
-   * later pod events may change their answers.
-   */
-  podWatch(questions: readonly Answered<Cluster>[]): PodWatch {
-    const tallies: PodTally[] = [];
-    for (const q of questions) if (q.watch !== undefined) tallies.push(q.watch(this));
+  /** A PodWatch over tallies of this cluster's pods (see Answered.watch), to judge later pod events by. */
+  podWatch(tallies: readonly PodTally[]): PodWatch {
     return new PodWatch(tallies, (pod) => this.facts(pod));
   }
 
@@ -210,7 +232,7 @@ export class Cluster {
     });
   }
 
-  private podOrder: Map<IndexedPod, number> | undefined;
+  private podOrder: Map<IndexedPod, number> | undefined = undefined;
 
   private order(p: IndexedPod): number {
     if (this.podOrder === undefined) this.podOrder = new Map(this.pods.map((x, i) => [x, i]));
@@ -271,9 +293,13 @@ export class Cluster {
   podCoverage(cidrs: readonly Cidr[]): Coverage {
     const key = `podCoverage\u0000${cidrs.map((c) => c.text).join(',')}`;
     const contains = (ip: Ip): boolean => cidrs.some((x) => cidrContains(x, ip));
-    const ask: Ask<Cluster> = (c) => c.cached(key, () => coverage(c.pods.map((p) => p.ips), contains));
-    this.read(key, ask, (c) => new CoverageTally(contains, c.pods));
-    return ask(this) as Coverage;
+    const counts = (c: Cluster) => c.cached(key, () => coverageCounts(c.pods, contains));
+    this.read(
+      key,
+      (c) => coverageOf(counts(c)),
+      (c) => new CoverageTally(contains, counts(c)),
+    );
+    return coverageOf(counts(this));
   }
 
   /** Whether the CIDRs hold every node address, none, or some. */
@@ -350,6 +376,35 @@ export class Cluster {
   private addressesIn(ips: IpSet): PodTally {
     return new KeyTally((p) => p.ips.filter((ip) => ipSetHas(ips, ip)).map(ipKey)).seeded(this.pods);
   }
+}
+
+const sameList = <T>(a: readonly T[], b: readonly T[]): boolean => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
+
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+}
+
+/** Whether two snapshots have the same pods, namespaces and nodes, in the same order, as the compiler sees them. */
+function sameClusterObjects(a: Snapshot, b: Snapshot): boolean {
+  const pods = (x: Pod, y: Pod) =>
+    x === y ||
+    (x.namespace === y.namespace &&
+      x.name === y.name &&
+      x.hostNetwork === y.hostNetwork &&
+      sameRecord(x.labels, y.labels) &&
+      sameList(x.ips, y.ips) &&
+      (x.ports === y.ports || (x.ports.length === y.ports.length && x.ports.every((p, i) => p.name === y.ports[i]!.name && p.port === y.ports[i]!.port && p.protocol === y.ports[i]!.protocol))));
+  return (
+    a.pods.length === b.pods.length &&
+    a.namespaces.length === b.namespaces.length &&
+    a.nodes.length === b.nodes.length &&
+    a.namespaces.every((x, i) => x === b.namespaces[i] || (x.name === b.namespaces[i]!.name && sameRecord(x.labels, b.namespaces[i]!.labels))) &&
+    a.nodes.every((x, i) => x === b.nodes[i] || (x.name === b.nodes[i]!.name && sameRecord(x.labels, b.nodes[i]!.labels) && sameList(x.addresses, b.nodes[i]!.addresses))) &&
+    a.pods.every((x, i) => pods(x, b.pods[i]!))
+  );
 }
 
 function parsed(addresses: readonly string[]): Ip[] {

@@ -149,35 +149,54 @@ export class OverlapTally implements PodTally {
 }
 
 /** Pods with addresses: all inside the CIDRs, none, some; whether all, none or some pods are covered. */
-export class CoverageTally implements PodTally {
-  private inside = 0;
-  private outside = 0;
-  private partly = 0;
-  private readonly initial: string;
+export interface CoverageCounts {
+  inside: number;
+  outside: number;
+  partly: number;
+}
 
+export type Coverage = 'all' | 'none' | 'some';
+
+/** How many pods (with addresses) have all, none, or some of their addresses in the CIDRs. */
+export function coverageCounts(pods: Iterable<PodFacts>, contains: (ip: Ip) => boolean): CoverageCounts {
+  const counts = { inside: 0, outside: 0, partly: 0 };
+  for (const p of pods) addCoverage(counts, p, contains, 1);
+  return counts;
+}
+
+export function coverageOf(c: CoverageCounts): Coverage {
+  if (c.inside + c.partly === 0) return 'none';
+  return c.outside + c.partly === 0 ? 'all' : 'some';
+}
+
+function addCoverage(counts: CoverageCounts, pod: PodFacts, contains: (ip: Ip) => boolean, sign: 1 | -1): void {
+  if (pod.ips.length === 0) return;
+  let hits = 0;
+  for (const ip of pod.ips) if (contains(ip)) hits++;
+  if (hits === 0) counts.outside += sign;
+  else if (hits === pod.ips.length) counts.inside += sign;
+  else counts.partly += sign;
+}
+
+export class CoverageTally implements PodTally {
+  private readonly counts: CoverageCounts;
+  private readonly initial: Coverage;
+
+  /** `seed`: the counts of the pods the translation saw. */
   constructor(
     private readonly contains: (ip: Ip) => boolean,
-    pods: Iterable<PodFacts>,
+    seed: CoverageCounts,
   ) {
-    for (const p of pods) this.add(p, 1);
-    this.initial = this.answer();
-  }
-
-  private answer(): string {
-    if (this.inside + this.partly === 0) return 'none';
-    return this.outside + this.partly === 0 ? 'all' : 'some';
+    this.counts = { ...seed };
+    this.initial = coverageOf(this.counts);
   }
 
   add(pod: PodFacts, sign: 1 | -1): void {
-    if (pod.ips.length === 0) return;
-    const hits = pod.ips.filter(this.contains).length;
-    if (hits === 0) this.outside += sign;
-    else if (hits === pod.ips.length) this.inside += sign;
-    else this.partly += sign;
+    addCoverage(this.counts, pod, this.contains, sign);
   }
 
   moved(): boolean {
-    return this.answer() !== this.initial;
+    return coverageOf(this.counts) !== this.initial;
   }
 }
 
