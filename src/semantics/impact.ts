@@ -19,8 +19,9 @@ import { BreakpointSet, mergeStarts, NO_BREAKPOINTS, stretchEnd, stretchStart, t
 //    that direction's verdicts cannot move, for any peer or port. Only these "touched"
 //    (class, direction)s are scanned; every pair that could change has a touched side.
 // 2. A stage's answer depends on the peer only through which of its rules the peer can match
-//    (plus, on egress, the peer's named ports); peers alike in that form one group, and one
-//    representative pod pair per group is evaluated.
+//    (and the destination's named ports); peers alike in that form one group, shared by every
+//    stage with the same rules that can match, and one representative pod pair per group and
+//    port stretch is evaluated. A peer whose groups are the same before and after cannot move.
 // 3. Per protocol, ports are cut into stretches at every breakpoint of the rules that can
 //    match and of the destination's named ports (impact-ports.ts); answers are constant on a
 //    stretch, so its first port stands for it. A protocol no such rule names is one stretch,
