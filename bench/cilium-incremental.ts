@@ -66,6 +66,10 @@ const [, tJudge] = time(() => {
   }
 });
 console.log(`  pod churn: ${events} events (adds, deletes, relabels of the pod-template-hash), ${relevant} judged relevant, ${(tJudge / events).toFixed(3)} ms per event`);
+// What the operator meets during churn: a CNP update after pods changed in ways no question depends on.
+const churned: Snapshot = { ...current, pods: [...current.pods.filter((_, i) => i % 97 !== 5), ...churn.filter(([, a]) => a !== undefined).map(([, a]) => a!).slice(0, 200)] };
+step('a tenant CNP changed after pod churn (200 pods added, 200 gone, none that matters)', withPolicy(churned, tenant.name, (p) => ({ ...p, generation: 3, priority: p.priority + 1 })));
+current = churned;
 const oddPod: Pod = { ...pods[10]!, name: 'odd', labels: { app: 'web' }, ports: [{ name: 'http', port: 8081, protocol: 'TCP' }] };
 const watch2 = inc.translate(current).pods!;
 console.log(`  a web pod whose port http is 8081 (not 8080): judged ${watch2.judge(undefined, oddPod) ? 'relevant' : 'not relevant'}`);

@@ -131,12 +131,14 @@ class CubeIds {
 /**
  * Deliberately wrong invalidation, for tests that must show the equivalence test catches it:
  * `earlier` leaves the earlier cubes out of a subtraction's key, `answers` reuses steps whatever
- * the cluster answers now, `policy` keys a rule step by the policy's name alone.
+ * the cluster answers now, `policy` keys a rule step by the policy's name alone, `vouch` takes
+ * a pod tally's word for its answer even when pod changes moved it.
  */
 export interface Faults {
   readonly earlier?: boolean;
   readonly answers?: boolean;
   readonly policy?: boolean;
+  readonly vouch?: boolean;
 }
 
 export class IncrementalCilium {
@@ -148,8 +150,13 @@ export class IncrementalCilium {
   private round = 0;
   private last = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
   private lastCluster: Cluster | undefined;
-  /** The pod tallies of the last translation, by question (reused while the pods are the same). */
-  private tallies = new Map<string, PodTally>();
+  /**
+   * The compiler's own tallies of the pods behind each question, with the answer they stand
+   * for, as of the last translation. A new snapshot's pod changes move them; a tally that did
+   * not move vouches for its answer, which then need not be asked again (on 20,000 pods,
+   * answering is most of the cost of a translation after pod churn).
+   */
+  private tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
 
   private readonly faults: Faults;
 
@@ -165,6 +172,17 @@ export class IncrementalCilium {
     const round = ++this.round;
     const cluster = new Cluster(snapshot, this.options, this.lastCluster);
     this.lastCluster = cluster;
+    const vouched = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
+    if (cluster.inherited) for (const [key, t] of this.tallies) vouched.set(key, t);
+    else if (cluster.changes !== undefined && this.faults.answers !== true) {
+      for (const [key, t] of this.tallies) {
+        for (const p of cluster.changes.removed) t.tally.add(p, -1);
+        for (const p of cluster.changes.added) t.tally.add(p, 1);
+        if (t.tally.moved() && this.faults.vouch !== true) continue;
+        vouched.set(key, t);
+        cluster.knownAnswer(key, t.answer);
+      }
+    }
     const steps = { rules: { computed: 0, reused: 0 }, subtractions: { computed: 0, reused: 0 }, emits: { computed: 0, reused: 0 } };
     const ids = this.ids;
 
@@ -227,17 +245,14 @@ export class IncrementalCilium {
       for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
     }
     const asked = [...questions.values()];
-    let pods: PodWatch | undefined;
-    if (this.incremental.watchPods === true) {
-      // Tallies of unchanged pods are where they were seeded (events since cancel out).
-      const tallies = new Map<string, PodTally>();
-      for (const q of asked) {
-        if (q.watch === undefined) continue;
-        tallies.set(q.key, (cluster.inherited ? this.tallies.get(q.key) : undefined) ?? q.watch(cluster));
-      }
-      this.tallies = tallies;
-      pods = cluster.podWatch([...tallies.values()]);
+    const tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
+    for (const q of asked) {
+      if (q.watch === undefined) continue;
+      tallies.set(q.key, vouched.get(q.key) ?? { tally: q.watch(cluster), answer: q.answer });
     }
+    this.tallies = tallies;
+    // The operator's watch moves with pod events: copies, so the compiler's own stay as of this snapshot.
+    const pods = this.incremental.watchPods === true ? cluster.podWatch([...tallies.values()].map((t) => t.tally.clone())) : undefined;
     return { objects: sortObjects(objects), findings: sorted, byPolicy, changed, steps, questions: asked, pods };
   }
 

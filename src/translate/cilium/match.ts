@@ -141,9 +141,28 @@ export class Cluster {
       for (const [k, v] of Object.entries(n.labels)) base[namespaceLabelKey(k)] = v;
       this.namespaceBase.set(n.name, base);
     }
+    // Pods unchanged since the previous cluster (same content, same namespace labels) keep their indexed form.
+    const reusable = previous !== undefined && previous.options === options ? new Map(previous.pods.map((p) => [`${p.pod.namespace}/${p.pod.name}`, p])) : undefined;
+    const sameNamespace = new Map<string, boolean>();
+    const unchanged = (ns: string): boolean => {
+      let same = sameNamespace.get(ns);
+      if (same === undefined) {
+        const a = previous!.namespaceBase.get(ns);
+        const b = this.namespaceBase.get(ns);
+        same = a !== undefined && b !== undefined && sameRecord(a, b);
+        sameNamespace.set(ns, same);
+      }
+      return same;
+    };
+    const kept = new Set<IndexedPod>();
+    const added: IndexedPod[] = [];
     for (const pod of snapshot.pods) {
-      const indexed = this.facts(pod);
+      const before = reusable?.get(`${pod.namespace}/${pod.name}`);
+      const reuse = before !== undefined && samePod(before.pod, pod) && unchanged(pod.namespace);
+      const indexed = reuse ? before : this.facts(pod);
       if (indexed === undefined) continue;
+      if (reuse) kept.add(indexed);
+      else added.push(indexed);
       this.pods.push(indexed);
       for (const cp of pod.ports) {
         if (cp.name === undefined) continue;
@@ -152,6 +171,10 @@ export class Cluster {
         this.namedValues.set(cp.name, list);
       }
     }
+    // Some answers depend on nodes as well as pods (addresses in the cluster, whole identities): only
+    // with the same nodes do pod changes alone tell what moved.
+    const sameNodes = (a: readonly Node[], b: readonly Node[]) => a.length === b.length && a.every((x, i) => x === b[i] || (x.name === b[i]!.name && sameRecord(x.labels, b[i]!.labels) && sameList(x.addresses, b[i]!.addresses)));
+    if (previous !== undefined && previous.options === options && sameNodes(previous.snapshot.nodes, snapshot.nodes)) this.changes = { removed: previous.pods.filter((p) => !kept.has(p)), added };
     this.nodeIps = snapshot.nodes.map((n) => parsed(n.addresses));
     this.namespaceLabels = snapshot.namespaces.map((n) => {
       const labels: Record<string, string> = { [POD_NAMESPACE_KEY]: n.name };
@@ -162,6 +185,17 @@ export class Cluster {
 
   /** Whether this cluster took over an earlier one's pods, namespaces and nodes (they are the same). */
   readonly inherited: boolean;
+
+  /** When built after another cluster (and not inherited): its pods this one does not have, and the pods it has anew. */
+  readonly changes: { readonly removed: readonly PodFacts[]; readonly added: readonly PodFacts[] } | undefined = undefined;
+
+  /**
+   * Records an answer known to hold here without asking (a tally of the pods behind the
+   * question showed it cannot have changed).
+   */
+  knownAnswer(key: string, answer: string): void {
+    if (!this.answers.has(key)) this.answers.set(key, answer);
+  }
 
   /** A pod as the compilation sees it; undefined for host-network pods, which it leaves out. */
   private facts(pod: Pod): IndexedPod | undefined {
@@ -284,7 +318,7 @@ export class Cluster {
         const kind = v.values.length === 0 ? 'none' : !distinct.includes(',') && v.values.length === v.pods ? 'uniform' : 'mixed';
         return `${kind}|${distinct}`;
       },
-      (c) => new NamedTally(holds, name, destination.kind === 'pods' ? c.matching(destination.cube) : c.pods),
+      (c) => new NamedTally(holds, name, destination.kind === 'pods' ? c.matching(destination.cube) : c.pods.filter(holds)),
     );
     return now(this);
   }
@@ -387,16 +421,22 @@ function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<stri
   return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
 }
 
-/** Whether two snapshots have the same pods, namespaces and nodes, in the same order, as the compiler sees them. */
-function sameClusterObjects(a: Snapshot, b: Snapshot): boolean {
-  const pods = (x: Pod, y: Pod) =>
+/** Whether two pods are the same to the compiler (the node they run on is not). */
+function samePod(x: Pod, y: Pod): boolean {
+  return (
     x === y ||
     (x.namespace === y.namespace &&
       x.name === y.name &&
       x.hostNetwork === y.hostNetwork &&
       sameRecord(x.labels, y.labels) &&
       sameList(x.ips, y.ips) &&
-      (x.ports === y.ports || (x.ports.length === y.ports.length && x.ports.every((p, i) => p.name === y.ports[i]!.name && p.port === y.ports[i]!.port && p.protocol === y.ports[i]!.protocol))));
+      (x.ports === y.ports || (x.ports.length === y.ports.length && x.ports.every((p, i) => p.name === y.ports[i]!.name && p.port === y.ports[i]!.port && p.protocol === y.ports[i]!.protocol))))
+  );
+}
+
+/** Whether two snapshots have the same pods, namespaces and nodes, in the same order, as the compiler sees them. */
+function sameClusterObjects(a: Snapshot, b: Snapshot): boolean {
+  const pods = samePod;
   return (
     a.pods.length === b.pods.length &&
     a.namespaces.length === b.namespaces.length &&

@@ -26,6 +26,8 @@ export interface PodTally {
   add(pod: PodFacts, sign: 1 | -1): void;
   /** Whether the answer may differ from the one it had when the tally was seeded. */
   moved(): boolean;
+  /** An independent copy (the operator's watch moves its copies; the compiler keeps its own). */
+  clone(): PodTally;
 }
 
 export const ipKey = (ip: Ip): string => `${ip.family}:${ip.value.toString(16)}`;
@@ -51,6 +53,16 @@ export class KeyTally implements PodTally {
     return this;
   }
 
+  /** Seeded from counts already made (as keys() would give them for the pods). */
+  seededWith(counts: ReadonlyMap<string, number>): this {
+    for (const [k, n] of counts) {
+      this.counts.set(k, n);
+      this.seed.set(k, n);
+    }
+    this.sealed = true;
+    return this;
+  }
+
   add(pod: PodFacts, sign: 1 | -1): void {
     for (const k of this.keys(pod)) {
       const before = this.counts.get(k) ?? 0;
@@ -69,6 +81,15 @@ export class KeyTally implements PodTally {
     return this.differing > 0;
   }
 
+  clone(): KeyTally {
+    const c = new KeyTally(this.keys, this.exact);
+    for (const [k, n] of this.counts) c.counts.set(k, n);
+    for (const [k, n] of this.seed) c.seed.set(k, n);
+    c.differing = this.differing;
+    c.sealed = this.sealed;
+    return c;
+  }
+
   /** Keys present now. */
   present(): number {
     return this.counts.size;
@@ -80,26 +101,36 @@ export class KeyTally implements PodTally {
  * declares it once with one value, and which values it has.
  */
 export class NamedTally implements PodTally {
-  private readonly values: KeyTally;
+  private values: KeyTally;
   private pods = 0;
   private declarations = 0;
   private readonly initial: string;
 
+  /** `pods`: the pods the destination holds (all of them hold). */
   constructor(
     private readonly holds: (pod: PodFacts) => boolean,
     private readonly name: string,
     pods: Iterable<PodFacts>,
   ) {
-    this.values = new KeyTally((p) => (this.holds(p) ? p.ports.filter((cp) => cp.name === this.name).map(portValueKey) : []));
-    const seed: PodFacts[] = [];
+    this.values = new KeyTally((p) => (holds(p) ? p.ports.filter((cp) => cp.name === name).map(portValueKey) : []));
+    const counts = new Map<string, number>();
     for (const p of pods) {
-      if (!this.holds(p)) continue;
-      seed.push(p);
       this.pods++;
-      this.declarations += p.ports.filter((cp) => cp.name === this.name).length;
+      for (const cp of p.ports) {
+        if (cp.name !== name) continue;
+        this.declarations++;
+        counts.set(portValueKey(cp), (counts.get(portValueKey(cp)) ?? 0) + 1);
+      }
     }
-    this.values.seeded(seed);
+    this.values.seededWith(counts);
     this.initial = this.kind();
+  }
+
+  clone(): NamedTally {
+    const c = Object.create(NamedTally.prototype) as NamedTally;
+    Object.assign(c, this);
+    c.values = this.values.clone();
+    return c;
   }
 
   private kind(): string {
@@ -145,6 +176,10 @@ export class OverlapTally implements PodTally {
 
   moved(): boolean {
     return this.count > 0 !== this.initial;
+  }
+
+  clone(): OverlapTally {
+    return Object.assign(Object.create(OverlapTally.prototype) as OverlapTally, this);
   }
 }
 
@@ -197,6 +232,12 @@ export class CoverageTally implements PodTally {
 
   moved(): boolean {
     return coverageOf(this.counts) !== this.initial;
+  }
+
+  clone(): CoverageTally {
+    const c = Object.assign(Object.create(CoverageTally.prototype) as CoverageTally, this);
+    (c as unknown as { counts: CoverageCounts }).counts = { ...this.counts };
+    return c;
   }
 }
 

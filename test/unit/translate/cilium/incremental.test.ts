@@ -101,6 +101,7 @@ describe('incremental Cilium translation', () => {
     [{ earlier: true }, 'a subtraction reused although the earlier cubes it subtracts changed'],
     [{ answers: true }, 'steps reused although the cluster answers their questions differently'],
     [{ policy: true }, 'a rule step reused although its policy changed'],
+    [{ vouch: true }, 'an answer taken as unchanged although the pod changes moved its tally'],
   ] as const) {
     it(`catches ${why}`, () => {
       const found = fc.check(
