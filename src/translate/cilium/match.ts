@@ -97,24 +97,9 @@ export class Cluster {
     readonly options: ResolvedCiliumOptions,
     previous?: Cluster,
   ) {
-    this.names = {
-      values: (name) => {
-        this.read(
-          `values\u0000${name}`,
-          (c) => valuesKey(c.namedValues.get(name) ?? []),
-          (c) => new KeyTally((p) => p.ports.filter((cp) => cp.name === name).map(portValueKey)).seeded(c.pods),
-        );
-        return this.namedValues.get(name) ?? [];
-      },
-      overlap: (a, b) => {
-        this.read(
-          `overlap\u0000${a}\u0000${b}`,
-          (c) => (c.overlapNow(a, b) ? '1' : '0'),
-          (c) => new OverlapTally(a, b, c.pods),
-        );
-        return this.overlapNow(a, b);
-      },
-    };
+    // Questions are kept with the steps that asked them, long after this cluster is gone: their
+    // closures are made in methods that do not hold on to the cluster (or to `previous`).
+    this.names = { values: (name) => this.valuesOf(name), overlap: (a, b) => this.overlapOf(a, b) };
     this.space = options.agent.cidrPods ? { names: this.names, podAddresses: (cube) => this.podAddresses(cube) } : { names: this.names };
     if (previous !== undefined && previous.options === options && sameClusterObjects(previous.snapshot, snapshot)) {
       this.inherited = true;
@@ -132,6 +117,12 @@ export class Cluster {
     this.inherited = false;
     this.pods = [];
     this.namedValues = new Map();
+    this.nodeIps = snapshot.nodes.map((n) => parsed(n.addresses));
+    this.namespaceLabels = snapshot.namespaces.map((n) => {
+      const labels: Record<string, string> = { [POD_NAMESPACE_KEY]: n.name };
+      for (const [k, v] of Object.entries(n.labels)) labels[namespaceLabelKey(k)] = v;
+      return labels;
+    });
     this.answers = new Map();
     this.cache = new Map();
     this.byLabel = new Map();
@@ -141,8 +132,13 @@ export class Cluster {
       for (const [k, v] of Object.entries(n.labels)) base[namespaceLabelKey(k)] = v;
       this.namespaceBase.set(n.name, base);
     }
+    this.changes = this.indexPods(snapshot, previous);
+  }
+
+  /** Indexes the snapshot's pods, reusing what `previous` indexed of pods that did not change; the changes. */
+  private indexPods(snapshot: Snapshot, previous: Cluster | undefined): Cluster['changes'] {
     // Pods unchanged since the previous cluster (same content, same namespace labels) keep their indexed form.
-    const reusable = previous !== undefined && previous.options === options ? new Map(previous.pods.map((p) => [`${p.pod.namespace}/${p.pod.name}`, p])) : undefined;
+    const reusable = previous !== undefined && previous.options === this.options ? new Map(previous.pods.map((p) => [`${p.pod.namespace}/${p.pod.name}`, p])) : undefined;
     const sameNamespace = new Map<string, boolean>();
     const unchanged = (ns: string): boolean => {
       let same = sameNamespace.get(ns);
@@ -174,20 +170,15 @@ export class Cluster {
     // Some answers depend on nodes as well as pods (addresses in the cluster, whole identities): only
     // with the same nodes do pod changes alone tell what moved.
     const sameNodes = (a: readonly Node[], b: readonly Node[]) => a.length === b.length && a.every((x, i) => x === b[i] || (x.name === b[i]!.name && sameRecord(x.labels, b[i]!.labels) && sameList(x.addresses, b[i]!.addresses)));
-    if (previous !== undefined && previous.options === options && sameNodes(previous.snapshot.nodes, snapshot.nodes)) this.changes = { removed: previous.pods.filter((p) => !kept.has(p)), added };
-    this.nodeIps = snapshot.nodes.map((n) => parsed(n.addresses));
-    this.namespaceLabels = snapshot.namespaces.map((n) => {
-      const labels: Record<string, string> = { [POD_NAMESPACE_KEY]: n.name };
-      for (const [k, v] of Object.entries(n.labels)) labels[namespaceLabelKey(k)] = v;
-      return labels;
-    });
+    if (previous !== undefined && previous.options === this.options && sameNodes(previous.snapshot.nodes, snapshot.nodes)) return { removed: previous.pods.filter((p) => !kept.has(p)), added };
+    return undefined;
   }
 
   /** Whether this cluster took over an earlier one's pods, namespaces and nodes (they are the same). */
   readonly inherited: boolean;
 
   /** When built after another cluster (and not inherited): its pods this one does not have, and the pods it has anew. */
-  readonly changes: { readonly removed: readonly PodFacts[]; readonly added: readonly PodFacts[] } | undefined = undefined;
+  readonly changes: { readonly removed: readonly PodFacts[]; readonly added: readonly PodFacts[] } | undefined;
 
   /**
    * Records an answer known to hold here without asking (a tally of the pods behind the
@@ -229,6 +220,24 @@ export class Cluster {
     const v = compute();
     this.cache.set(key, v);
     return v;
+  }
+
+  private valuesOf(name: string): readonly PortValue[] {
+    this.read(
+      `values\u0000${name}`,
+      (c) => valuesKey(c.namedValues.get(name) ?? []),
+      (c) => new KeyTally((p) => p.ports.filter((cp) => cp.name === name).map(portValueKey)).seeded(c.pods),
+    );
+    return this.namedValues.get(name) ?? [];
+  }
+
+  private overlapOf(a: string, b: string): boolean {
+    this.read(
+      `overlap\u0000${a}\u0000${b}`,
+      (c) => (c.overlapNow(a, b) ? '1' : '0'),
+      (c) => new OverlapTally(a, b, c.pods),
+    );
+    return this.overlapNow(a, b);
   }
 
   private overlapNow(a: string, b: string): boolean {
@@ -376,7 +385,10 @@ export class Cluster {
     this.read(
       'wholes',
       (c) => now(c).map(ipsKey).join(';'),
-      (c) => new KeyTally((p) => (c.options.agent.cidrPods && p.ips.length > 1 ? [p.ips.map(ipKey).join(' ')] : []), true).seeded(c.pods),
+      (c) => {
+        const cidrPods = c.options.agent.cidrPods;
+        return new KeyTally((p) => (cidrPods && p.ips.length > 1 ? [p.ips.map(ipKey).join(' ')] : []), true).seeded(c.pods);
+      },
     );
     return now(this);
   }
