@@ -1,4 +1,5 @@
 import type { KubeObject, ResourceType } from './port.js';
+import type { NativeCni } from '../translate/native.js';
 import type { Translator } from './translator.js';
 
 /** A CNI the operator writes to, once detected. */
@@ -34,7 +35,7 @@ export type Detection =
    * The CNI enforces CNPs itself: the operator validates and reports, and writes nothing.
    * `backend` names the kinds it would write, so what an earlier run wrote can be removed.
    */
-  | { readonly kind: 'stand-down'; readonly message: string; readonly backend?: Backend }
+  | { readonly kind: 'stand-down'; readonly message: string; readonly backend?: Backend; readonly native?: NativeCni }
   | { readonly kind: 'unavailable'; readonly message: string };
 
 export function isOwnedKind(backend: Backend, obj: KubeObject): boolean {

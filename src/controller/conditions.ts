@@ -57,7 +57,9 @@ export function describeFinding(f: Finding): string {
         ? ' (fails closed: denies more than written)'
         : f.effect === 'deny-narrowed'
           ? ' (NOT fail-closed: denies less than written for that traffic)'
-          : '';
+          : f.effect === 'accept-widened'
+            ? ' (NOT fail-closed: accepts more than written)'
+            : '';
   return `${f.message.startsWith(rule) ? '' : rule}${f.message}${effect}`;
 }
 
@@ -91,7 +93,10 @@ function programmed(p: ProgramState): Draft {
 
 function exact(input: ConditionInput): Draft {
   if (input.program.kind === 'native-enforcement') {
-    return { type: EXACT, status: 'Unknown', reason: 'NativeEnforcement', message: 'The CNI enforces this policy itself; cnp-operator does not write it.' };
+    // The findings are the CNI's own departures from the API, as measured (src/translate/native.ts).
+    const departures = input.findings.filter((f) => f.effect !== 'none');
+    if (departures.length === 0) return { type: EXACT, status: 'True', reason: 'NativeEnforcement', message: 'The CNI enforces this policy itself; no departure measured for this CNI applies to it.' };
+    return { type: EXACT, status: 'False', reason: 'NativeDeviation', message: list(departures.map(describeFinding)) };
   }
   if (input.program.kind !== 'programmed') {
     return { type: EXACT, status: 'Unknown', reason: 'NotProgrammed', message: 'The policy is not programmed.' };

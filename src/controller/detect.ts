@@ -86,7 +86,12 @@ async function detectCalico(port: KubePort, options: DetectOptions): Promise<Det
     translator: () => calicoTranslator({ ...options.translation?.calico, api }),
   };
   if (!before(parsed, CALICO_NATIVE) && !options.force) {
-    return { kind: 'stand-down', message: `${shown} enforces ClusterNetworkPolicy itself (from ${CALICO_NATIVE.join('.')}); cnp-operator writes nothing (override with --force)`, backend };
+    return {
+      kind: 'stand-down',
+      message: `${shown} enforces ClusterNetworkPolicy itself (from ${CALICO_NATIVE.join('.')}); cnp-operator writes nothing (override with --force) and reports where Calico's enforcement departs from the API`,
+      backend,
+      native: { kind: 'calico', version: parsed },
+    };
   }
   return { kind: 'ready', backend };
 }
@@ -118,8 +123,9 @@ async function detectCilium(port: KubePort, options: DetectOptions): Promise<Det
   if (data['enable-k8s-cluster-network-policy'] === 'true' && !options.force) {
     return {
       kind: 'stand-down',
-      message: 'Cilium enforces ClusterNetworkPolicy itself (enable-k8s-cluster-network-policy is true in kube-system/cilium-config); cnp-operator writes nothing (override with --force)',
+      message: 'Cilium enforces ClusterNetworkPolicy itself (enable-k8s-cluster-network-policy is true in kube-system/cilium-config); cnp-operator writes nothing (override with --force) and reports where Cilium\'s enforcement departs from the API',
       backend,
+      native: { kind: 'cilium', minor: agent.version, agent },
     };
   }
   return { kind: 'ready', backend };

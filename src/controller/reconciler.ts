@@ -7,6 +7,7 @@ import { apiVersionOf, typeFor, type Backend, type Detection } from './backend.j
 import { ACCEPTED, computeConditions, conditionsEqual, keep, PROGRAMMED, type Condition, type KeptCondition, type ProgramState } from './conditions.js';
 import { changedOwners, groupTranslation, objectKey, SHARED_KEY, type DesiredState } from './desired.js';
 import type { Translator } from './translator.js';
+import { nativeDeviations } from '../translate/native.js';
 import { comparedDigest, differences, mayTakeOver, replacement, writtenBy } from './drift.js';
 import { DESIRED_DIGEST_ANNOTATION } from '../translate/digest.js';
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from './port.js';
@@ -166,7 +167,9 @@ export class Reconciler {
       changed = new Set(before === undefined || update.changed.length === this.desired.fingerprints.size ? changedOwners(before, this.desired) : update.changed);
     } else {
       this.translator = undefined;
-      this.desired = groupTranslation({ objects: [], findings: [] });
+      // Standing down, the findings are where the CNI's own enforcement departs from the API.
+      const findings = detection.kind === 'stand-down' && detection.native !== undefined ? nativeDeviations(snapshot, detection.native) : [];
+      this.desired = groupTranslation({ objects: [], findings });
       changed = new Set(changedOwners(before, this.desired));
     }
     if (changed.has(SHARED_KEY)) this.sharedInSync = false;

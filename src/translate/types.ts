@@ -33,6 +33,7 @@ export type FindingKind =
   | 'unselectable-label' // a label the backend leaves out of identities (Cilium)
   | 'node-peer-local' // node peers and same-node traffic (Cilium)
   | 'node-peer-empty' // a nodes peer that selects no node now: it matches nothing (informational)
+  | 'native' // where the CNI's own CNP enforcement departs from the API (measured facts: src/translate/native.ts)
   | 'size-limit' // the compiled output would exceed the configured bound
   | 'named-port' // a named port Cilium cannot resolve per destination (egress, up to Cilium 1.19)
   | 'ambiguous-order' // equal priority with overlapping subjects: we order by name
@@ -49,6 +50,11 @@ export type FindingEffect =
    * always reported, never silent.
    */
   | 'deny-narrowed'
+  /**
+   * The rule allows more than written: traffic the policy denies (or leaves to a NetworkPolicy)
+   * is accepted. Only ever reported for a CNI's own enforcement, which the operator does not write.
+   */
+  | 'accept-widened'
   /** Nothing is enforced differently; the finding is informational. */
   | 'none';
 

@@ -64,6 +64,14 @@ describe('operator lifecycle', () => {
     const events = await kube().list('v1', 'Event', 'default');
     expect(events.filter((e) => (e['involvedObject'] as { name: string }).name === metadata.name && e['type'] === 'Warning')).toEqual([]);
 
+    // Native audit: Calico 3.32 drops an Accept rule with a nodes peer (measured on Felix 3.32.1).
+    const audited = cnp(31);
+    (audited['spec'] as Record<string, unknown>)['egress'] = [{ name: 'to-api', action: 'Accept', to: [{ nodes: { matchLabels: { role: 'control-plane' } } }] }];
+    await kube().create(audited);
+    const native = await waitForCondition(audited.metadata.name, 'Exact', (c) => c.reason === 'NativeDeviation');
+    expect(native.find((c) => c.type === 'Programmed')).toMatchObject({ status: 'True', reason: 'NativeEnforcement' });
+    expect(native.find((c) => c.type === 'Exact')).toMatchObject({ status: 'False', message: expect.stringContaining('egress[0] "to-api": Calico drops an Accept rule with a nodes or domainNames peer') });
+
     // Detection runs again: an older Calico is refused with a clear status.
     await setCalicoVersion('v3.28.0');
     await waitForCondition(metadata.name, 'Programmed', (c) => c.reason === 'BackendUnavailable' && c.message.includes('no policy tiers'));

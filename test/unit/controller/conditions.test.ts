@@ -36,10 +36,14 @@ describe('status conditions', () => {
     expect(c['Exact']).toMatchObject({ status: 'Unknown', reason: 'NotProgrammed' });
   });
 
-  it('where the CNI enforces CNPs itself: programmed, by the CNI, exactness not known', () => {
+  it('where the CNI enforces CNPs itself: programmed, by the CNI, and exact unless a measured departure applies', () => {
     const c = byType(computeConditions({ ...ok, program: { kind: 'native-enforcement', message: 'Calico 3.32 enforces it' } }, [], 't'));
     expect(c['Programmed']).toMatchObject({ status: 'True', reason: 'NativeEnforcement', message: 'Calico 3.32 enforces it' });
-    expect(c['Exact']).toMatchObject({ status: 'Unknown', reason: 'NativeEnforcement' });
+    expect(c['Exact']).toMatchObject({ status: 'True', reason: 'NativeEnforcement' });
+    const departed = byType(
+      computeConditions({ ...ok, program: { kind: 'native-enforcement', message: 'm' }, findings: [{ policy: 'p', direction: 'egress', ruleIndex: 0, kind: 'native', effect: 'accept-widened', message: 'Cilium applies it to isolated pods' }] }, [], 't'),
+    );
+    expect(departed['Exact']).toMatchObject({ status: 'False', reason: 'NativeDeviation', message: 'egress[0]: Cilium applies it to isolated pods (NOT fail-closed: accepts more than written)' });
   });
 
   it('invalid and unsupported specs', () => {
