@@ -60,6 +60,11 @@ export interface ListOptions {
   readonly fieldSelector?: string;
   readonly limit?: number;
   readonly continue?: string;
+  /**
+   * Applied to each item as its page arrives, so a page of full objects can be dropped before
+   * the next is read: a cache that keeps little of each object never holds the whole list.
+   */
+  readonly each?: (obj: KubeObject) => KubeObject;
 }
 
 export interface WatchOptions {

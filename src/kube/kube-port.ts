@@ -74,7 +74,8 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
         page = await listPage(type, { ...opts, continue: undefined, limit: undefined });
       }
       const resourceVersion = page.metadata?.resourceVersion ?? '';
-      const items = [...(page.items ?? [])];
+      const each = (o: KubeObject): KubeObject => (opts.each === undefined ? withTypeMeta(type, o) : opts.each(withTypeMeta(type, o)));
+      const items = (page.items ?? []).map(each);
       while (page.metadata?.continue) {
         try {
           page = await listPage(type, { ...opts, continue: page.metadata.continue });
@@ -83,9 +84,9 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
           if (!isGone(err)) throw err;
           return port.list(type, { ...opts, limit: undefined, continue: undefined });
         }
-        items.push(...(page.items ?? []));
+        for (const o of page.items ?? []) items.push(each(o));
       }
-      return { items: items.map((o) => withTypeMeta(type, o)), resourceVersion };
+      return { items, resourceVersion };
     },
 
     async watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal) {

@@ -152,9 +152,10 @@ export class Informer {
       labelSelector: this.#o.labelSelector,
       fieldSelector: this.#o.fieldSelector,
       limit: this.#o.pageSize ?? 500,
+      each: (o) => this.#own(o),
     });
     if (this.#stop.signal.aborted) return;
-    this.#store.replace(items.map((o) => this.#own(o)));
+    this.#store.replace(items);
     this.#resourceVersion = resourceVersion;
     this.#mustList = false;
     this.#lastList = this.#clock.now();

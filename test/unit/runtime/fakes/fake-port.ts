@@ -123,7 +123,7 @@ export class FakePort implements KubePort {
 
   async list(type: ResourceType, options?: ListOptions): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     await this.#enter('list', [type, options]);
-    const items = [...this.#bucket(type).values()].map((o) => structuredClone(o));
+    const items = [...this.#bucket(type).values()].map((o) => structuredClone(o)).map((o) => options?.each?.(o) ?? o);
     return { items, resourceVersion: String(this.#rv) };
   }
 
