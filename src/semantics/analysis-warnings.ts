@@ -10,8 +10,14 @@ export interface PolicyWarning {
   readonly message: string;
 }
 
-function rule(r: RuleRef): string {
+/** `egress[2] "name"`: a rule of the policy a message is about. */
+export function ruleWords(r: Omit<RuleRef, 'policy'>): string {
   return `${r.direction}[${r.ruleIndex}]${r.ruleName === undefined ? '' : ` "${r.ruleName}"`}`;
+}
+
+/** `web egress[2] "name"`: a rule of any policy. */
+export function policyRuleWords(r: RuleRef): string {
+  return `${r.policy} ${ruleWords(r)}`;
 }
 
 /** Analysis results that concern one policy, each at its field. */
@@ -20,7 +26,7 @@ export function policyWarnings(analysis: Analysis, policy: string): PolicyWarnin
   for (const s of analysis.shadowed) {
     if (s.policy !== policy) continue;
     const by = s.by.policy === policy ? '' : ` of ${s.by.policy}`;
-    out.push({ field: `spec.${s.direction}[${s.ruleIndex}]`, message: `${rule(s)} can never match: ${rule(s.by)}${by} matches all it would` });
+    out.push({ field: `spec.${s.direction}[${s.ruleIndex}]`, message: `${ruleWords(s)} can never match: ${ruleWords(s.by)}${by} matches all it would` });
   }
   for (const a of analysis.ambiguous) {
     if (a.first !== policy && a.second !== policy) continue;

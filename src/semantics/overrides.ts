@@ -2,6 +2,7 @@ import { cidrContains, parseIp } from '../api/ip.js';
 import { comparePolicies, type Action, type Direction, type NetworkPolicy, type Peer, type Pod, type Policy, type PortMatch, type Snapshot, type Tier } from '../api/model.js';
 import { formatSelector, selectorMatches } from '../api/selector.js';
 import { analyse, type ShadowedRule } from './analysis.js';
+import { policyRuleWords } from './analysis-warnings.js';
 import { ClusterIndex } from './cluster.js';
 import { selectorsMayOverlap } from './cover.js';
 
@@ -112,7 +113,7 @@ function directionOverrides(ctx: Context): DirectionOverrides {
         peers: rule.peers.map((peer) => summarisePeer(index, peer)),
         ports: rule.ports?.map(formatPort),
         ...(rule.failClosed === undefined ? {} : { failClosed: rule.failClosed }),
-        ...(by === undefined ? {} : { shadowedBy: `${by.policy} ${by.direction}[${by.ruleIndex}]${by.ruleName === undefined ? '' : ` "${by.ruleName}"`}` }),
+        ...(by === undefined ? {} : { shadowedBy: policyRuleWords(by) }),
       };
     });
   });
