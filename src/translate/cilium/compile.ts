@@ -1,4 +1,5 @@
 import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, type Rule, type Tier } from '../../api/model.js';
+import { policyRuleWords } from '../../semantics/analysis-warnings.js';
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
 import { cubeKey, cubesDisjoint, subtractCube, type LabelCube } from './labels.js';
@@ -55,26 +56,46 @@ export interface Compilation {
   readonly findings: Finding[];
 }
 
+/**
+ * The rule (or NetworkPolicy) an earlier cube comes from, so that a finding can say which one
+ * forced it: `words` name it as every other message does, `order` is its place in evaluation.
+ */
+export interface Origin {
+  readonly words: string;
+  readonly order: number;
+}
+
+export interface EarlierCube {
+  readonly cube: Cube;
+  readonly from: Origin;
+}
+
 /** Cubes of earlier rules, grouped by subject so most can be ruled out at once. */
 class Earlier {
-  private readonly groups = new Map<string, { subject: LabelCube; cubes: Cube[] }>();
+  private readonly groups = new Map<string, { subject: LabelCube; cubes: EarlierCube[] }>();
 
-  add(cubes: readonly Cube[]): void {
-    for (const c of cubes) {
-      const k = cubeKey(c.subject);
-      const g = this.groups.get(k);
-      if (g === undefined) this.groups.set(k, { subject: c.subject, cubes: [c] });
-      else g.cubes.push(c);
-    }
+  add(cubes: readonly Cube[], from: Origin): void {
+    for (const cube of cubes) this.addOne({ cube, from });
+  }
+
+  addAll(cubes: readonly EarlierCube[]): void {
+    for (const c of cubes) this.addOne(c);
+  }
+
+  private addOne(c: EarlierCube): void {
+    const k = cubeKey(c.cube.subject);
+    const g = this.groups.get(k);
+    if (g === undefined) this.groups.set(k, { subject: c.cube.subject, cubes: [c] });
+    else g.cubes.push(c);
   }
 
   /** The cubes that may intersect one of `cubes`, in a deterministic order. */
-  relevant(cubes: readonly Cube[], space: Space): Cube[] {
-    const out: Cube[] = [];
+  relevant(cubes: readonly Cube[], space: Space): EarlierCube[] {
+    const out: EarlierCube[] = [];
     for (const g of this.groups.values()) {
       const touching = cubes.filter((c) => !cubesDisjoint(c.subject, g.subject));
       if (touching.length === 0) continue;
-      for (const s of g.cubes) if (touching.some((c) => !cubesDisjointFor(c, s, space))) out.push(s);
+      for (const s of g.cubes) if (touching.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
     }
     return out;
   }
@@ -107,12 +128,13 @@ export type Mode = 'over' | 'under';
  * Where the compiler's steps come from. The reference computes every step; the incremental
  * compiler reuses a step whose inputs are unchanged. A rule step's inputs are its policy, rule
  * and direction and what it reads of the cluster; a subtraction's are its entry, the earlier
- * cubes that may intersect it (`relevant`, in order), the mode, whether the rule bound was
- * reached, and what it reads of the cluster.
+ * cubes that may intersect it (`relevant`, in order) with where they come from (findings name
+ * those rules, in evaluation order), the mode, whether the rule bound was reached, and what it
+ * reads of the cluster.
  */
 export interface StepMemo {
   rule(policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep;
-  subtract(entry: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep;
+  subtract(entry: Entry, relevant: readonly EarlierCube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep;
 }
 
 export const COMPUTE_EVERY_STEP: StepMemo = {
@@ -121,11 +143,35 @@ export const COMPUTE_EVERY_STEP: StepMemo = {
 };
 
 const INEXACT_KIND: Record<Inexact, FindingKind> = { 'named-port': 'named-port', 'domain-names': 'unsupported-peer', 'pod-addresses': 'cidr-covers-pods' };
-const INEXACT_MESSAGE: Record<Inexact, string> = {
-  'named-port': 'a named port overlaps numbered ports of another rule differently on different pods; Cilium cannot subtract one from the other',
-  'domain-names': 'addresses learnt for domain names can only be told apart from CIDRs at run time; Cilium cannot subtract one from the other',
-  'pod-addresses': 'pods an earlier rule matches by address are also selected here by label; Cilium cannot take addresses out of a label selector, so they are denied here too',
+/** `names`: the earlier rules involved, as ` (a ingress[0], …)`, or '' if none is known; `several`: more than one. */
+const INEXACT_MESSAGE: Record<Inexact, (names: string, several: boolean) => string> = {
+  'named-port': (names, several) =>
+    `a named port overlaps numbered ports of ${several ? 'other rules' : 'another rule'}${names} differently on different pods; Cilium cannot subtract one from the other`,
+  'domain-names': (names, several) =>
+    `addresses learnt for domain names can only be told apart from CIDRs at run time; Cilium cannot subtract ${several ? 'the earlier rules' : 'the earlier rule'}${names} from this one`,
+  'pod-addresses': (names, several) =>
+    `pods ${several ? 'earlier rules' : 'an earlier rule'}${names} ${several ? 'match' : 'matches'} by address are also selected here by label; Cilium cannot take addresses out of a label selector, so they are denied here too`,
 };
+
+/** Named in findings: enough to act on, few enough to keep a condition message short. */
+const MAX_NAMED = 3;
+
+/**
+ * The distinct earlier rules of `from` other than `e`'s own, in evaluation order: how a
+ * message names them (` (a ingress[0] "web", b egress[2] and 2 more)`, '' when there are
+ * none) and whether there are several.
+ */
+function namedOrigins(e: Entry, from: Iterable<Origin>): { words: string; several: boolean } {
+  const own = entryWords(e);
+  const names = [...new Set([...from].sort((a, b) => a.order - b.order).map((o) => o.words))].filter((w) => w !== own);
+  if (names.length === 0) return { words: '', several: false };
+  const more = names.length > MAX_NAMED ? ` and ${names.length - MAX_NAMED} more` : '';
+  return { words: ` (${names.slice(0, MAX_NAMED).join(', ')}${more})`, several: names.length > 1 };
+}
+
+function entryWords(e: Entry): string {
+  return policyRuleWords({ policy: e.policy.name, direction: e.direction, ruleIndex: e.rule.index, ruleName: e.rule.name });
+}
 
 function effectOf(action: Action): FindingEffect {
   return action === 'Accept' ? 'accept-narrowed' : 'deny-widened';
@@ -180,21 +226,27 @@ export function ruleStep(cluster: Cluster, policy: Policy, direction: Direction,
  * direction (`over` for what is denied, `under` for what is allowed), within the bounds (stage 2).
  * `bounded`: the translation already holds its maximum number of rules.
  */
-export function subtractStep(cluster: Cluster, e: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean): SubtractStep {
+export function subtractStep(cluster: Cluster, e: Entry, relevant: readonly EarlierCube[], mode: Mode, bounded: boolean): SubtractStep {
   const findings = new Findings();
-  const { cubes: difference, rules } = differenceOf(cluster, findings, e, relevant, mode, bounded);
+  const { cubes: difference, rules, takers } = differenceOf(cluster, findings, e, relevant, mode, bounded);
   const cubes = unknownReach(cluster, findings, e, whole(cluster, findings, e, difference, mode), mode);
-  reportPortComplement(findings, e, cubes, mode === 'under' ? 'allow' : 'deny');
+  reportPortComplement(cluster, findings, e, cubes, takers, mode === 'under' ? 'allow' : 'deny');
   return { cubes, findings: findings.list, rules };
 }
 
 /**
  * Traffic without ports that is only part of a rule's ports ("everything except TCP 443")
  * is emitted as ICMP echo: Cilium can name TCP, UDP, SCTP and ICMP types, not "any other
- * IP protocol". For a deny that lets other ICMP types and protocols through; it is reported.
+ * IP protocol". For a deny that lets other ICMP types and protocols through; it is reported,
+ * with the earlier rules that took the ports, so the admin knows which pair to look at: of
+ * those that took ports, the ones whose pods and peers hold what is left (a piece they took
+ * ports from may have gone whole to a later rule).
  */
-function reportPortComplement(findings: Findings, e: Entry, cubes: readonly Cube[], sign: Sign): void {
-  if (!cubes.some((c) => c.ports.other && !isAllPorts(c.ports))) return;
+function reportPortComplement(cluster: Cluster, findings: Findings, e: Entry, cubes: readonly Cube[], takers: readonly EarlierCube[], sign: Sign): void {
+  const left = cubes.filter((c) => c.ports.other && !isAllPorts(c.ports));
+  if (left.length === 0) return;
+  const where = takers.filter((t) => left.some((c) => !cubesDisjointFor(c, { ...t.cube, ports: ALL_PORTS }, cluster.space)));
+  const { words } = namedOrigins(e, (where.length > 0 ? where : takers).map((t) => t.from));
   findings.report(
     e.policy,
     e.direction,
@@ -202,8 +254,8 @@ function reportPortComplement(findings: Findings, e: Entry, cubes: readonly Cube
     'port-complement',
     sign === 'deny' ? 'deny-narrowed' : 'accept-narrowed',
     sign === 'deny'
-      ? 'after earlier rules take some ports, the traffic without ports left to deny is denied as ICMP echo only: other ICMP types and IP protocols such as GRE or ESP are not denied (Cilium cannot say "all traffic except these ports")'
-      : 'after earlier rules take some ports, the traffic without ports left to accept is accepted as ICMP echo only (Cilium cannot say "all traffic except these ports")',
+      ? `after earlier rules take some ports${words}, the traffic without ports left to deny is denied as ICMP echo only: other ICMP types and IP protocols such as GRE or ESP are not denied (Cilium cannot say "all traffic except these ports")`
+      : `after earlier rules take some ports${words}, the traffic without ports left to accept is accepted as ICMP echo only (Cilium cannot say "all traffic except these ports")`,
   );
 }
 
@@ -265,25 +317,41 @@ function whole(cluster: Cluster, findings: Findings, e: Entry, cubes: Cube[], mo
   return out;
 }
 
-function differenceOf(cluster: Cluster, findings: Findings, e: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean): { cubes: Cube[]; rules: number } {
+interface Difference {
+  readonly cubes: Cube[];
+  readonly rules: number;
+  /** Earlier cubes that took some ports, but not the traffic without ports, from a piece that had it. */
+  readonly takers: readonly EarlierCube[];
+}
+
+function differenceOf(cluster: Cluster, findings: Findings, e: Entry, relevant: readonly EarlierCube[], mode: Mode, bounded: boolean): Difference {
   const { maxPiecesPerRule, maxRules } = cluster.options;
   const space = cluster.space;
-  const fallback = (why: string): { cubes: Cube[]; rules: number } => {
+  const fallback = (why: string): Difference => {
     findings.report(e.policy, e.direction, e.rule, 'size-limit', effectOf(e.rule.action), why);
     const out = mode === 'over' ? [...e.cubes] : [];
-    return { cubes: out, rules: out.length };
+    return { cubes: out, rules: out.length, takers: [] };
   };
   if (bounded) return fallback(`the translation reached its bound of ${maxRules} rules`);
   let current: Cube[] = simplify(e.cubes, space);
   let simplified = current.length;
-  const inexact = new Set<Inexact>();
+  const inexact = new Map<Inexact, Set<Origin>>();
+  const takers: EarlierCube[] = [];
   for (const s of relevant) {
     const next: Cube[] = [];
+    let took = false;
     for (const c of current) {
-      const d = subtractCubeFrom(c, s, space, mode);
-      for (const why of d.inexact) inexact.add(why);
+      const d = subtractCubeFrom(c, s.cube, space, mode);
+      for (const why of d.inexact) {
+        const from = inexact.get(why);
+        if (from === undefined) inexact.set(why, new Set([s.from]));
+        else from.add(s.from);
+      }
+      // A cube the subtraction does not touch comes back as itself.
+      if (!took && c.ports.other && !s.cube.ports.other && (d.cubes.length !== 1 || d.cubes[0] !== c)) took = true;
       next.push(...d.cubes);
     }
+    if (took) takers.push(s);
     current = next;
     // Simplifying is quadratic: only when the pieces have grown a good deal.
     if (current.length > Math.max(8, 2 * simplified)) {
@@ -300,8 +368,11 @@ function differenceOf(cluster: Cluster, findings: Findings, e: Entry, relevant: 
   if (cluster.options.pruneAbsentNamespaces) {
     current = current.filter((c) => cluster.namespaceExists(c.subject) && (c.peer.kind !== 'pods' || cluster.namespaceExists(c.peer.selector)));
   }
-  for (const why of inexact) findings.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why]);
-  return { cubes: current, rules: current.length };
+  for (const [why, from] of inexact) {
+    const { words, several } = namedOrigins(e, from);
+    findings.report(e.policy, e.direction, e.rule, INEXACT_KIND[why], effectOf(e.rule.action), INEXACT_MESSAGE[why](words, several));
+  }
+  return { cubes: current, rules: current.length, takers };
 }
 
 export class Compiler {
@@ -320,31 +391,36 @@ export class Compiler {
     for (const direction of DIRECTIONS) {
       const admin = this.entries(sorted, 'Admin', direction);
       const baseline = this.entries(sorted, 'Baseline', direction);
+      // Admin rules, then NetworkPolicies, then Baseline rules: the order of evaluation.
+      let order = 0;
       const acceptedOrPassed = new Earlier();
       const passed = new Earlier();
-      const allowed: Cube[] = [];
+      const allowed: EarlierCube[] = [];
       for (const e of admin) {
+        const from: Origin = { words: entryWords(e), order: order++ };
         if (e.kind === 'accept') {
           const l = this.subtract(e, passed, 'under');
           if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
-          allowed.push(...l);
-          acceptedOrPassed.add(e.cubes);
+          for (const cube of l) allowed.push({ cube, from });
+          acceptedOrPassed.add(e.cubes, from);
         } else if (e.kind === 'pass') {
-          acceptedOrPassed.add(e.cubes);
-          passed.add(e.cubes);
+          acceptedOrPassed.add(e.cubes, from);
+          passed.add(e.cubes, from);
         } else {
           const d = this.subtract(e, acceptedOrPassed, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
         }
       }
       const decided = new Earlier();
-      decided.add(this.isolated(direction, baseline));
-      decided.add(allowed);
+      const isolated = this.isolated(direction, baseline, order);
+      order += isolated.length;
+      decided.addAll(isolated);
+      decided.addAll(allowed);
       for (const e of baseline) {
         if (e.kind === 'deny') {
           const d = this.subtract(e, decided, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
-        } else decided.add(e.cubes);
+        } else decided.add(e.cubes, { words: entryWords(e), order: order++ });
       }
     }
     return { compiled, dns: this.dnsVisibility(compiled), findings: this.findings };
@@ -419,15 +495,15 @@ export class Compiler {
     return out;
   }
 
-  /** Subjects a NetworkPolicy isolates in this direction, as cubes to subtract from Baseline denies. */
-  private isolated(direction: Direction, baseline: readonly Entry[]): Cube[] {
-    const out: Cube[] = [];
+  /** Subjects a NetworkPolicy isolates in this direction, as cubes to subtract from Baseline denies (in evaluation order from `order`). */
+  private isolated(direction: Direction, baseline: readonly Entry[], order: number): EarlierCube[] {
+    const out: EarlierCube[] = [];
     const findings = new Findings();
     const nps = [...this.cluster.snapshot.networkPolicies].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
     for (const np of nps) {
       if (!np.policyTypes.includes(direction)) continue;
       const c = networkPolicyCube(this.cluster, np);
-      if (c.under !== undefined) out.push({ subject: c.under, peer: { kind: 'any' }, ports: ALL_PORTS });
+      if (c.under !== undefined) out.push({ cube: { subject: c.under, peer: { kind: 'any' }, ports: ALL_PORTS }, from: { words: `NetworkPolicy ${np.namespace}/${np.name}`, order: order + out.length } });
       if (c.issues.length > 0 && c.over !== undefined) {
         // Baseline denies stay on pods we cannot tell are isolated: report the ones affected.
         const overCube: Cube = { subject: c.over, peer: { kind: 'any' }, ports: ALL_PORTS };

@@ -1,6 +1,6 @@
 import type { Direction, Policy, Rule, Snapshot } from '../../api/model.js';
 import type { Finding, KubeObject } from '../types.js';
-import { Compiler, type Entry, type Mode, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
+import { Compiler, type EarlierCube, type Entry, type Mode, type Origin, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
 import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
 import { cubeKey } from './labels.js';
 import { Cluster } from './match.js';
@@ -19,7 +19,8 @@ import { dnsRules, sortFindings } from './translate.js';
 //                  selector picks, which pods and nodes CIDRs cover, which nodes a selector
 //                  picks, …) with their answers.
 //   subtraction    an entry minus the earlier cubes that may intersect it (stage 2): the
-//                  entry's cubes, those earlier cubes in order, the mode, whether the rule
+//                  entry's cubes, those earlier cubes in order with the rules they come from
+//                  (named in its findings, in evaluation order), the mode, whether the rule
 //                  bound was reached, the rule's name and action (they are in its findings),
 //                  and its cluster questions with their answers.
 //   emit           a policy's CCNPs: the policy, its compiled cubes and DNS rules, and the
@@ -121,6 +122,20 @@ class CubeIds {
     return out;
   }
 
+  /**
+   * Earlier cubes with where they come from: each cube's number and the place of its rule
+   * among the distinct rules, then those rules' words in evaluation order. Only their relative
+   * order is kept: a rule inserted before all of them changes no finding of this step.
+   */
+  earlier(relevant: readonly EarlierCube[]): string {
+    const origins = [...new Set(relevant.map((r) => r.from))].sort((a, b) => a.order - b.order);
+    const place = new Map<Origin, number>(origins.map((o, i) => [o, i]));
+    let out = '';
+    for (const r of relevant) out += `${this.id(r.cube)}@${place.get(r.from)!},`;
+    for (const o of origins) out += `\u0002${o.words}`;
+    return out;
+  }
+
   /** A translation is over: what it did not use may go. */
   endRound(): void {
     this.previous = this.current;
@@ -132,10 +147,12 @@ class CubeIds {
  * Deliberately wrong invalidation, for tests that must show the equivalence test catches it:
  * `earlier` leaves the earlier cubes out of a subtraction's key, `answers` reuses steps whatever
  * the cluster answers now, `policy` keys a rule step by the policy's name alone, `vouch` takes
- * a pod tally's word for its answer even when pod changes moved it.
+ * a pod tally's word for its answer even when pod changes moved it, `origins` keys a
+ * subtraction by the earlier cubes without the rules they come from.
  */
 export interface Faults {
   readonly earlier?: boolean;
+  readonly origins?: boolean;
   readonly answers?: boolean;
   readonly policy?: boolean;
   readonly vouch?: boolean;
@@ -189,11 +206,11 @@ export class IncrementalCilium {
     const memo: StepMemo = {
       rule: (policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep =>
         this.kept(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, `${this.faults.policy === true ? policy.name : policyKey(policy)}\u0000${direction}\u0000${rule.index}`, cluster, round, compute, steps.rules),
-      subtract: (e: Entry, relevant: readonly Cube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep =>
+      subtract: (e: Entry, relevant: readonly EarlierCube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep =>
         this.kept(
           this.subtractions,
           `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}`,
-          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${this.faults.earlier === true ? '' : ids.list(relevant)}`,
+          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.map((r) => r.cube)) : ids.earlier(relevant)}`,
           cluster,
           round,
           compute,

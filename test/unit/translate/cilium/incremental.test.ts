@@ -5,6 +5,8 @@ import { translateCilium, type CiliumAgent, type CiliumOptions } from '../../../
 import { IncrementalCilium, type Faults } from '../../../../src/translate/cilium/incremental.js';
 import { applyChange, changeSequenceArb, type Change } from '../../../support/arbitraries-changes.js';
 import type { Family } from '../../../support/arbitraries.js';
+import type { Finding } from '../../../../src/translate/types.js';
+import { CLUSTER, snapshotOf } from './fixtures.js';
 
 // The incremental Cilium translation must equal the full one (translateCilium, the reference),
 // objects and findings byte for byte, after every step of random change sequences — under the
@@ -94,6 +96,32 @@ describe('incremental Cilium translation', () => {
     const after = incremental.translate(quiet);
     expect(after.objects).toEqual(first.objects);
     expect(after.steps.subtractions.computed).toBeLessThanOrEqual(first.steps.subtractions.computed);
+  });
+
+  it('words a later rule\'s finding afresh when only the name of an earlier rule it names changes', () => {
+    const withName = (name: string): Snapshot => {
+      const cnp = (policy: string, priority: number, rule: string) =>
+        `---\napiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata: {name: ${policy}}\nspec:\n  tier: Admin\n  priority: ${priority}\n  subject: {namespaces: {}}\n  egress:\n  - ${rule}\n`;
+      return snapshotOf(
+        `${CLUSTER}\n${cnp('first', 1, `{name: ${name}, action: Accept, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}`)}${cnp('second', 2, '{action: Deny, to: [{namespaces: {}}]}')}`,
+      );
+    };
+    const message = (t: { findings: readonly Finding[] }) => t.findings.find((f) => f.policy === 'second' && f.kind === 'port-complement')?.message;
+    for (const faults of [{}, { origins: true }] as const) {
+      const incremental = new IncrementalCilium({}, { faults });
+      expect(message(incremental.translate(withName('web')))).toContain('(first egress[0] "web")');
+      const renamed = withName('http');
+      const full = translateCilium(renamed);
+      expect(message(full)).toContain('(first egress[0] "http")');
+      const inc = incremental.translate(renamed);
+      // The later rule's cubes and the earlier cubes are the same: only the names tell the steps apart.
+      if (faults.origins === true) expect(message(inc)).toContain('(first egress[0] "web")');
+      else {
+        expect(json(inc.findings)).toBe(json(full.findings));
+        // The rule name is not in what first writes: what changed is second's finding.
+        expect(inc.changed).toEqual(['second']);
+      }
+    }
   });
 
   // The equivalence test can fail: each deliberately wrong invalidation rule is caught.

@@ -326,3 +326,79 @@ spec: {podSelector: {}, policyTypes: [Egress]}
     expect(t.findings.map((f) => `${f.ruleName}:${f.kind}:${f.effect}`)).toEqual(['web:unsupported-peer:accept-narrowed']);
   });
 });
+
+describe('translateCilium: findings name the earlier rules that force them', () => {
+  const messageOf = (t: Translation, policy: string, kind: string): string => {
+    const found = t.findings.filter((f) => f.policy === policy && f.kind === kind);
+    expect(found).toHaveLength(1);
+    return found[0]!.message;
+  };
+
+  it('port-complement: names the earlier rules that took ports, and only those', () => {
+    const t = translate(
+      cnp(
+        'first',
+        `tier: Admin
+priority: 1
+subject: {namespaces: {matchLabels: {team: red}}}
+egress:
+- {name: allow-web, action: Accept, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}
+- {name: allow-db, action: Accept, to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: db}}}}]}`,
+      ) +
+        cnp(
+          'second',
+          `tier: Admin
+priority: 2
+subject: {namespaces: {matchLabels: {team: red}}}
+egress:
+- {name: deny-rest, action: Deny, to: [{namespaces: {}}]}`,
+        ),
+    );
+    const message = messageOf(t, 'second', 'port-complement');
+    // allow-db takes every port of what it matches: it leaves no traffic without ports behind.
+    expect(message).toBe(
+      'after earlier rules take some ports (first egress[0] "allow-web"), the traffic without ports left to deny is denied as ICMP echo only: other ICMP types and IP protocols such as GRE or ESP are not denied (Cilium cannot say "all traffic except these ports")',
+    );
+  });
+
+  it('port-complement: names rules of the same policy, in evaluation order, at most three', () => {
+    const accept = (port: number) => `- {action: Accept, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: ${port}}}}]}`;
+    const t = translate(
+      cnp('z-first', `tier: Admin\npriority: 1\nsubject: {namespaces: {}}\negress:\n${accept(81)}\n${accept(82)}`) +
+        cnp('a-second', `tier: Admin\npriority: 2\nsubject: {namespaces: {}}\negress:\n${accept(83)}\n${accept(84)}\n${accept(85)}\n- {name: deny-all, action: Deny, to: [{namespaces: {}}]}`),
+    );
+    expect(messageOf(t, 'a-second', 'port-complement')).toMatch(/^after earlier rules take some ports \(z-first egress\[0\], z-first egress\[1\], a-second egress\[0\] and 2 more\), /);
+  });
+
+  it('port-complement: a Baseline Deny names the Admin Accept, not the NetworkPolicy', () => {
+    const t = translate(
+      cnp('a', 'tier: Admin\npriority: 1\nsubject: {namespaces: {}}\ningress: [{name: web, action: Accept, from: [{namespaces: {matchLabels: {team: red}}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}]') +
+        cnp('b', 'tier: Baseline\npriority: 1\nsubject: {namespaces: {}}\ningress: [{action: Deny, from: [{namespaces: {}}]}]') +
+        `---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: np, namespace: b}
+spec: {podSelector: {matchLabels: {app: db}}, policyTypes: [Ingress]}
+`,
+    );
+    expect(messageOf(t, 'b', 'port-complement')).toMatch(/^after earlier rules take some ports \(a ingress\[0\] "web"\), the traffic without ports left to deny/);
+  });
+
+  it('named-port: names the other rule', () => {
+    // http is 8080 on web-0 and 8081 on web-1: the Deny's 8080 is the Accept's http on one pod only.
+    const t = translate(
+      cnp(
+        'p',
+        `tier: Admin
+priority: 1
+subject: {pods: {podSelector: {matchLabels: {app: web}}}}
+ingress:
+- {name: web, action: Accept, from: [{namespaces: {}}], protocols: [{destinationNamedPort: http}]}
+- {name: deny-8080, action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 8080}}}]}`,
+      ),
+    );
+    const [f] = t.findings.filter((x) => x.kind === 'named-port');
+    expect(f).toMatchObject({ policy: 'p', direction: 'ingress', ruleIndex: 1, ruleName: 'deny-8080', effect: 'deny-widened' });
+    expect(f!.message).toBe('a named port overlaps numbered ports of another rule (p ingress[0] "web") differently on different pods; Cilium cannot subtract one from the other');
+  });
+});
