@@ -47,6 +47,13 @@ function parseDockerfile(text: string): Stage[] {
   return stages;
 }
 
+/** `ENV KEY=value` or `ENV KEY="value"` (one variable per instruction, the form this Dockerfile uses). */
+function envInstruction(args: string): [string, string] {
+  const m = /^(\w+)=(?:"([^"]*)"|(\S*))$/.exec(args);
+  if (m === null) throw new Error(`Dockerfile: cannot read ENV ${args}`);
+  return [m[1]!, m[2] ?? m[3] ?? ''];
+}
+
 const stages = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
 const runtime = stages.at(-1)!;
 const last = (op: string): string | undefined => runtime.instructions.filter((i) => i.op === op).at(-1)?.args;
@@ -156,7 +163,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
     expect(node).toMatch(/\/node$/);
     const argv = args.map((a) => (a.startsWith(`${WORKDIR}/`) ? join(image, a.slice(WORKDIR.length + 1)) : a));
     const env: Record<string, string> = {
-      ...Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => i.args.split('=') as [string, string])),
+      ...Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => envInstruction(i.args))),
       ...deploymentEnv(),
       // The downward API's value, and the pod's credentials in kubeconfig form.
       POD_NAMESPACE: NAMESPACE,
