@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document as YamlDocument, type Node } from 'yaml';
 import { fieldPathSteps, type PathStep, type Position, type Source } from './diagnostics.js';
+import { JsonPositions, parseJsonText } from './json-positions.js';
 
 /** One parsed document with where it came from. */
 export interface Document {
@@ -32,14 +33,34 @@ export function isKubernetesObject(value: unknown): boolean {
 }
 
 /**
- * Splits YAML (multi-document) or JSON text into documents; JSON is read by the same YAML
- * parser, so both keep the position of every field. A top-level list (a JSON array) and
- * `kind: List` / `*List` objects are flattened into their items.
+ * Splits YAML (multi-document) or JSON text into documents, each able to place its fields in the
+ * text. A top-level list (a JSON array) and `kind: List` / `*List` objects are flattened into
+ * their items. JSON is read with JSON.parse and its positions found when asked for (see
+ * json-positions.ts), to the same values and positions as the YAML parser gives; anything else,
+ * and JSON that the YAML parser would read otherwise (a key twice), goes to the YAML parser.
  */
 export function parseDocuments(text: string, file: string): Document[] {
   if (text.length > MAX_INPUT_BYTES) {
     throw new InputError(file, { line: 1, column: 1 }, `input is ${text.length} bytes; at most ${MAX_INPUT_BYTES} are read`);
   }
+  return parseJson(text, file) ?? parseYaml(text, file);
+}
+
+function parseJson(text: string, file: string): Document[] | undefined {
+  const json = parseJsonText(text);
+  if (json === undefined) return undefined;
+  const positions = new JsonPositions(text);
+  const docs: Document[] = [];
+  for (const { value, prefix } of flatten(json.value, [])) {
+    if (value === null || value === undefined) continue;
+    const locate = (field: string): Position => positions.locate([...prefix, ...(fieldPathSteps(field) ?? [])]);
+    docs.push({ source: { file, document: 1, locate }, value });
+  }
+  return docs;
+}
+
+/** parseDocuments with the YAML parser alone, for JSON too: what the JSON path must agree with (see its tests). */
+export function parseYaml(text: string, file: string): Document[] {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { uniqueKeys: true, lineCounter });
   const yamlDocs = Array.isArray(parsed) ? parsed : [parsed];

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,48 @@ describe('validate reports the line and column of the field', () => {
     const run = cli(['validate', '-f', file('policy.json', json)]);
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`policy.json:${positionOf(json, '"10.0.0.0/99"')}: spec.egress[0].to[0].networks[1]: Invalid CIDR format provided`);
+  });
+
+  it('deep inside a 1,000-item JSON List and a 1,000-document YAML stream, in text and -o json', () => {
+    const pods = Array.from({ length: 1000 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `p${i}`, namespace: 'ns', labels: { app: 'web' } as Record<string, string> },
+      status: { podIPs: [{ ip: `10.0.${i >> 8}.${i & 255}` }] },
+    }));
+    pods[777]!.status.podIPs = [{ ip: '10.9.9.9' }, { ip: 'bad-777' }];
+    pods[999]!.metadata.labels['bad key!'] = 'x';
+    const items = [...pods, cnp('late', 1, [{ action: 'Deny', to: [{ networks: ['10.0.0.0/33'] }] }])];
+    const at = (text: string, offset: number) => {
+      const before = text.slice(0, offset).split('\n');
+      return { line: before.length, column: before.at(-1)!.length + 1 };
+    };
+    const inputs = [
+      // JSON: a list entry is placed at its first character, a key at its opening quote.
+      { path: file('big.json', JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 2)), json: true },
+      { path: file('big.yaml', items.map((o) => stringify(o)).join('---\n')), json: false },
+    ];
+    for (const { path, json } of inputs) {
+      const text = readFileSync(path, 'utf8');
+      const q = (s: string) => (json ? JSON.stringify(s) : s);
+      const item = at(text, json ? text.lastIndexOf('{', text.indexOf('"bad-777"')) : text.indexOf('ip: bad-777'));
+      const label = at(text, text.indexOf(q('bad key!')));
+      const network = at(text, text.indexOf(q('10.0.0.0/33')));
+      const p777 = text.indexOf(json ? '"name": "p777"' : 'name: p777');
+      const start = at(text, json ? text.lastIndexOf('{', text.lastIndexOf('"apiVersion"', p777)) : text.lastIndexOf('apiVersion', p777));
+
+      const run = cli(['validate', '-f', path]);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`${path}:${item.line}:${item.column}: status.podIPs[1]: "bad-777" is not an IP address (Pod/ns/p777)\n`);
+      expect(run.stderr).toContain(`${path}:${label.line}:${label.column}: metadata.labels["bad key!"]: `);
+      expect(run.stderr).toContain(`${path}:${network.line}:${network.column}: spec.egress[0].to[0].networks[0]: Invalid CIDR format provided`);
+
+      const entries = JSON.parse(cli(['validate', '-o', 'json', '-f', path]).stdout) as Entry[];
+      expect(entries).toHaveLength(1001);
+      expect(entries[777]!.source).toEqual({ file: path, document: json ? 1 : 778, ...start });
+      expect(entries[777]!.diagnostics).toEqual([expect.objectContaining({ field: 'status.podIPs[1]', ...item })]);
+      expect(entries[999]!.diagnostics).toEqual([expect.objectContaining({ field: 'metadata.labels["bad key!"]', ...label })]);
+    }
   });
 
   it('for a label key that needs quoting, and in the items of a List', () => {
