@@ -1,7 +1,7 @@
 import type { ParseOptions } from '../api/cnp.js';
 import type { Document } from '../api/documents.js';
 import type { LoadResult } from '../api/snapshot.js';
-import { validateDocuments, type ObjectReport, type Verdict } from '../semantics/validation-report.js';
+import { checkDocuments, validateDocuments, type ObjectReport, type Verdict } from '../semantics/validation-report.js';
 import { jsonPosition, printDiagnostics, printSkipped } from './diagnostics-output.js';
 import { CliError } from './errors.js';
 import { EXIT, EXIT_HELP } from './exit-codes.js';
@@ -38,10 +38,9 @@ ${EXIT_HELP}`;
 
 /** Loads a snapshot from documents, printing diagnostics and skipped kinds; refuses input with errors. */
 export function loadDocuments(documents: readonly Document[], options: { readonly allowUnsupported: boolean } & ParseOptions): LoadResult {
-  const report = validateDocuments(documents, options.origin === undefined ? {} : { origin: options.origin });
-  const { load } = report;
+  const { load, skipped } = checkDocuments(documents, options.origin === undefined ? {} : { origin: options.origin });
   printDiagnostics(load.diagnostics);
-  printSkipped(report.objects);
+  printSkipped(skipped);
   const errors = load.diagnostics.filter((d) => d.severity === 'error' || (!options.allowUnsupported && d.severity === 'unsupported'));
   if (errors.length > 0) throw new CliError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the input`, EXIT.invalid);
   return load;
