@@ -71,6 +71,10 @@ function shadowedRulesOf(policy: Policy, earlier: readonly Policy[]): Packed {
   return out;
 }
 
+function sameAmbiguities(a: readonly AmbiguousOrder[] | undefined, b: readonly AmbiguousOrder[] | undefined): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+}
+
 function unpack(policy: Policy, packed: Packed): ShadowedRule[] {
   const out: ShadowedRule[] = [];
   for (let i = 0; i < packed.length; i += 3) {
@@ -93,18 +97,51 @@ export class IncrementalAnalysis {
   private shadowed = new Map<string, Packed>();
   private ambiguous: AmbiguousOrder[] = [];
   private ambiguousOf = new Map<string, AmbiguousOrder[]>();
-  private readonly coversCache = new Map<string, boolean>();
-  private readonly overlapCache = new Map<string, boolean>();
+  /**
+   * Subjects by number: equal subjects share one, so the answers below are kept per pair of
+   * numbers. A subject object is written out once (the operator's parsed policies share equal
+   * subjects, so most lookups are by identity); the analysis of thousands of policies asks
+   * millions of times.
+   */
+  private subjectIds = new WeakMap<object, number>();
+  private subjectIdByJson = new Map<string, number>();
+  private coversCache = new Map<number, boolean>();
+  private overlapCache = new Map<number, boolean>();
+
+  /** Forgets subjects no longer in use once they outnumber the policies (a long-running operator sees many come and go). */
+  private pruneSubjects(policies: number): void {
+    if (this.subjectIdByJson.size <= 2 * policies + 1000) return;
+    this.subjectIds = new WeakMap();
+    this.subjectIdByJson = new Map();
+    this.coversCache = new Map();
+    this.overlapCache = new Map();
+  }
+
+  private subjectId(p: Policy): number {
+    let id = this.subjectIds.get(p.subject);
+    if (id === undefined) {
+      const json = JSON.stringify(p.subject);
+      id = this.subjectIdByJson.get(json);
+      if (id === undefined) this.subjectIdByJson.set(json, (id = this.subjectIdByJson.size));
+      this.subjectIds.set(p.subject, id);
+    }
+    return id;
+  }
+
+  /** One number for an ordered pair of subjects (ids stay far below 2^26). */
+  private pairKey(a: Policy, b: Policy): number {
+    return this.subjectId(a) * 67_108_864 + this.subjectId(b);
+  }
 
   private covers(outer: Policy, inner: Policy): boolean {
-    const key = `${JSON.stringify(outer.subject)}\u0000${JSON.stringify(inner.subject)}`;
+    const key = this.pairKey(outer, inner);
     let ok = this.coversCache.get(key);
     if (ok === undefined) this.coversCache.set(key, (ok = podSetCovers(outer.subject, inner.subject)));
     return ok;
   }
 
   private mayOverlap(a: Policy, b: Policy): boolean {
-    const key = `${JSON.stringify(a.subject)}\u0000${JSON.stringify(b.subject)}`;
+    const key = this.pairKey(a, b);
     let ok = this.overlapCache.get(key);
     if (ok === undefined) this.overlapCache.set(key, (ok = podSetsMayOverlap(a.subject, b.subject)));
     return ok;
@@ -113,6 +150,7 @@ export class IncrementalAnalysis {
   /** Brings the analysis up to `policies`; yields once per policy redone. */
   *update(policies: readonly Policy[]): Generator<void, void, void> {
     const next = new Map(policies.map((p) => [p.name, p]));
+    this.pruneSubjects(next.size);
     const changed: Policy[] = [];
     for (const [name, p] of next) if (this.policies.get(name) !== p) changed.push(p);
     for (const [name, p] of this.policies) if (next.get(name) !== p) changed.push(p);
@@ -136,11 +174,28 @@ export class IncrementalAnalysis {
         yield;
       }
     }
+    const ambiguousBefore = this.ambiguousOf;
     this.ambiguous = this.orderAmbiguities(policies);
     this.ambiguousOf = new Map();
     for (const a of this.ambiguous) {
       for (const name of [a.first, a.second]) this.ambiguousOf.set(name, [...(this.ambiguousOf.get(name) ?? []), a]);
     }
+    const changedNames = new Set(affected);
+    for (const p of changed) changedNames.add(p.name);
+    for (const name of new Set([...ambiguousBefore.keys(), ...this.ambiguousOf.keys()])) {
+      if (!sameAmbiguities(ambiguousBefore.get(name), this.ambiguousOf.get(name))) changedNames.add(name);
+    }
+    this.lastChanged = changedNames;
+  }
+
+  private lastChanged: ReadonlySet<string> = new Set();
+
+  /**
+   * The policies whose forPolicy() may differ since the update before the last (added, removed
+   * and redone ones, and those whose open orders changed): whose warnings a caller recomputes.
+   */
+  changed(): ReadonlySet<string> {
+    return this.lastChanged;
   }
 
   /** What concerns one policy: its shadowed rules and the open orders it is part of. */

@@ -18,10 +18,15 @@ describe('incremental analysis', () => {
           const keep = current.filter((_, i) => (picks[step % picks.length]! >> i) % 2 === 0);
           const names = new Set(keep.map((p) => p.name));
           current = [...keep, ...s.snapshot.policies.filter((p) => !names.has(p.name))];
+          const before = new Map([...state.names()].map((n) => [n, JSON.stringify(state.forPolicy(n))]));
           for (const _ of state.update(current)) {
             // run to the end
           }
           expect(state.result()).toEqual(analyse(current));
+          // What a caller recomputes: every policy whose own analysis moved is reported.
+          for (const name of new Set([...before.keys(), ...state.names()])) {
+            if (before.get(name) !== (current.some((p) => p.name === name) ? JSON.stringify(state.forPolicy(name)) : undefined)) expect(state.changed()).toContain(name);
+          }
         });
       }),
       { numRuns: 150 },
