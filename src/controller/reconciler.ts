@@ -104,7 +104,7 @@ export class Reconciler {
    * Brings the analysis up to the last snapshot's policies, in the background and in slices
    * that let other work run, then re-queues every CNP whose warnings changed: shadowing and
    * ties depend on the other policies, so a CNP's Accepted message changes when any CNP does.
-   * Not a queue key: reconciles wait for it (see settledAnalysis), which a worker could not.
+   * Not a queue key: statuses wait for it (see analysisSettled), which a worker could not.
    */
   private scheduleAnalysis(): void {
     if (this.analysisBehind) return;
@@ -112,36 +112,55 @@ export class Reconciler {
     this.analysing = this.analysing.then(async () => {
       // Changes that arrive while this runs are taken by the next run.
       this.analysisBehind = false;
-      let slice = performance.now();
-      for (const _ of this.analysis.update(this.policies)) {
-        if (performance.now() - slice < ANALYSIS_SLICE_MS) continue;
-        await new Promise((resolve) => setImmediate(resolve));
-        slice = performance.now();
+      this.analysisRunning = true;
+      try {
+        await this.analyse();
+      } finally {
+        this.analysisRunning = false;
       }
-      // Digests, not the words: thousands of shadowed rules' messages are made when written.
-      const previous = this.warnings;
-      this.warnings = new Map();
-      for (const name of this.analysis.names()) {
-        const words = this.warningsOf(name);
-        if (words.length > 0) this.warnings.set(name, digest(words.join('\n')));
-      }
-      for (const name of new Set([...previous.keys(), ...this.warnings.keys()])) {
-        if (previous.get(name) !== this.warnings.get(name)) this.o.enqueue(name);
+      if (!this.analysisBehind) {
+        for (const name of this.awaitingAnalysis) this.o.enqueue(name);
+        this.awaitingAnalysis.clear();
       }
     });
+  }
+
+  private async analyse(): Promise<void> {
+    let slice = performance.now();
+    for (const _ of this.analysis.update(this.policies)) {
+      if (performance.now() - slice < ANALYSIS_SLICE_MS) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    }
+    // Digests, not the words: thousands of shadowed rules' messages are made when written.
+    // Only policies whose analysis moved are looked at: one change among thousands of CNPs
+    // must not cost words for all of them.
+    const present = new Set(this.analysis.names());
+    for (const name of this.analysis.changed()) {
+      const before = this.warnings.get(name);
+      const words = present.has(name) ? this.warningsOf(name) : [];
+      if (words.length > 0) this.warnings.set(name, digest(words.join('\n')));
+      else this.warnings.delete(name);
+      if (before !== this.warnings.get(name)) this.o.enqueue(name);
+    }
   }
 
   private warningsOf(name: string): string[] {
     return analysisWarnings(this.analysis.forPolicy(name), name);
   }
 
+  private analysisRunning = false;
+  /** CNPs whose objects are written and whose status waits for the analysis: queued again when it has caught up. */
+  private readonly awaitingAnalysis = new Set<string>();
+
   /**
-   * Resolves once the analysis has caught up: a status written then carries current warnings,
-   * so each CNP's status is written once, not once before its warnings and again after.
+   * Whether the analysis has caught up: a status written then carries current warnings, so
+   * each CNP's status is written once, not once before its warnings and again after. A worker
+   * does not wait for it (thousands of CNPs at start-up would hold every worker while objects
+   * remain to be written); the CNP is queued again when the analysis is done.
    */
-  private async settledAnalysis(): Promise<void> {
-    while (this.analysisBehind) await this.analysing;
-    await this.analysing;
+  private analysisSettled(): boolean {
+    return !this.analysisBehind && !this.analysisRunning;
   }
 
   /** The translator of the backend written to now (a new one when the backend changes). */
@@ -280,7 +299,11 @@ export class Reconciler {
       program = this.sharedInSync ? await this.reconcileOwner(name, cnp) : { kind: 'apply-failed', message: 'the shared objects (tiers) could not be written first' };
     }
     // The objects are written; the status waits for the analysis, to be written once.
-    await this.settledAnalysis();
+    if (!this.analysisSettled()) {
+      this.awaitingAnalysis.add(name);
+      if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
+      return;
+    }
     const warnings = [...ownWarnings, ...this.warningsOf(name), ...(this.o.notes?.() ?? [])];
     await this.writeStatus(cnp, { generation: parsed.generation, errors, unsupported, warnings, program, findings: this.desired?.findings.get(name) ?? [] });
     if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
