@@ -92,18 +92,22 @@ function programmed(p: ProgramState): Draft {
 }
 
 function exact(input: ConditionInput): Draft {
+  // Findings that change no verdict (a nodes peer selecting no node yet, a CNI's resync on
+  // change) do not make the policy inexact, but an admin should still read them.
+  const notes = input.findings.filter((f) => f.effect === 'none');
+  const withNotes = (d: Draft): Draft => (notes.length === 0 || input.program.kind === 'invalid' ? d : { ...d, message: `${d.message} Note: ${list(notes.map(describeFinding))}` });
   if (input.program.kind === 'native-enforcement') {
     // The findings are the CNI's own departures from the API, as measured (src/translate/native.ts).
     const departures = input.findings.filter((f) => f.effect !== 'none');
-    if (departures.length === 0) return { type: EXACT, status: 'True', reason: 'NativeEnforcement', message: 'The CNI enforces this policy itself; no departure measured for this CNI applies to it.' };
-    return { type: EXACT, status: 'False', reason: 'NativeDeviation', message: list(departures.map(describeFinding)) };
+    if (departures.length === 0) return withNotes({ type: EXACT, status: 'True', reason: 'NativeEnforcement', message: 'The CNI enforces this policy itself; no departure measured for this CNI applies to it.' });
+    return withNotes({ type: EXACT, status: 'False', reason: 'NativeDeviation', message: list(departures.map(describeFinding)) });
   }
   if (input.program.kind !== 'programmed') {
     return { type: EXACT, status: 'Unknown', reason: 'NotProgrammed', message: 'The policy is not programmed.' };
   }
   const approximations = input.findings.filter((f) => f.effect !== 'none');
-  if (approximations.length === 0) return { type: EXACT, status: 'True', reason: 'Exact', message: 'The backend enforces exactly this policy.' };
-  return { type: EXACT, status: 'False', reason: 'Approximated', message: list(approximations.map(describeFinding)) };
+  if (approximations.length === 0) return withNotes({ type: EXACT, status: 'True', reason: 'Exact', message: 'The backend enforces exactly this policy.' });
+  return withNotes({ type: EXACT, status: 'False', reason: 'Approximated', message: list(approximations.map(describeFinding)) });
 }
 
 /**

@@ -46,6 +46,15 @@ describe('status conditions', () => {
     expect(departed['Exact']).toMatchObject({ status: 'False', reason: 'NativeDeviation', message: 'egress[0]: Cilium applies it to isolated pods (NOT fail-closed: accepts more than written)' });
   });
 
+  it('findings that change no verdict are shown as notes and leave Exact True', () => {
+    const resync = { policy: 'p', direction: 'egress' as const, ruleIndex: 1, kind: 'native' as const, effect: 'none' as const, message: 'every change of this CNP makes Calico resync its CNPs' };
+    const native = byType(computeConditions({ ...ok, program: { kind: 'native-enforcement', message: 'm' }, findings: [resync] }, [], 't'));
+    expect(native['Exact']).toMatchObject({ status: 'True', reason: 'NativeEnforcement', message: expect.stringContaining('Note: egress[1]: every change of this CNP makes Calico resync its CNPs') });
+    const empty = { ...resync, kind: 'node-peer-empty' as const, message: 'the nodes peer selects no node now' };
+    const programmed = byType(computeConditions({ ...ok, findings: [empty] }, [], 't'));
+    expect(programmed['Exact']).toMatchObject({ status: 'True', reason: 'Exact', message: 'The backend enforces exactly this policy. Note: egress[1]: the nodes peer selects no node now' });
+  });
+
   it('invalid and unsupported specs', () => {
     expect(byType(computeConditions({ ...ok, errors: ['spec.priority: is required'] }, [], 't'))['Accepted']).toMatchObject({ status: 'False', reason: 'Invalid', message: 'spec.priority: is required' });
     expect(byType(computeConditions({ ...ok, unsupported: ['spec.egress[0]: unknown peer'] }, [], 't'))['Accepted']).toMatchObject({ status: 'False', reason: 'UnsupportedField' });
