@@ -1,5 +1,6 @@
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import { KubeApiError } from '../controller/port.js';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -52,6 +53,11 @@ export async function main(argv: string[], program = 'cnp-operator'): Promise<nu
       const hint = err.exitCode === EXIT.usage ? ` (see ${program} help ${name})` : '';
       process.stderr.write(`${program} ${name}: ${err.message}${hint}\n`);
       return err.exitCode;
+    }
+    if (err instanceof KubeApiError) {
+      // The cluster answered with an error (after the retries it asked for) or not at all: the input cannot be read, not a bug.
+      process.stderr.write(`${program} ${name}: the cluster: ${err.message}\n`);
+      return EXIT.noInput;
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${program} ${name}: internal error: ${message}\n`);

@@ -12,6 +12,10 @@ export interface TransportOptions {
   readonly onRequest?: RequestObserver;
   /** A unary request fails (status 0, reason Timeout) after this long without socket activity. */
   readonly requestTimeoutMs?: number;
+  /** How often a request the server asked to retry later (429, or 5xx with Retry-After) is sent again; client-go's 10 by default. */
+  readonly maxRetries?: number;
+  /** Waits between such retries; replaced in tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RequestSpec {
@@ -54,6 +58,8 @@ export class Transport {
   readonly #userAgent: string;
   readonly #timeoutMs: number;
   readonly #onRequest: RequestObserver | undefined;
+  readonly #maxRetries: number;
+  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(kc: KubeAccess, options: TransportOptions = {}) {
     const cluster = kc.getCurrentCluster();
@@ -72,10 +78,30 @@ export class Transport {
     this.#userAgent = options.userAgent ?? 'cnp-operator';
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#onRequest = options.onRequest;
+    this.#maxRetries = options.maxRetries ?? 10;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** One request; resolves for 2xx, rejects with KubeApiError otherwise (status 0 when the request never got an answer). */
+  /**
+   * One request; resolves for 2xx, rejects with KubeApiError otherwise (status 0 when the
+   * request never got an answer). An answer that asks to come back later — 429 from priority
+   * and fairness or from storage still initialising after a CRD change, or a 5xx with
+   * Retry-After — means the request was not carried out, so it is sent again after the time
+   * the server names (1 s when it names none, at most 10 s), as client-go does.
+   */
   async request(spec: RequestSpec): Promise<Response> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#requestOnce(spec);
+      } catch (err) {
+        const wait = err instanceof RetryLater ? err.waitMs : undefined;
+        if (wait === undefined || attempt >= this.#maxRetries) throw err instanceof RetryLater ? err.error : err;
+        await this.#sleep(wait);
+      }
+    }
+  }
+
+  async #requestOnce(spec: RequestSpec): Promise<Response> {
     const payload = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const headers: http.OutgoingHttpHeaders = { Accept: 'application/json' };
     if (payload !== undefined) {
@@ -101,7 +127,10 @@ export class Transport {
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve({ status, body: parseBody(text) });
-          else reject(apiError(what, status, text));
+          else {
+            const wait = retryAfterMs(status, res.headers['retry-after']);
+            reject(wait === undefined ? apiError(what, status, text) : new RetryLater(apiError(what, status, text), wait));
+          }
         });
       });
       req.setTimeout(this.#timeoutMs, () => req.destroy(timeoutError(what, this.#timeoutMs)));
@@ -211,6 +240,24 @@ export class Transport {
     options.agent = this.#agent;
     return options;
   }
+}
+
+/** An answer asking to be retried later, with the error to report when retries run out. */
+class RetryLater extends Error {
+  constructor(
+    readonly error: KubeApiError,
+    readonly waitMs: number,
+  ) {
+    super(error.message);
+  }
+}
+
+/** How long to wait before a retry the answer asks for, or undefined when it asks for none. */
+export function retryAfterMs(status: number, header: string | undefined): number | undefined {
+  const seconds = header === undefined || !/^\d+$/.test(header.trim()) ? undefined : Number(header.trim());
+  if (status === 429) return Math.min(10, seconds ?? 1) * 1000;
+  if (status >= 500 && seconds !== undefined) return Math.min(10, seconds) * 1000;
+  return undefined;
 }
 
 /** Splits a chunked text stream into lines; a line may span chunks. */
