@@ -144,6 +144,13 @@ describe('the Dockerfile', () => {
     expect(Number(user.split(':')[0])).toBeGreaterThan(0);
     expect(ENTRYPOINT.slice(-1)).toEqual(['run']);
   });
+
+  it('keeps its Node.js options in the Deployment, whose NODE_OPTIONS replaces the image\'s', () => {
+    const image = Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => envInstruction(i.args)))['NODE_OPTIONS'] ?? '';
+    expect(image).not.toBe('');
+    const deployed = (deploymentEnv()['NODE_OPTIONS'] ?? '').split(/\s+/);
+    for (const flag of image.split(/\s+/)) expect(deployed).toContain(flag);
+  });
 });
 
 describe('the image entrypoint as the ServiceAccount', () => {
