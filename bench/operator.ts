@@ -2,7 +2,8 @@
 //   cold start with N CNPs until all are Programmed, against the floor (the same objects
 //   applied directly with the same client and concurrency); CNP-update → backend-object
 //   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
-//   M CNPs. Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
+//   M CNPs, with its cold start against the floor and update latency at M too.
+//   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
 //   [--updates 100] [--idle-seconds 120]
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -93,6 +94,61 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/** The Node.js options the operator is deployed with (the Deployment's NODE_OPTIONS): measure what runs in clusters. */
+function deployedNodeOptions(): string {
+  const manager = readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8');
+  return /- name: NODE_OPTIONS\n\s+value: (.*)$/m.exec(manager)?.[1]?.replace(/^"|"$/g, '') ?? '';
+}
+
+/** The same backend objects and statuses as the operator writes, applied straight to the API server with the same client and concurrency; then removed again. */
+async function measureFloor(port: ReturnType<typeof createKubePort>, created: readonly HarnessObject[]): Promise<number> {
+  const policies = created.map((o) => parseClusterNetworkPolicy(o).policy).filter((p): p is Policy => p !== undefined);
+  const objects = translateCalico({ policies, networkPolicies: [], namespaces: [], pods: [], nodes: [] }, { api: 'projectcalico.org/v3' }).objects;
+  const plurals: Record<string, string> = { Tier: 'tiers', GlobalNetworkPolicy: 'globalnetworkpolicies', GlobalNetworkSet: 'globalnetworksets' };
+  const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: plurals[o.kind]!, kind: o.kind, namespaced: false });
+  const t = performance.now();
+  await pool(objects, CONCURRENCY, (o) => port.apply(typeOf(o), o as KubeObject, { fieldManager: 'bench-floor', force: true }));
+  // The operator also writes one status per CNP: part of the floor too.
+  await pool(created, CONCURRENCY, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [{ type: 'Floor', status: 'True', reason: 'Floor', message: '', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 }] } }, { fieldManager: 'bench-floor', force: true }));
+  const floor = performance.now() - t;
+  say(`floor ${seconds(floor)} for ${objects.length} objects + ${created.length} statuses; cleaning up`);
+  await pool(objects, 8, (o) => port.delete(typeOf(o), o.metadata.name));
+  await pool(created, 8, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [] } }, { fieldManager: 'bench-floor', force: true }));
+  return floor;
+}
+
+/** CNP spec change → its GlobalNetworkPolicy changed: UPDATES updates, one at a time, spread over n CNPs. */
+async function updateLatencies(port: ReturnType<typeof createKubePort>, kube: Kube, n: number, results: Record<string, string | number>): Promise<void> {
+  const waiting = new Map<string, (at: number) => void>();
+  const watchAbort = new AbortController();
+  const list = await port.list(GNP_TYPE);
+  void port.watch(GNP_TYPE, { resourceVersion: list.resourceVersion, timeoutSeconds: 600, allowWatchBookmarks: false }, (e: WatchEvent) => {
+    if (e.type !== 'MODIFIED') return;
+    const done = waiting.get(e.object.metadata.name);
+    if (done !== undefined && JSON.stringify(e.object['spec']).includes(`"ports":[${PORT_MARK}`)) done(performance.now());
+  }, watchAbort.signal).catch(() => undefined);
+  const latencies: number[] = [];
+  for (let u = 0; u < UPDATES; u++) {
+    const i = (u * 37) % n;
+    const obj = cnpObject(i, PORT_MARK * 1000 + (updateRound * UPDATES + u) % 1000);
+    const gnp = `${i % 4 === 0 ? 'cnp-baseline' : 'cnp-admin'}.${obj.metadata.name}`;
+    const seen = new Promise<number>((resolve) => waiting.set(gnp, resolve));
+    const start = performance.now();
+    await kube.apply(obj);
+    latencies.push((await seen) - start);
+    if (latencies.at(-1)! > 1000) say(`update ${u} of ${obj.metadata.name} took ${latencies.at(-1)!.toFixed(0)} ms`);
+    waiting.delete(gnp);
+  }
+  updateRound++;
+  watchAbort.abort();
+  latencies.sort((a, b) => a - b);
+  results[`update → backend object with ${n} CNPs, p50 / p99`] = `${percentile(latencies, 50).toFixed(0)} ms / ${percentile(latencies, 99).toFixed(0)} ms`;
+}
+
+/** Updated CNPs use ports PORT_MARK000–PORT_MARK999, which no created CNP uses: the changed object is recognised by them. */
+const PORT_MARK = 9;
+let updateRound = 0;
+
 async function main(): Promise<void> {
   const cp = await startControlPlane({
     name: 'bench',
@@ -113,25 +169,13 @@ async function main(): Promise<void> {
     const created: HarnessObject[] = [];
     await pool(Array.from({ length: N }, (_, i) => i), 8, async (i) => created.push(await kube.create(cnpObject(i))));
 
-    // Floor: the same objects, straight to the API server, same client and concurrency.
     const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
-    const policies = created.map((o) => parseClusterNetworkPolicy(o).policy).filter((p): p is Policy => p !== undefined);
-    const objects = translateCalico({ policies, networkPolicies: [], namespaces: [], pods: [], nodes: [] }, { api: 'projectcalico.org/v3' }).objects;
-    const plurals: Record<string, string> = { Tier: 'tiers', GlobalNetworkPolicy: 'globalnetworkpolicies', GlobalNetworkSet: 'globalnetworksets' };
-    const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: plurals[o.kind]!, kind: o.kind, namespaced: false });
-    let t = performance.now();
-    await pool(objects, CONCURRENCY, (o) => port.apply(typeOf(o), o as KubeObject, { fieldManager: 'bench-floor', force: true }));
-    // The operator also writes one status per CNP: part of the floor too.
-    await pool(created, CONCURRENCY, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [{ type: 'Floor', status: 'True', reason: 'Floor', message: '', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 }] } }, { fieldManager: 'bench-floor', force: true }));
-    const floor = performance.now() - t;
-    results['floor (objects + statuses applied directly)'] = seconds(floor);
-    say(`floor ${seconds(floor)} for ${objects.length} objects + ${created.length} statuses; cleaning up`);
-    await pool(objects, 8, (o) => port.delete(typeOf(o), o.metadata.name));
-    await pool(created, 8, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [] } }, { fieldManager: 'bench-floor', force: true }));
+    let floor = await measureFloor(port, created);
+    results[`floor with ${N} CNPs (objects + statuses applied directly)`] = seconds(floor);
 
     // Cold start.
     const tracker = await programmedTracker(port);
-    t = performance.now();
+    let t = performance.now();
     // CNP_BENCH_LOG=FILE keeps the operator's log (JSON lines) for a look at what took long.
     const logFile = process.env['CNP_BENCH_LOG'];
     const log = logFile === undefined ? silentLogger : createLogger({ level: 'debug', write: (line) => appendFileSync(logFile, `${line}\n`) });
@@ -143,31 +187,9 @@ async function main(): Promise<void> {
     results['cold start / floor'] = `${(cold / floor).toFixed(2)}x`;
     say(`cold start ${seconds(cold)} (${(cold / floor).toFixed(2)}x the floor)`);
 
-    // Update latency: CNP spec change → its GlobalNetworkPolicy changes.
-    const waiting = new Map<string, (at: number) => void>();
-    const watchAbort = new AbortController();
-    const list = await port.list(GNP_TYPE);
-    void port.watch(GNP_TYPE, { resourceVersion: list.resourceVersion, timeoutSeconds: 600, allowWatchBookmarks: false }, (e: WatchEvent) => {
-      if (e.type !== 'MODIFIED') return;
-      const done = waiting.get(e.object.metadata.name);
-      if (done !== undefined && JSON.stringify(e.object['spec']).includes('"ports":[9')) done(performance.now());
-    }, watchAbort.signal).catch(() => undefined);
-    const latencies: number[] = [];
-    for (let u = 0; u < UPDATES; u++) {
-      const i = (u * 37) % N;
-      const obj = cnpObject(i, 9000 + u);
-      const gnp = `${i % 4 === 0 ? 'cnp-baseline' : 'cnp-admin'}.${obj.metadata.name}`;
-      const seen = new Promise<number>((resolve) => waiting.set(gnp, resolve));
-      const start = performance.now();
-      await kube.apply(obj);
-      latencies.push((await seen) - start);
-      if (latencies.at(-1)! > 1000) say(`update ${u} of ${obj.metadata.name} took ${latencies.at(-1)!.toFixed(0)} ms`);
-      waiting.delete(gnp);
-    }
-    latencies.sort((a, b) => a - b);
-    results['update → backend object, p50'] = `${percentile(latencies, 50).toFixed(0)} ms`;
-    results['update → backend object, p99'] = `${percentile(latencies, 99).toFixed(0)} ms`;
-    watchAbort.abort();
+    // Update latency in the steady state: CNP spec change → its GlobalNetworkPolicy changes.
+    await until(async () => manager.queueDepth() === 0 && (await new Promise((r) => setTimeout(r, 2000)), manager.queueDepth() === 0));
+    await updateLatencies(port, kube, N, results);
     await until(async () => tracker.count() >= N, 100);
 
     // Idle: count writes to what the operator owns or reports on.
@@ -188,17 +210,54 @@ async function main(): Promise<void> {
     await manager.stop();
 
     // Memory: the real command as a child process, with M CNPs.
-    say(`memory: growing to ${M} CNPs`);
-    await pool(Array.from({ length: Math.max(0, M - N) }, (_, i) => N + i), 8, (i) => kube.create(cnpObject(i)));
+    // Fresh CNPs, so that no status of the first run counts as programmed by the second.
+    say(`recreating ${M} CNPs`);
+    await pool(created.splice(0), 8, (o) => kube.delete(CNP, 'ClusterNetworkPolicy', o.metadata.name));
+    await until(async () => tracker.count() === 0, 100);
+    // What the first run wrote stays behind (no garbage collector here); the floor writes the same names.
+    for (const type of [GNP_TYPE, { ...GNP_TYPE, plural: 'globalnetworksets', kind: 'GlobalNetworkSet' }]) {
+      await pool((await port.list(type)).items, 8, (o) => port.delete(type, o.metadata.name));
+    }
+    await pool(Array.from({ length: M }, (_, i) => i), 8, async (i) => created.push(await kube.create(cnpObject(i))));
+    floor = await measureFloor(port, created);
+    results[`floor with ${M} CNPs`] = seconds(floor);
     const healthPort = 20000 + Math.floor(Math.random() * 20000);
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--health-port', String(healthPort), '--metrics-port', '-1', '--log-level', 'error'], { stdio: 'ignore' });
+    let stopping = false;
+    // Metrics beside the probes: the heap figures say how much of the memory is the operator's data.
+    // CNP_BENCH_NODE_ARGS: options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR.
+    const nodeArgs = (process.env['CNP_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
+    child.once('exit', (code, signal) => {
+      if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
+    });
     t = performance.now();
     // Converged: its caches are synced (readyz) and every CNP is Programmed.
     await until(async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok).catch(() => false)) && tracker.count() >= M, 500);
+    const coldM = performance.now() - t;
+    results[`cold start of cnp-operator run with ${M} CNPs`] = seconds(coldM);
+    results[`cold start / floor with ${M} CNPs`] = `${(coldM / floor).toFixed(2)}x`;
+    say(`cold start with ${M}: ${seconds(coldM)} (${(coldM / floor).toFixed(2)}x the floor)`);
     const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
-    results[`resident memory with ${M} CNPs (VmRSS / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
-    results[`cold start of cnp-operator run with ${M} CNPs`] = seconds(performance.now() - t);
+    const atConvergence = rss('VmRSS:');
+    const depth = async () => {
+      const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
+      return [...metrics.matchAll(/^workqueue_depth\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
+    await until(async () => (await depth()) === 0 && (await new Promise((r) => setTimeout(r, 2000)), (await depth()) === 0));
+    await updateLatencies(port, kube, M, results);
+    // Settled: V8 gives back what the start-up needed once the process has been quiet a while.
+    await new Promise((r) => setTimeout(r, 60_000));
+    results[`resident memory with ${M} CNPs, settled a minute after the updates (VmRSS / at convergence / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${atConvergence.toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
+    if (process.env['CNP_BENCH_HEAPSNAPSHOT'] === '1') {
+      // With NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a snapshot of the converged operator, in the current folder.
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 15_000));
+    }
+    const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+    results[`V8 heap with ${M} CNPs (used / total)`] = `${gauge('nodejs_heap_size_used_bytes').toFixed(0)} MiB / ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB`;
     tracker.stop();
+    stopping = true;
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     port.close();
