@@ -95,7 +95,7 @@ function exact(input: ConditionInput): Draft {
   // Findings that change no verdict (a nodes peer selecting no node yet, a CNI's resync on
   // change) do not make the policy inexact, but an admin should still read them.
   const notes = input.findings.filter((f) => f.effect === 'none');
-  const withNotes = (d: Draft): Draft => (notes.length === 0 || input.program.kind === 'invalid' ? d : { ...d, message: `${d.message} Note: ${list(notes.map(describeFinding))}` });
+  const withNotes = (d: Draft): Draft => (notes.length === 0 ? d : { ...d, message: `${d.message} Note: ${list(notes.map(describeFinding))}` });
   if (input.program.kind === 'native-enforcement') {
     // The findings are the CNI's own departures from the API, as measured (src/translate/native.ts).
     const departures = input.findings.filter((f) => f.effect !== 'none');
