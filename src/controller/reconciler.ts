@@ -179,11 +179,13 @@ export class Reconciler {
     const before = this.desired;
     let changed: Set<string>;
     if (detection.kind === 'ready') {
-      if (this.translator?.backend !== detection.backend.description) this.translator = { backend: detection.backend.description, translator: detection.backend.translator() };
-      const update = this.translator.translator.update(snapshot);
+      const fresh = this.translator?.backend !== detection.backend.description;
+      if (fresh) this.translator = { backend: detection.backend.description, translator: detection.backend.translator() };
+      const update = this.translator!.translator.update(snapshot);
       this.desired = update.desired;
       // A new translator knows nothing of what was wanted before: compare with the last state.
-      changed = new Set(before === undefined || update.changed.length === this.desired.fingerprints.size ? changedOwners(before, this.desired) : update.changed);
+      // (Not otherwise: a translator may update its state in place, so `before` is no record then.)
+      changed = new Set(fresh ? changedOwners(before, this.desired) : update.changed);
     } else {
       this.translator = undefined;
       // Standing down, the findings are where the CNI's own enforcement departs from the API.

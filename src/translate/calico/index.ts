@@ -49,9 +49,11 @@ export function translateCalico(snapshot: Snapshot, options?: CalicoOptions): Tr
     objects.push(...t.objects);
     findings.push(...t.findings);
   }
-  objects.sort((a, b) => KIND_RANK[a.kind]! - KIND_RANK[b.kind]! || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  objects.sort(byKindAndName);
   return { objects, findings: sortFindings(findings) };
 }
+
+const byKindAndName = (a: KubeObject, b: KubeObject): number => KIND_RANK[a.kind]! - KIND_RANK[b.kind]! || (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0);
 
 /**
  * What one CNP's objects depend on besides the CNP itself: its GlobalNetworkPolicy's name and
@@ -115,7 +117,8 @@ export function translateCalicoPolicy(plan: CalicoPlan, policy: Policy, nodeNets
   }
   const objects = [policyObject(o, policy, gnpName, tierNameOf(o, policy.tier), plan.orders.get(policy.name)!, rules)];
   for (const set of sets.values()) objects.push(nodeSetObject(o, policy, gnpName, set.id, set.nets));
-  return { objects, findings };
+  // In the whole translation's order: the operator translates one policy at a time.
+  return { objects: objects.sort(byKindAndName), findings: sortFindings(findings) };
 }
 
 /** GNP orders by CNP name (see translateCalico); `policies` in any order. */
