@@ -65,6 +65,9 @@ function watchKey(d: Detection): string {
  * Wires informers, the work queue, leader election, probes and metrics around the
  * Reconciler. Every replica keeps warm caches; only the leader runs workers.
  */
+/** The longest an event waits for idle workers before it is written anyway. */
+const EVENT_WAIT_MS = 10_000;
+
 export class Manager {
   readonly metrics: Metrics;
   private readonly informers: Informer[] = [];
@@ -101,7 +104,9 @@ export class Manager {
     this.managed = this.metrics.gauge('cnp_managed_objects', 'Backend objects the operator currently wants to exist');
     this.queue = new WorkQueue<string>({ metrics: this.metrics.workQueue(CONTROLLER, () => this.queue.inFlight()) });
     this.metrics.computedGauge('cnp_conditions', 'ClusterNetworkPolicies by condition type, status and reason, as last written', ['type', 'status', 'reason'], () => this.reconciler?.conditionCounts() ?? []);
-    this.events = new EventRecorder({ port: o.port, component: 'cnp-operator', instance: o.leaderElection?.identity, log: o.log });
+    // Events wait while the workers have work (up to EVENT_WAIT_MS each): with thousands of CNPs
+    // to program, their statuses and objects come first.
+    this.events = new EventRecorder({ port: o.port, component: 'cnp-operator', instance: o.leaderElection?.identity, log: o.log, yieldTo: () => this.queue.whenIdle(EVENT_WAIT_MS) });
     this.controller = new Controller<string>({
       name: CONTROLLER,
       queue: this.queue,

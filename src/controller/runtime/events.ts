@@ -24,6 +24,11 @@ export interface EventRecorderOptions {
   /** Per object: at most `burst` events, then one per `refillMs` (client-go: 25, 5 min). */
   readonly burst?: number;
   readonly refillMs?: number;
+  /**
+   * Awaited before each write: events are best effort and should not take the API server's
+   * time from work that matters more (the operator waits for its workers to be idle, a while).
+   */
+  readonly yieldTo?: () => Promise<void>;
 }
 
 interface Recorded {
@@ -62,6 +67,7 @@ export class EventRecorder implements EventSink {
     this.#pending++;
     const key = `${objectKey}\u0000${type}\u0000${reason}\u0000${message}`;
     this.#chain = this.#chain
+      .then(() => this.#o.yieldTo?.())
       .then(() => this.#write(key, regarding, type, reason, message))
       .catch((err: unknown) => this.#log.warn('event not recorded', { reason, error: err }))
       .finally(() => this.#pending--);

@@ -37,6 +37,7 @@ export class WorkQueue<K> {
   readonly #queuedAt = new Map<K, number>();
   readonly #delayed = new Map<K, { at: number; timer: Timer }>();
   #waiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
   #shuttingDown = false;
   #drained: (() => void) | undefined;
 
@@ -125,6 +126,38 @@ export class WorkQueue<K> {
       this.#waiters.shift()?.();
     }
     if (this.#processing.size === 0) this.#drained?.();
+    this.#wakeIfIdle();
+  }
+
+  /**
+   * Resolves once no key is queued or held by a worker (keys waiting out a delay do not count),
+   * the queue is shut down, or `maxWaitMs` has passed: for work that should not compete with
+   * reconciles, nor wait for ever behind them.
+   */
+  whenIdle(maxWaitMs: number): Promise<void> {
+    if (this.#idle()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(() => {
+        this.#idleWaiters = this.#idleWaiters.filter((w) => w !== wake);
+        resolve();
+      }, maxWaitMs);
+      this.#idleWaiters.push(wake);
+    });
+  }
+
+  #idle(): boolean {
+    return this.#shuttingDown || (this.len() === 0 && this.#processing.size === 0);
+  }
+
+  #wakeIfIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#idle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Keys waiting for a worker. */
@@ -150,7 +183,7 @@ export class WorkQueue<K> {
     this.#delayed.clear();
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const wake of waiters) wake();
+    for (const wake of waiters) wake();    this.#wakeIfIdle();
   }
 
   /**

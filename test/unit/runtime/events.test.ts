@@ -15,6 +15,18 @@ function events(port: FakePort): KubeObject[] {
 }
 
 describe('EventRecorder', () => {
+  it('waits for yieldTo before each write', async () => {
+    const port = new FakePort();
+    let release: () => void = () => undefined;
+    const rec = new EventRecorder({ port, component: 'cnp-operator', clock: new FakeClock(), yieldTo: () => new Promise<void>((r) => (release = r)) });
+    rec.emit(cnp, 'Normal', 'Programmed', 'generation 1');
+    await new Promise((r) => setImmediate(r));
+    expect(events(port)).toHaveLength(0);
+    release();
+    await rec.flush();
+    expect(events(port)).toHaveLength(1);
+  });
+
   it('writes a core/v1 Event about a cluster-scoped object into the default namespace', async () => {
     const port = new FakePort();
     const rec = new EventRecorder({ port, component: 'cnp-operator', instance: 'pod-1', clock: new FakeClock() });

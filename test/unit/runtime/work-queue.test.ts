@@ -19,6 +19,33 @@ function pendingGet(q: WorkQueue<string>): { value: () => string | undefined | '
 }
 
 describe('WorkQueue', () => {
+  it('whenIdle resolves once nothing is queued or in a worker, or when its time is up', async () => {
+    const { q, clock } = queue();
+    let idle = false;
+    await q.whenIdle(1000);
+    q.add('a');
+    q.add('b');
+    void q.whenIdle(10_000).then(() => (idle = true));
+    const a = await q.get();
+    q.done(a!);
+    await settle();
+    expect(idle).toBe(false); // b is still queued
+    const b = await q.get();
+    await settle();
+    expect(idle).toBe(false); // b is in a worker
+    q.done(b!);
+    await settle();
+    expect(idle).toBe(true);
+
+    let timedOut = false;
+    q.add('c');
+    void q.whenIdle(500).then(() => (timedOut = true));
+    await clock.advance(499);
+    expect(timedOut).toBe(false);
+    await clock.advance(1);
+    expect(timedOut).toBe(true);
+  });
+
   it('queues a key once however often it is added, in FIFO order', async () => {
     const { q } = queue();
     for (const k of ['a', 'b', 'a', 'c', 'b']) q.add(k);
