@@ -257,6 +257,10 @@ export class Reconciler {
    * echo of our own write (it equals what we want); always for deletions and drift.
    */
   differsFromDesired(obj: KubeObject): boolean {
+    // The echo of our own write: judged when it was written (see remember), and a change of
+    // what is wanted since then queued its owner anyway. Saves making the object again.
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && this.writtenVersions.get(objectKey(obj)) === rv && this.ownerOfDesired(obj) !== undefined) return false;
     const want = this.wanted(obj);
     return want === undefined || !this.inSync(obj, want);
   }
@@ -374,7 +378,7 @@ export class Reconciler {
     if (drifted && !this.stored.has(key)) {
       const preview = await this.o.port.replace(type, replacement(live, want), { fieldManager: this.o.fieldManager, dryRun: true });
       if (comparedDigest(live, want) === comparedDigest(preview, want)) {
-        this.remember(want, preview);
+        this.remember(want, preview, false);
         return undefined;
       }
     }
@@ -410,9 +414,14 @@ export class Reconciler {
     if (this.deletedWhileWanted.delete(objectKey(want))) this.reportDrift(want, cnp, 'was deleted by someone else');
   }
 
-  /** Notes how the server stored a write, when that differs from what was written. */
-  private remember(want: KubeObject, stored: KubeObject): void {
+  /** The resourceVersion of our last write of each object, by object key: what tells our own echo. */
+  private readonly writtenVersions = new Map<string, string>();
+
+  /** Notes how the server stored a write (or would store it: a dry run), when that differs from what was written. */
+  private remember(want: KubeObject, stored: KubeObject, written = true): void {
     const key = objectKey(want);
+    if (written && stored.metadata.resourceVersion !== undefined) this.writtenVersions.set(key, stored.metadata.resourceVersion);
+    else this.writtenVersions.delete(key);
     if (differences(stored, want).length === 0) {
       this.stored.delete(key);
       return;
@@ -451,6 +460,7 @@ export class Reconciler {
       }
       this.deletedWhileWanted.delete(objectKey(obj));
       this.stored.delete(objectKey(obj));
+      this.writtenVersions.delete(objectKey(obj));
     }
   }
 
