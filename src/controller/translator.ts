@@ -117,9 +117,7 @@ export function calicoTranslator(options: CalicoOptions): Translator {
         for (const t of tiers) ownerByKey.set(objectKey(t), SHARED_KEY);
       }
       let nodeNets: NodeNets | undefined;
-      const present = new Set<string>();
       for (const policy of snapshot.policies) {
-        present.add(policy.name);
         const entry = cache.get(policy.name);
         const name = plan.names.get(policy.name)!;
         const order = plan.orders.get(policy.name)!;
@@ -143,7 +141,9 @@ export function calicoTranslator(options: CalicoOptions): Translator {
         else findings.delete(policy.name);
         fingerprints.set(policy.name, next.fingerprint);
       }
-      if (present.size !== cache.size) {
+      // Names are unique in a snapshot and each is in the cache now: any more are gone.
+      if (cache.size !== snapshot.policies.length) {
+        const present = new Set(snapshot.policies.map((p) => p.name));
         for (const name of [...cache.keys()]) {
           if (present.has(name)) continue;
           forget(name);
