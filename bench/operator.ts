@@ -270,6 +270,10 @@ async function main(): Promise<void> {
     }
     const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+    // What the API server answered: a 429 (priority and fairness) costs the retry's wait.
+    const label = (set: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(set)?.[1] ?? '?';
+    const codes = [...metrics.matchAll(/^rest_client_requests_total\{([^}]*)\} (\S+)$/gm)].map((m) => `${label(m[1]!, 'method')} ${label(m[1]!, 'code')}: ${m[2]}`);
+    results[`API requests of cnp-operator run with ${M} CNPs, by method and code`] = codes.join(', ');
     results[`V8 heap with ${M} CNPs (used / total)`] = `${gauge('nodejs_heap_size_used_bytes').toFixed(0)} MiB / ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB`;
     tracker.stop();
     stopping = true;
