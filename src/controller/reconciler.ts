@@ -135,10 +135,9 @@ export class Reconciler {
     // Digests, not the words: thousands of shadowed rules' messages are made when written.
     // Only policies whose analysis moved are looked at: one change among thousands of CNPs
     // must not cost words for all of them.
-    const present = new Set(this.analysis.names());
     for (const name of this.analysis.changed()) {
       const before = this.warnings.get(name);
-      const words = present.has(name) ? this.warningsOf(name) : [];
+      const words = this.analysis.has(name) ? this.warningsOf(name) : [];
       if (words.length > 0) this.warnings.set(name, digest(words.join('\n')));
       else this.warnings.delete(name);
       if (before !== this.warnings.get(name)) this.o.enqueue(name);

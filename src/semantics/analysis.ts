@@ -709,6 +709,11 @@ export class IncrementalAnalysis {
     return this.entries.keys();
   }
 
+  /** Whether a policy of that name is analysed. */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
   result(): Analysis {
     const ordered = [...this.entries.values()].sort(byOrder);
     if (this.flat === undefined) {
