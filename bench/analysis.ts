@@ -5,35 +5,15 @@
 import { parseClusterNetworkPolicy } from '../src/api/cnp.js';
 import type { Policy } from '../src/api/model.js';
 import { analyse, IncrementalAnalysis } from '../src/semantics/analysis.js';
+import { benchCnp } from './bench-cnp.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
 const N = args.get('cnps') ?? 5000;
 const UPDATES = args.get('updates') ?? 200;
 
-function cnpObject(i: number, port = 8000): unknown {
-  const rule = (r: number) => ({
-    name: `rule-${r}`,
-    action: (['Accept', 'Deny', 'Pass'] as const)[(i + r) % 3],
-    to: r % 3 === 0 ? [{ networks: [`10.${i % 250}.${r}.0/24`] }] : [{ pods: { namespaceSelector: { matchLabels: { team: `t${(i + r) % 20}` } }, podSelector: { matchLabels: { app: `a${r}` } } } }],
-    protocols: [{ tcp: { destinationPort: { number: port + r } } }, { udp: { destinationPort: { range: { start: 1000, end: 2000 + r } } } }],
-  });
-  return {
-    apiVersion: 'policy.networking.k8s.io/v1beta1',
-    kind: 'ClusterNetworkPolicy',
-    metadata: { name: `bench-${String(i).padStart(5, '0')}` },
-    spec: {
-      tier: i % 4 === 0 ? 'Baseline' : 'Admin',
-      priority: i % 1000,
-      subject: { namespaces: { matchLabels: { team: `t${i % 20}` } } },
-      egress: Array.from({ length: 7 }, (_, r) => rule(r)),
-      ingress: Array.from({ length: 3 }, (_, r) => ({ name: `in-${r}`, action: 'Deny', from: [{ namespaces: { matchLabels: { team: `t${(i + r + 1) % 20}` } } }] })),
-    },
-  };
-}
-
 function parse(i: number, port?: number): Policy {
-  const { policy, diagnostics } = parseClusterNetworkPolicy(cnpObject(i, port), { origin: 'cluster' });
+  const { policy, diagnostics } = parseClusterNetworkPolicy(benchCnp(i, port), { origin: 'cluster' });
   if (policy === undefined) throw new Error(`bench-${i}: ${JSON.stringify(diagnostics)}`);
   return policy;
 }

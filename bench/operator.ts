@@ -4,7 +4,7 @@
 //   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
 //   M CNPs, with its cold start against the floor and update latency at M too.
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
-//   [--updates 100] [--idle-seconds 120]
+//   [--updates 100] [--idle-seconds 120] [--workers 2]
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
 import { translateCalico } from '../src/translate/calico/index.js';
 import { clusterInformationCrds, installCrdsWith } from '../test/harness/crds.js';
 import { Kube, type KubeObject as HarnessObject } from '../test/harness/client.js';
+import { benchCnp } from './bench-cnp.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -26,7 +27,8 @@ const N = args.get('cnps') ?? 1000;
 const M = args.get('memory-cnps') ?? 5000;
 const UPDATES = args.get('updates') ?? 100;
 const IDLE_S = args.get('idle-seconds') ?? 120;
-const CONCURRENCY = 2; // the operator's default workers
+// The operator's workers (its default is 2), and the floor's concurrency: the same for both.
+const CONCURRENCY = args.get('workers') ?? 2;
 
 const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
@@ -34,27 +36,8 @@ const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** A CNP of 10 rules: namespaces, pods and CIDR peers, both directions, several protocols. */
-function cnpObject(i: number, port = 8000): HarnessObject {
-  const rule = (r: number) => ({
-    name: `rule-${r}`,
-    action: (['Accept', 'Deny', 'Pass'] as const)[(i + r) % 3],
-    to: r % 3 === 0 ? [{ networks: [`10.${i % 250}.${r}.0/24`] }] : [{ pods: { namespaceSelector: { matchLabels: { team: `t${(i + r) % 20}` } }, podSelector: { matchLabels: { app: `a${r}` } } } }],
-    protocols: [{ tcp: { destinationPort: { number: port + r } } }, { udp: { destinationPort: { range: { start: 1000, end: 2000 + r } } } }],
-  });
-  return {
-    apiVersion: CNP,
-    kind: 'ClusterNetworkPolicy',
-    metadata: { name: `bench-${String(i).padStart(5, '0')}` },
-    spec: {
-      tier: i % 4 === 0 ? 'Baseline' : 'Admin',
-      priority: i % 1000,
-      subject: { namespaces: { matchLabels: { team: `t${i % 20}` } } },
-      egress: Array.from({ length: 7 }, (_, r) => rule(r)),
-      ingress: Array.from({ length: 3 }, (_, r) => ({ name: `in-${r}`, action: 'Deny', from: [{ namespaces: { matchLabels: { team: `t${(i + r + 1) % 20}` } } }] })),
-    },
-  };
-}
+/** bench-cnp.ts's CNP, as the harness client takes it. */
+const cnpObject = (i: number, port?: number): HarnessObject => benchCnp(i, port);
 
 async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -241,7 +224,7 @@ async function main(): Promise<void> {
     // CNP_BENCH_CHILD_LOG=FILE keeps the child's log (debug) for a look at slow updates.
     const childLog = process.env['CNP_BENCH_CHILD_LOG'];
     const nodeArgs = (process.env['CNP_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
+    const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
     child.once('exit', (code, signal) => {
       if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
     });
