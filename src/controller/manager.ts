@@ -8,6 +8,7 @@ import { type CrdInfo, crdNotes, preflight } from './preflight.js';
 import { OUR_CONDITIONS, RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
 import { ParsedCnps, slimCnp } from './snapshot-from-cache.js';
 import {
+  type AddOptions,
   cachesSynced,
   Controller,
   defaultIdentity,
@@ -168,7 +169,7 @@ export class Manager {
     if (this.detection.kind === 'unavailable') log.warn('backend unavailable', detected);
     else log.info('backend detected', detected);
 
-    const enqueue = (key: string): void => this.controller.enqueue(key);
+    const enqueue = (key: string, options?: AddOptions): void => this.controller.enqueue(key, options);
     // Parsed as they arrive; the cache keeps what status and events need.
     const cnps = this.informer(cnpType(version), (obj) => {
       this.parsedCnps.ingest(obj);

@@ -44,7 +44,8 @@ export interface ReconcilerOptions {
   readonly notes?: () => readonly string[];
   readonly fieldManager: string;
   readonly events: EventSink;
-  readonly enqueue: (key: string) => void;
+  /** Queues a key; `low` for rechecks that must not delay others' changes (see AddOptions). */
+  readonly enqueue: (key: string, options?: { readonly low?: boolean }) => void;
   readonly now: () => string;
   readonly hooks?: ReconcilerHooks;
   readonly log?: Logger;
@@ -119,7 +120,8 @@ export class Reconciler {
         this.analysisRunning = false;
       }
       if (!this.analysisBehind) {
-        for (const name of this.awaitingAnalysis) this.o.enqueue(name);
+        // Their objects are written; only the status is left.
+        for (const name of this.awaitingAnalysis) this.o.enqueue(name, { low: true });
         this.awaitingAnalysis.clear();
       }
     });
@@ -140,7 +142,8 @@ export class Reconciler {
       const words = this.analysis.has(name) ? this.warningsOf(name) : [];
       if (words.length > 0) this.warnings.set(name, digest(words.join('\n')));
       else this.warnings.delete(name);
-      if (before !== this.warnings.get(name)) this.o.enqueue(name);
+      // Another CNP's change moved this one's warnings: after the changes themselves.
+      if (before !== this.warnings.get(name)) this.o.enqueue(name, { low: true });
     }
   }
 
@@ -259,7 +262,12 @@ export class Reconciler {
     // The echo of our own write: judged when it was written (see remember), and a change of
     // what is wanted since then queued its owner anyway. Saves making the object again.
     const rv = obj.metadata.resourceVersion;
-    if (rv !== undefined && this.writtenVersions.get(objectKey(obj)) === rv && this.ownerOfDesired(obj) !== undefined) return false;
+    const key = objectKey(obj);
+    if (this.writing.has(key)) {
+      this.writing.set(key, rv ?? '');
+      return false;
+    }
+    if (rv !== undefined && this.writtenVersions.get(key) === rv && this.ownerOfDesired(obj) !== undefined) return false;
     const want = this.wanted(obj);
     return want === undefined || !this.inSync(obj, want);
   }
@@ -357,6 +365,27 @@ export class Reconciler {
       this.deletedWhileWanted.delete(key);
       return undefined;
     }
+    this.writing.set(key, undefined);
+    try {
+      return await this.writeObject(type, want, cnp, cached);
+    } finally {
+      // An event that came while the write was on its way was let through unjudged: if it was
+      // not the write's own echo, the owner is looked at again.
+      const seen = this.writing.get(key);
+      this.writing.delete(key);
+      const owner = this.desired?.ownerByKey.get(key);
+      if (seen !== undefined && seen !== this.writtenVersions.get(key) && owner !== undefined) this.o.enqueue(owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner);
+    }
+  }
+
+  /**
+   * Objects being written, with the resourceVersion of an event about them seen meanwhile: an
+   * object's echo may arrive before the answer to the write that caused it.
+   */
+  private readonly writing = new Map<string, string | undefined>();
+
+  private async writeObject(type: ResourceType, want: KubeObject, cnp: KubeObject | undefined, cached: KubeObject | undefined): Promise<ProgramState | undefined> {
+    const key = objectKey(want);
     // The cache may lag our own writes, or miss a create: the API server has the last word.
     const live = cached === undefined ? await this.createIfAbsent(type, want, cnp) : await this.o.port.get(type, want.metadata.name, want.metadata.namespace);
     if (live === 'created') return undefined;

@@ -2,7 +2,7 @@ import { type Clock, systemClock } from './clock.js';
 import { type Informer, waitForCacheSync } from './informer.js';
 import { type Logger, silentLogger } from './log.js';
 import type { ControllerMetrics, ReconcileResult } from './metrics.js';
-import { WorkQueue } from './work-queue.js';
+import { type AddOptions, WorkQueue } from './work-queue.js';
 
 /** What a reconcile asks for besides success: a retry with backoff, or a re-check after a delay. */
 export interface ReconcileOutcome {
@@ -55,8 +55,8 @@ export class Controller<K> {
   }
 
   /** Queues a key (de-duplicated); safe before start(), ignored after stop(). */
-  enqueue(key: K): void {
-    this.queue.add(key);
+  enqueue(key: K, options?: AddOptions): void {
+    this.queue.add(key, options);
   }
 
   /**

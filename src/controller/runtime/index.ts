@@ -7,7 +7,7 @@ export { Backoff, type BackoffOptions } from './backoff.js';
 /** Work-queue rate limiters (per-key exponential, token bucket, max-of). */
 export { defaultControllerRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter, type RateLimiter, TokenBucketRateLimiter } from './rate-limiter.js';
 /** The de-duplicating, rate-limited work queue. */
-export { WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './work-queue.js';
+export { type AddOptions, WorkQueue, type WorkQueueMetrics, type WorkQueueOptions } from './work-queue.js';
 /** Cache keys and event handlers of informers. */
 export { cacheKey, type EventHandlers } from './store.js';
 /** List/watch reflector with a cache. */

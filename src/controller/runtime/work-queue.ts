@@ -18,6 +18,40 @@ export interface WorkQueueOptions<K> {
   readonly metrics?: WorkQueueMetrics;
 }
 
+/** A FIFO whose shift() is amortised O(1). */
+class Fifo<K> {
+  #items: K[] = [];
+  #head = 0;
+
+  push(key: K): void {
+    this.#items.push(key);
+  }
+
+  shift(): K | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const key = this.#items[this.#head++] as K;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return key;
+  }
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+}
+
+/** Options of WorkQueue.add. */
+export interface AddOptions {
+  /**
+   * Queued behind every key added without it (controller-runtime's priority queue does the
+   * same for work that can wait): rechecks that follow from other keys' work must not delay
+   * the changes people just made. A key added without it later moves to the front lane.
+   */
+  readonly low?: boolean;
+}
+
 /**
  * client-go's rate-limited work queue. A key is queued at most once however often it is
  * added; a key being processed is never handed to a second worker, and if it is added
@@ -28,9 +62,13 @@ export class WorkQueue<K> {
   readonly #clock: Clock;
   readonly #limiter: RateLimiter<K>;
   readonly #metrics: WorkQueueMetrics | undefined;
-  /** Keys in FIFO order; only items from #head on are live, which keeps get() amortised O(1). */
-  #queue: K[] = [];
-  #head = 0;
+  /** Keys in FIFO order, in two lanes: #low only when #normal is empty (see AddOptions.low). */
+  readonly #normal = new Fifo<K>();
+  readonly #low = new Fifo<K>();
+  /** Dirty keys whose lane is the low one; a key in #low but not here was moved up (skipped there). */
+  readonly #lowKeys = new Set<K>();
+  /** Live entries in #low (not counting skipped ones). */
+  #lowQueued = 0;
   /** Keys that need processing: queued, or re-added while being processed. */
   readonly #dirty = new Set<K>();
   readonly #processing = new Map<K, number>();
@@ -48,15 +86,49 @@ export class WorkQueue<K> {
   }
 
   /** Queues `key` unless it is already queued; ignored after shutdown. */
-  add(key: K): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
+  add(key: K, options: AddOptions = {}): void {
+    if (this.#shuttingDown) return;
+    const low = options.low === true;
+    if (this.#dirty.has(key)) {
+      if (low || !this.#lowKeys.delete(key)) return;
+      // Moved up: its entry in the low lane is skipped when reached.
+      if (!this.#processing.has(key)) {
+        this.#lowQueued--;
+        this.#normal.push(key);
+        this.#waiters.shift()?.();
+      }
+      return;
+    }
     this.#metrics?.added();
     this.#dirty.add(key);
+    if (low) this.#lowKeys.add(key);
     this.#queuedAt.set(key, this.#clock.now());
     if (this.#processing.has(key)) return;
-    this.#queue.push(key);
+    this.#push(key);
     this.#metrics?.depth(this.len());
     this.#waiters.shift()?.();
+  }
+
+  #push(key: K): void {
+    if (this.#lowKeys.has(key)) {
+      this.#low.push(key);
+      this.#lowQueued++;
+    } else {
+      this.#normal.push(key);
+    }
+  }
+
+  /** The next key to hand out: the normal lane first; undefined when both are empty. */
+  #next(): K | undefined {
+    const key = this.#normal.shift();
+    if (key !== undefined) return key;
+    for (let k = this.#low.shift(); k !== undefined; k = this.#low.shift()) {
+      // An entry left behind by a key moved up; the key may be low again, or with a worker.
+      if (this.#processing.has(k) || !this.#lowKeys.delete(k)) continue;
+      this.#lowQueued--;
+      return k;
+    }
+    return undefined;
   }
 
   /** Queues `key` after `ms`; a key already waiting keeps the earlier of the two times. */
@@ -96,15 +168,11 @@ export class WorkQueue<K> {
    * The caller owns the key until it calls done(key).
    */
   async get(): Promise<K | undefined> {
-    while (this.#head >= this.#queue.length) {
+    while (this.len() === 0) {
       if (this.#shuttingDown) return undefined;
       await new Promise<void>((wake) => this.#waiters.push(wake));
     }
-    const key = this.#queue[this.#head++] as K;
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
+    const key = this.#next() as K;
     const now = this.#clock.now();
     this.#metrics?.depth(this.len());
     this.#metrics?.queued((now - (this.#queuedAt.get(key) ?? now)) / 1000);
@@ -121,7 +189,7 @@ export class WorkQueue<K> {
     this.#processing.delete(key);
     this.#metrics?.worked((this.#clock.now() - started) / 1000);
     if (this.#dirty.has(key)) {
-      this.#queue.push(key);
+      this.#push(key);
       this.#metrics?.depth(this.len());
       this.#waiters.shift()?.();
     }
@@ -162,7 +230,7 @@ export class WorkQueue<K> {
 
   /** Keys waiting for a worker. */
   len(): number {
-    return this.#queue.length - this.#head;
+    return this.#normal.size + this.#lowQueued;
   }
 
   /** Keys currently held by workers, with how long each has been held (seconds). */

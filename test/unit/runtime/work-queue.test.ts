@@ -19,6 +19,46 @@ function pendingGet(q: WorkQueue<string>): { value: () => string | undefined | '
 }
 
 describe('WorkQueue', () => {
+  it('hands out low keys only when no other key waits, and moves a low key up when it is added plainly', async () => {
+    const { q } = queue();
+    q.add('l1', { low: true });
+    q.add('l2', { low: true });
+    q.add('n1');
+    q.add('l3', { low: true });
+    q.add('l2'); // moved up: behind n1, before the low ones
+    q.add('l1', { low: true }); // already queued: nothing changes
+    expect(q.len()).toBe(4);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const k = (await q.get())!;
+      order.push(k);
+      q.done(k);
+    }
+    expect(order).toEqual(['n1', 'l2', 'l1', 'l3']);
+    expect(q.len()).toBe(0);
+  });
+
+  it('keeps a low key moved up while a worker holds it away from a second worker, and queues it once', async () => {
+    const { q } = queue();
+    q.add('a', { low: true });
+    q.add('b', { low: true });
+    expect(await q.get()).toBe('a');
+    q.add('a', { low: true }); // while held
+    q.add('a'); // moved up while held: queued plainly when done
+    expect(await q.get()).toBe('b'); // a's old low entry is not handed out
+    q.done('b');
+    const third = pendingGet(q);
+    await settle();
+    expect(third.value()).toBe('pending');
+    q.done('a');
+    await settle();
+    expect(third.value()).toBe('a');
+    q.done('a');
+    expect(q.len()).toBe(0);
+    q.add('c', { low: true });
+    expect(await q.get()).toBe('c');
+  });
+
   it('whenIdle resolves once nothing is queued or in a worker, or when its time is up', async () => {
     const { q, clock } = queue();
     let idle = false;
