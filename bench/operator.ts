@@ -4,9 +4,9 @@
 //   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
 //   M CNPs, with its cold start against the floor and update latency at M too.
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
-//   [--updates 100] [--idle-seconds 120] [--workers 2]
-import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+//   [--updates 100] [--idle-seconds 120] [--workers 2] [--split-cores 1]
+import { execFileSync, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterNetworkPolicy } from '../src/api/cnp.js';
@@ -141,14 +141,37 @@ async function updateLatencies(port: ReturnType<typeof createKubePort>, kube: Ku
   results[`  of which update → CNP watch event (the API server alone) with ${n} CNPs, p50 / p99`] = `${percentile(apiParts, 50).toFixed(0)} ms / ${percentile(apiParts, 99).toFixed(0)} ms`;
 }
 
+/**
+ * --split-cores 1: the control plane (kube-apiserver, etcd) on CPU 0, this process and the
+ * operator it starts on CPU 1 — as in a cluster, where the operator runs on a worker node and
+ * does not take the API server's CPU. The floor's client runs on CPU 1 too: both see the same
+ * API server.
+ */
+const SPLIT_CORES = args.get('split-cores') === 1;
+
+function splitCores(stateDir: string): void {
+  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir);
+    } catch {
+      return false;
+    }
+  });
+  if (pids.length < 2) throw new Error(`--split-cores: found ${pids.length} control-plane processes`);
+  for (const pid of pids) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  say(`control plane (${pids.length} processes) on CPU 0, the benchmark and the operator on CPU 1`);
+}
+
 /** Updated CNPs use ports PORT_MARK000–PORT_MARK999, which no created CNP uses: the changed object is recognised by them. */
 const PORT_MARK = 9;
 let updateRound = 0;
 
 async function main(): Promise<void> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'cnp-bench-'));
   const cp = await startControlPlane({
     name: 'bench',
-    stateDir: mkdtempSync(join(tmpdir(), 'cnp-bench-')),
+    stateDir,
     controllerManager: false,
     beforeControllerManager: async (api) => {
       const k = Kube.fromFile(api.kubeconfigPath);
@@ -159,6 +182,7 @@ async function main(): Promise<void> {
   });
   const kube = Kube.fromFile(cp.kubeconfigPath);
   const results: Record<string, string | number> = {};
+  if (SPLIT_CORES) splitCores(stateDir);
   try {
     await kube.apply({ apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: 'v3.30.2' } });
     say(`creating ${N} CNPs`);
