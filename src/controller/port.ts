@@ -95,6 +95,7 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
 }
 
+/** Objects a port hands out (list items, watch events, answers) are the caller's own: new for each call, shared with nothing. */
 export interface KubePort {
   list(type: ResourceType, options?: ListOptions): Promise<{ items: KubeObject[]; resourceVersion: string }>;
   /**

@@ -252,14 +252,14 @@ export class Informer {
   }
 
   /**
-   * A private copy for the cache, with the type's apiVersion and kind (list items of built-in
-   * types come without): the port's objects may be shared with their producer.
+   * The object for the cache, with the type's apiVersion and kind (list items of built-in types
+   * come without). The port hands out objects of the caller's own (see KubePort), so no copy:
+   * copying every event cost more than anything else the informer does.
    */
   #own(obj: KubeObject): KubeObject {
-    const copy = structuredClone(obj);
-    copy.apiVersion ||= this.type.group === '' ? this.type.version : `${this.type.group}/${this.type.version}`;
-    copy.kind ||= this.type.kind;
-    return this.#o.transform === undefined ? copy : this.#o.transform(copy);
+    obj.apiVersion ||= this.type.group === '' ? this.type.version : `${this.type.group}/${this.type.version}`;
+    obj.kind ||= this.type.kind;
+    return this.#o.transform === undefined ? obj : this.#o.transform(obj);
   }
 }
 
