@@ -1,6 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document as YamlDocument, type Node } from 'yaml';
 import { fieldPathSteps, type PathStep, type Position, type Source } from './diagnostics.js';
 import { JsonPositions, parseJsonText } from './json-positions.js';
+import { loadYamlFast } from './yaml-fast.js';
 
 /** One parsed document with where it came from. */
 export interface Document {
@@ -38,12 +39,50 @@ export function isKubernetesObject(value: unknown): boolean {
  * their items. JSON is read with JSON.parse and its positions found when asked for (see
  * json-positions.ts), to the same values and positions as the YAML parser gives; anything else,
  * and JSON that the YAML parser would read otherwise (a key twice), goes to the YAML parser.
+ * YAML is read with js-yaml where that gives the YAML parser's values (see yaml-fast.ts), its
+ * positions found by the YAML parser when first asked for; anything else goes to the YAML parser.
  */
 export function parseDocuments(text: string, file: string): Document[] {
   if (text.length > MAX_INPUT_BYTES) {
     throw new InputError(file, { line: 1, column: 1 }, `input is ${text.length} bytes; at most ${MAX_INPUT_BYTES} are read`);
   }
-  return parseJson(text, file) ?? parseYaml(text, file);
+  return parseJson(text, file) ?? parseYamlFast(text, file) ?? parseYaml(text, file);
+}
+
+function parseYamlFast(text: string, file: string): Document[] | undefined {
+  const values = loadYamlFast(text);
+  if (values === undefined) return undefined;
+  // The YAML parser's documents, for positions: parsed once, when a position is first asked for.
+  let positions: YamlPositions | undefined;
+  const docs: Document[] = [];
+  values.forEach((value, i) => {
+    for (const { value: v, prefix } of flatten(value, [])) {
+      if (v === null || v === undefined) continue;
+      const locate = (field: string): Position => {
+        positions ??= yamlPositions(text);
+        return positions.at(offsetOf(positions.docs[i]!, prefix, fieldPathSteps(field) ?? []));
+      };
+      docs.push({ source: { file, document: i + 1, locate }, value: v });
+    }
+  });
+  return docs;
+}
+
+interface YamlPositions {
+  readonly docs: readonly YamlDocument[];
+  /** The line and column of a text offset. */
+  readonly at: (offset: number) => Position;
+}
+
+function yamlPositions(text: string): YamlPositions {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { uniqueKeys: true, lineCounter });
+  const docs = Array.isArray(parsed) ? parsed : [parsed];
+  const at = (offset: number): Position => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  return { docs, at };
 }
 
 function parseJson(text: string, file: string): Document[] | undefined {
@@ -61,14 +100,8 @@ function parseJson(text: string, file: string): Document[] | undefined {
 
 /** parseDocuments with the YAML parser alone, for JSON too: what the JSON path must agree with (see its tests). */
 export function parseYaml(text: string, file: string): Document[] {
-  const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { uniqueKeys: true, lineCounter });
-  const yamlDocs = Array.isArray(parsed) ? parsed : [parsed];
+  const { docs: yamlDocs, at } = yamlPositions(text);
   const docs: Document[] = [];
-  const at = (offset: number): Position => {
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, column: p.col };
-  };
   yamlDocs.forEach((doc, i) => {
     const error = doc.errors[0];
     if (error !== undefined) {
