@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Checker, type Diagnostic } from '../../../src/api/diagnostics.js';
+import { fieldPaths } from '../../support/field-paths.js';
 import { parseDocuments, parseYaml, type Document } from '../../../src/api/documents.js';
 import { parseJsonText } from '../../../src/api/json-positions.js';
 
@@ -23,21 +23,6 @@ function write(value: Json, space: () => string): string {
   return JSON.stringify(value);
 }
 
-/** Every field path of a value as Checker writes it, and paths that leave it (a missing key, an index past the end, a step into a scalar). */
-function paths(value: unknown, c: Checker, out: string[]): string[] {
-  out.push(c.path);
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => paths(v, c.index(i), out));
-    out.push(c.index(value.length).path, c.field('missing').path);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) paths(v, c.field(k), out);
-    out.push(c.field('missing').path, c.index(0).path);
-  } else {
-    out.push(c.field('deeper').path, c.index(0).path);
-  }
-  return out;
-}
-
 /** What a parse gives: each document's number, value and the position of each of its paths; or the error. */
 function placed(parse: () => readonly Document[]): unknown {
   let docs: readonly Document[];
@@ -46,12 +31,11 @@ function placed(parse: () => readonly Document[]): unknown {
   } catch (err) {
     return { error: (err as Error).message };
   }
-  const sink: Diagnostic[] = [];
   return docs.map((d) => ({
     document: d.source.document,
     file: d.source.file,
     value: d.value,
-    at: paths(d.value, new Checker(sink, ''), []).map((field) => [field, d.source.locate!(field)]),
+    at: fieldPaths(d.value).map((field) => [field, d.source.locate!(field)]),
   }));
 }
 

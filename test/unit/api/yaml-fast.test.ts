@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify, type ToStringOptions } from 'yaml';
-import { Checker, type Diagnostic } from '../../../src/api/diagnostics.js';
+import { fieldPaths } from '../../support/field-paths.js';
 import { parseDocuments, parseYaml, type Document } from '../../../src/api/documents.js';
 import { coreScalar, loadYamlFast } from '../../../src/api/yaml-fast.js';
 
@@ -12,21 +12,6 @@ import { coreScalar, loadYamlFast } from '../../../src/api/yaml-fast.js';
 // every field path, found by the `yaml` library when first asked for.
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** Every field path of a value as Checker writes it, and paths that leave it. */
-function paths(value: unknown, c: Checker, out: string[]): string[] {
-  out.push(c.path);
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => paths(v, c.index(i), out));
-    out.push(c.index(value.length).path, c.field('missing').path);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) paths(v, c.field(k), out);
-    out.push(c.field('missing').path, c.index(0).path);
-  } else {
-    out.push(c.field('deeper').path);
-  }
-  return out;
-}
 
 /** What a parse gives: each document's number, value (and the type of each scalar) and positions; or the error. */
 function placed(parse: () => readonly Document[], fieldsOf: (value: unknown) => string[]): unknown {
@@ -45,10 +30,9 @@ function placed(parse: () => readonly Document[], fieldsOf: (value: unknown) => 
   }));
 }
 
-const allPaths = (value: unknown): string[] => paths(value, new Checker([] as Diagnostic[], ''), []);
 
 /** The same as parseYaml gives, and whether the fast reader read it. */
-function same(text: string, fieldsOf: (value: unknown) => string[] = allPaths): boolean {
+function same(text: string, fieldsOf: (value: unknown) => string[] = fieldPaths): boolean {
   expect(placed(() => parseDocuments(text, 'in.yaml'), fieldsOf)).toEqual(placed(() => parseYaml(text, 'in.yaml'), fieldsOf));
   return loadYamlFast(text) !== undefined;
 }
@@ -103,7 +87,7 @@ describe('YAML read with js-yaml', () => {
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       const fieldsOf = (value: unknown): string[] => {
-        const all = allPaths(value);
+        const all = fieldPaths(value);
         // Large documents (CRDs): the first 300 paths, and spec and metadata.name.
         return [...all.slice(0, 300), 'spec', 'metadata.name', 'spec.missing'];
       };

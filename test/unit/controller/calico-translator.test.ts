@@ -1,26 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DesiredState } from '../../../src/controller/desired.js';
 import { calicoTranslator, wholeTranslator } from '../../../src/controller/translator.js';
 import { translateCalico, type CalicoOptions } from '../../../src/translate/calico/index.js';
 import { applyChange, changeSequenceArb } from '../../support/arbitraries-changes.js';
+import { desiredView } from '../../support/desired-view.js';
 
 // The operator's Calico translator (incremental, its maps updated in place) gives the desired
 // state the whole translation gives, and reports exactly the owners whose objects or findings
 // changed, after every step of random change sequences.
 
 const RUNS = Number(process.env.CALICO_TRANSLATOR_RUNS ?? 100);
-
-/** A copy of what the state says now: the incremental translator's maps change under it later. */
-function view(d: DesiredState): unknown {
-  const owners = [...new Set([...d.fingerprints.keys(), ...d.findings.keys()])].sort();
-  return structuredClone({
-    objects: owners.map((o) => [o, d.objects(o)]),
-    findings: [...d.findings.entries()].sort(),
-    fingerprints: [...d.fingerprints.entries()].sort(),
-    ownerByKey: [...d.ownerByKey.entries()].sort(),
-  });
-}
 
 describe('calicoTranslator', () => {
   it('equals wholeTranslator(translateCalico) after every step of random changes', () => {
@@ -33,7 +22,7 @@ describe('calicoTranslator', () => {
           if (step > 0) s = applyChange(s, changes[step - 1]!, family, step);
           const a = incremental.update(s);
           const b = whole.update(s);
-          expect(view(a.desired)).toEqual(view(b.desired));
+          expect(desiredView(a.desired)).toEqual(desiredView(b.desired));
           expect([...a.changed].sort()).toEqual([...b.changed].sort());
         }
       }),

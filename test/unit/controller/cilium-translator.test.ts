@@ -1,26 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ciliumTranslator } from '../../../src/controller/cilium-translator.js';
-import type { DesiredState } from '../../../src/controller/desired.js';
 import { wholeTranslator } from '../../../src/controller/translator.js';
 import { translateCilium, type CiliumOptions } from '../../../src/translate/cilium/index.js';
 import { applyChange, changeSequenceArb } from '../../support/arbitraries-changes.js';
+import { desiredView } from '../../support/desired-view.js';
 
 // The operator's Cilium translator (incremental) gives the desired state the whole translation
 // gives (wholeTranslator over translateCilium, as the operator did before), and reports the same
 // owners as changed, after every step of random change sequences.
 
 const RUNS = Number(process.env.CILIUM_TRANSLATOR_RUNS ?? 80);
-
-function view(d: DesiredState): unknown {
-  const owners = [...new Set([...d.fingerprints.keys(), ...d.findings.keys()])].sort();
-  return {
-    objects: owners.map((o) => [o, d.objects(o)]),
-    findings: [...d.findings.entries()].sort(),
-    fingerprints: [...d.fingerprints.entries()].sort(),
-    ownerByKey: [...d.ownerByKey.entries()].sort(),
-  };
-}
 
 describe('ciliumTranslator', () => {
   it('equals wholeTranslator(translateCilium) after every step of random changes', () => {
@@ -33,7 +23,7 @@ describe('ciliumTranslator', () => {
           if (step > 0) s = applyChange(s, changes[step - 1]!, family, step);
           const a = incremental.update(s);
           const b = whole.update(s);
-          expect(view(a.desired)).toEqual(view(b.desired));
+          expect(desiredView(a.desired)).toEqual(desiredView(b.desired));
           expect([...a.changed].sort()).toEqual([...b.changed].sort());
         }
       }),
