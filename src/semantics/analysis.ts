@@ -170,41 +170,24 @@ const PATCH_LIMIT = 8;
 
 const byOrder = (a: Entry, b: Entry): number => comparePolicies(a.policy, b.policy);
 
+/** The first index of a list ordered so that `reached` is false, then true, where it turns true (binary search). */
+function firstIndex(list: readonly Entry[], reached: (e: Entry) => boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (reached(list[mid]!)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /** The first index whose policy comes after `p` (comparePolicies). */
-function after(list: readonly Entry[], p: Policy): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (comparePolicies(p, list[mid]!.policy) < 0) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
+const after = (list: readonly Entry[], p: Policy): number => firstIndex(list, (e) => comparePolicies(p, e.policy) < 0);
 /** The first index whose position is `pos` or more. */
-function fromPosition(list: readonly Entry[], pos: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.pos >= pos) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
+const fromPosition = (list: readonly Entry[], pos: number): number => firstIndex(list, (e) => e.pos >= pos);
 /** The first index whose priority is `priority` or more. */
-function fromPriority(list: readonly Entry[], priority: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.policy.priority >= priority) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
+const fromPriority = (list: readonly Entry[], priority: number): number => firstIndex(list, (e) => e.policy.priority >= priority);
 
 /**
  * The analysis kept up to date as policies change. A rule's shadowing depends only on the
