@@ -259,8 +259,9 @@ export class Reconciler {
    * echo of our own write (it equals what we want); always for deletions and drift.
    */
   differsFromDesired(obj: KubeObject): boolean {
-    // The echo of our own write: judged when it was written (see remember), and a change of
-    // what is wanted since then queued its owner anyway. Saves making the object again.
+    // The echo of our own write is not judged again (it was when written, see remember; a change
+    // of what is wanted since then queued its owner anyway): that saves making the object again.
+    // While the write is on its way the event is noted and judged when it returns (see writing).
     const rv = obj.metadata.resourceVersion;
     const key = objectKey(obj);
     if (this.writing.has(key)) {
