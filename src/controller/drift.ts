@@ -1,4 +1,4 @@
-import { canonicalJson, digest } from '../translate/digest.js';
+import { canonicalDigest, canonicalJson } from '../translate/digest.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../translate/ownership.js';
 import type { KubeObject } from './port.js';
 
@@ -25,7 +25,7 @@ function body(obj: KubeObject): Json {
 
 function bodyDigest(obj: KubeObject): string {
   const kept = obj[BODY_DIGEST];
-  return typeof kept === 'string' ? kept : digest(canonicalJson(body(obj)));
+  return typeof kept === 'string' ? kept : canonicalDigest(body(obj));
 }
 
 /** A cached object of a kind the operator writes: its metadata and the digest of its body. */
@@ -38,19 +38,45 @@ function field(path: string, key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key)}]`;
 }
 
-function diff(live: unknown, want: unknown, path: string, out: string[]): void {
+/** The path of keys and indexes as `differences` reports it. */
+function pathOf(parts: readonly (string | number)[]): string {
+  let path = '';
+  for (const p of parts) path = typeof p === 'number' ? `${path}[${p}]` : field(path, p);
+  return path;
+}
+
+const isPrimitive = (v: unknown): boolean => v === null || typeof v !== 'object';
+
+// It runs for every object compared, nearly always equal ones: nothing is allocated on the way
+// down (the path is one array pushed and popped), and a path is spelled out only where a
+// difference is found.
+function diff(live: unknown, want: unknown, parts: (string | number)[], out: string[]): void {
   if (isObj(want) && isObj(live)) {
-    for (const key of new Set([...Object.keys(want), ...Object.keys(live)])) {
+    for (const key in want) {
       if (want[key] === undefined && live[key] === undefined) continue;
-      diff(live[key], want[key], field(path, key), out);
+      parts.push(key);
+      diff(live[key], want[key], parts, out);
+      parts.pop();
+    }
+    for (const key in live) {
+      if (Object.hasOwn(want, key) || live[key] === undefined) continue;
+      parts.push(key);
+      diff(live[key], undefined, parts, out);
+      parts.pop();
     }
     return;
   }
   if (Array.isArray(want) && Array.isArray(live)) {
-    for (let i = 0; i < Math.max(want.length, live.length); i++) diff(live[i], want[i], `${path}[${i}]`, out);
+    for (let i = 0; i < Math.max(want.length, live.length); i++) {
+      parts.push(i);
+      diff(live[i], want[i], parts, out);
+      parts.pop();
+    }
     return;
   }
-  if (canonicalJson(live) !== canonicalJson(want)) out.push(path);
+  // As JSON: null and an absent value are alike.
+  const equal = isPrimitive(live) && isPrimitive(want) ? live === want || (live == null && want == null) : canonicalJson(live) === canonicalJson(want);
+  if (!equal) out.push(pathOf(parts));
 }
 
 const ownerRefs = (obj: KubeObject): string[] => (obj.metadata.ownerReferences ?? []).map((r) => canonicalJson(r)).sort();
@@ -61,28 +87,27 @@ export function differences(live: KubeObject, want: KubeObject): string[] {
   // A cached object has only its body's digest: the body differs, where is for a full read to say.
   if (typeof live[BODY_DIGEST] === 'string') {
     if (live[BODY_DIGEST] !== bodyDigest(want)) out.push('spec');
-  } else diff(body(live), body(want), '', out);
+  } else diff(body(live), body(want), [], out);
   for (const [key, value] of Object.entries(want.metadata.labels ?? {})) {
     if (live.metadata.labels?.[key] !== value) out.push(field('metadata.labels', key));
   }
   for (const [key, value] of Object.entries(want.metadata.annotations ?? {})) {
     if (live.metadata.annotations?.[key] !== value) out.push(field('metadata.annotations', key));
   }
-  if (canonicalJson(ownerRefs(live)) !== canonicalJson(ownerRefs(want))) out.push('metadata.ownerReferences');
+  const [liveOwners, wantOwners] = [ownerRefs(live), ownerRefs(want)];
+  if (liveOwners.length !== wantOwners.length || liveOwners.some((r, i) => r !== wantOwners[i])) out.push('metadata.ownerReferences');
   return out;
 }
 
 /** A digest of what `differences` compares: for remembering how the API server stored a write. */
 export function comparedDigest(live: KubeObject, want: KubeObject): string {
   const pick = (m: Readonly<Record<string, string>> | undefined, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, m?.[k]]));
-  return digest(
-    canonicalJson({
-      body: bodyDigest(live),
-      labels: pick(live.metadata.labels, Object.keys(want.metadata.labels ?? {})),
-      annotations: pick(live.metadata.annotations, Object.keys(want.metadata.annotations ?? {})),
-      owners: ownerRefs(live),
-    }),
-  );
+  return canonicalDigest({
+    body: bodyDigest(live),
+    labels: pick(live.metadata.labels, Object.keys(want.metadata.labels ?? {})),
+    annotations: pick(live.metadata.annotations, Object.keys(want.metadata.annotations ?? {})),
+    owners: ownerRefs(live),
+  });
 }
 
 /**
