@@ -5,6 +5,26 @@ import type { Peer, PodSet, PortMatch, Requirement, Rule, Selector } from '../ap
 // "provably a superset"; `mayOverlap` answers "not provably disjoint". Both are
 // sound but incomplete, which is what analysis reports need: never a false claim.
 
+// Loops rather than every/some with closures: the rule analysis asks these questions for
+// pairs of rules across thousands of policies, and each closure would be an allocation.
+
+function includes(values: readonly string[], v: string): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] === v) return true;
+  return false;
+}
+
+/** Every value of `values` is in `of`. */
+function allIn(values: readonly string[], of: readonly string[]): boolean {
+  for (let i = 0; i < values.length; i++) if (!includes(of, values[i]!)) return false;
+  return true;
+}
+
+/** No value of `values` is in `of`. */
+function noneIn(values: readonly string[], of: readonly string[]): boolean {
+  for (let i = 0; i < values.length; i++) if (includes(of, values[i]!)) return false;
+  return true;
+}
+
 function implies(b: Requirement, a: Requirement): boolean {
   if (a.key !== b.key) return false;
   switch (a.operator) {
@@ -13,34 +33,42 @@ function implies(b: Requirement, a: Requirement): boolean {
     case 'DoesNotExist':
       return b.operator === 'DoesNotExist';
     case 'In':
-      return b.operator === 'In' && b.values.every((v) => a.values.includes(v));
+      return b.operator === 'In' && allIn(b.values, a.values);
     case 'NotIn':
-      return (
-        b.operator === 'DoesNotExist' ||
-        (b.operator === 'In' && b.values.every((v) => !a.values.includes(v))) ||
-        (b.operator === 'NotIn' && a.values.every((v) => b.values.includes(v)))
-      );
+      return b.operator === 'DoesNotExist' || (b.operator === 'In' && noneIn(b.values, a.values)) || (b.operator === 'NotIn' && allIn(a.values, b.values));
   }
 }
 
 /** Every object matching `inner` matches `outer`. */
 export function selectorCovers(outer: Selector, inner: Selector): boolean {
-  return outer.requirements.every((a) => inner.requirements.some((b) => implies(b, a)));
+  const need = outer.requirements;
+  const have = inner.requirements;
+  next: for (let i = 0; i < need.length; i++) {
+    for (let j = 0; j < have.length; j++) if (implies(have[j]!, need[i]!)) continue next;
+    return false;
+  }
+  return true;
+}
+
+/** No object can have both x and y: one direction of `contradicts`. */
+function excludes(x: Requirement, y: Requirement): boolean {
+  return (
+    (x.operator === 'Exists' && y.operator === 'DoesNotExist') ||
+    (x.operator === 'In' && y.operator === 'DoesNotExist') ||
+    (x.operator === 'In' && y.operator === 'In' && noneIn(x.values, y.values)) ||
+    (x.operator === 'In' && y.operator === 'NotIn' && allIn(x.values, y.values))
+  );
 }
 
 function contradicts(a: Requirement, b: Requirement): boolean {
   if (a.key !== b.key) return false;
-  const one = (x: Requirement, y: Requirement): boolean =>
-    (x.operator === 'Exists' && y.operator === 'DoesNotExist') ||
-    (x.operator === 'In' && y.operator === 'DoesNotExist') ||
-    (x.operator === 'In' && y.operator === 'In' && !x.values.some((v) => y.values.includes(v))) ||
-    (x.operator === 'In' && y.operator === 'NotIn' && x.values.every((v) => y.values.includes(v)));
-  return one(a, b) || one(b, a);
+  return excludes(a, b) || excludes(b, a);
 }
 
 /** False only when no object can match both selectors. */
 export function selectorsMayOverlap(a: Selector, b: Selector): boolean {
-  return !a.requirements.some((ra) => b.requirements.some((rb) => contradicts(ra, rb)));
+  for (const ra of a.requirements) for (const rb of b.requirements) if (contradicts(ra, rb)) return false;
+  return true;
 }
 
 export function podSetCovers(outer: PodSet, inner: PodSet): boolean {
@@ -83,11 +111,19 @@ function portCovers(outer: PortMatch, inner: PortMatch): boolean {
 export function portsCover(outer: readonly PortMatch[] | undefined, inner: readonly PortMatch[] | undefined): boolean {
   if (outer === undefined) return true;
   if (inner === undefined) return false;
-  return inner.every((i) => outer.some((o) => portCovers(o, i)));
+  next: for (const i of inner) {
+    for (const o of outer) if (portCovers(o, i)) continue next;
+    return false;
+  }
+  return true;
 }
 
 /** Every flow `inner` matches, `outer` matches too (for the same subject). */
 export function ruleCovers(outer: Rule, inner: Rule): boolean {
   if (outer.peers.length === 0) return false;
-  return inner.peers.every((i) => outer.peers.some((o) => peerCovers(o, i))) && portsCover(outer.ports, inner.ports);
+  next: for (const i of inner.peers) {
+    for (const o of outer.peers) if (peerCovers(o, i)) continue next;
+    return false;
+  }
+  return portsCover(outer.ports, inner.ports);
 }
