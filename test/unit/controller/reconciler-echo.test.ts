@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { Backend, Detection } from '../../../src/controller/backend.js';
+import type { KubeObject, KubePort, ResourceType } from '../../../src/controller/port.js';
+import { RECOMPUTE_KEY, Reconciler } from '../../../src/controller/reconciler.js';
+import { ParsedCnps } from '../../../src/controller/snapshot-from-cache.js';
+import { calicoTranslator } from '../../../src/controller/translator.js';
+
+// An event about an object that arrives while the operator is writing that object: the echo of
+// the write itself must not cost a reconcile, and anything else must not be lost. The fake port
+// holds the write open until the test has delivered the event, which a real API server cannot
+// be made to do on purpose.
+
+const calico = (plural: string, kind: string): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural, kind, namespaced: false });
+const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
+const GNP = 'GlobalNetworkPolicy';
+
+const backend: Backend = {
+  name: 'calico',
+  description: 'Calico (test)',
+  types: [calico('tiers', 'Tier'), calico('globalnetworkpolicies', GNP), calico('globalnetworksets', 'GlobalNetworkSet')],
+  inputs: { networkPolicies: false, nodes: false, namespaces: false, pods: false },
+  translator: () => calicoTranslator({ api: 'projectcalico.org/v3' }),
+};
+
+const cnp: KubeObject = {
+  apiVersion: 'policy.networking.k8s.io/v1beta1',
+  kind: 'ClusterNetworkPolicy',
+  metadata: { name: 'deny-a', uid: 'uid-a', generation: 1, resourceVersion: '5' },
+  spec: { tier: 'Admin', priority: 10, subject: { namespaces: {} }, ingress: [{ name: 'deny', action: 'Deny', from: [{ namespaces: { matchLabels: { team: 'a' } } }] }] },
+};
+
+/** What the API server answers for a create: the object as stored, at a resourceVersion. */
+const stored = (obj: KubeObject, resourceVersion: string): KubeObject => ({
+  ...structuredClone(obj),
+  metadata: { ...structuredClone(obj.metadata), uid: `uid-${obj.metadata.name}`, resourceVersion, managedFields: [{ manager: 'cnp-operator', operation: 'Update' }] },
+});
+
+function setUp() {
+  const parsed = new ParsedCnps();
+  parsed.ingest(cnp);
+  const enqueued: string[] = [];
+  let releaseCreate: (rv: string) => void = () => undefined;
+  let createStarted: (obj: KubeObject) => void = () => undefined;
+  const gnpCreate = new Promise<KubeObject>((resolve) => (createStarted = resolve));
+  const unexpected = (what: string) => () => Promise.reject(new Error(`unexpected ${what}`));
+  const port: KubePort = {
+    list: unexpected('list'),
+    watch: unexpected('watch'),
+    get: unexpected('get'),
+    replace: unexpected('replace'),
+    apply: unexpected('apply'),
+    delete: unexpected('delete'),
+    discover: unexpected('discover'),
+    preferredVersion: unexpected('preferredVersion'),
+    applyStatus: (_type, obj) => Promise.resolve(obj),
+    create: (_type, obj) => {
+      // Tiers go through at once; the policy's write waits for the test.
+      if (obj.kind !== GNP) return Promise.resolve(stored(obj, '1'));
+      createStarted(obj);
+      return new Promise((resolve) => (releaseCreate = (rv) => resolve(stored(obj, rv))));
+    },
+  };
+  const detection: Detection = { kind: 'ready', backend };
+  const reconciler = new Reconciler({
+    port,
+    cnpType: CNP_TYPE,
+    detection: () => detection,
+    fieldManager: 'cnp-operator',
+    events: { emit: () => undefined },
+    // Rechecks after the analysis come in the low lane: only the others matter here.
+    enqueue: (key, options) => {
+      if (options?.low !== true) enqueued.push(key);
+    },
+    now: () => '2026-12-05T00:00:00Z',
+    caches: {
+      inputs: () => ({ cnps: parsed.list(), networkPolicies: [], nodes: [], namespaces: [], pods: [] }),
+      cnp: (name) => (name === cnp.metadata.name ? cnp : undefined),
+      owned: () => [],
+      existing: () => undefined,
+    },
+  });
+  return { reconciler, enqueued, gnpCreate, release: (rv: string) => releaseCreate(rv) };
+}
+
+/** Starts the CNP's reconcile and returns once its policy's create is on its way, with what is being written. */
+async function writing(t: ReturnType<typeof setUp>): Promise<{ done: Promise<void>; want: KubeObject }> {
+  await t.reconciler.reconcile(RECOMPUTE_KEY);
+  t.enqueued.length = 0;
+  const done = t.reconciler.reconcile(cnp.metadata.name);
+  return { done, want: await t.gnpCreate };
+}
+
+describe('an event that arrives while its object is being written', () => {
+  it('is not judged before the write returns, and costs nothing when it is the write\'s own echo', async () => {
+    const t = setUp();
+    const { done, want } = await writing(t);
+    expect(t.reconciler.differsFromDesired(stored(want, '42'))).toBe(false);
+    t.release('42');
+    await done;
+    expect(t.enqueued).toEqual([]);
+    // Later deliveries of the same version are the echo too.
+    expect(t.reconciler.differsFromDesired(stored(want, '42'))).toBe(false);
+  });
+
+  it('queues its owner again when it was not the echo (someone else wrote in between)', async () => {
+    const t = setUp();
+    const { done, want } = await writing(t);
+    const edited = stored(want, '43');
+    edited['spec'] = { ...(edited['spec'] as object), selector: 'all()' };
+    expect(t.reconciler.differsFromDesired(edited)).toBe(false);
+    t.release('42');
+    await done;
+    expect(t.enqueued).toEqual([cnp.metadata.name]);
+  });
+
+  it('queues nothing when no event came meanwhile, and judges later events against what is wanted', async () => {
+    const t = setUp();
+    const { done, want } = await writing(t);
+    t.release('42');
+    await done;
+    expect(t.enqueued).toEqual([]);
+    const edited = stored(want, '44');
+    edited['spec'] = { ...(edited['spec'] as object), selector: 'all()' };
+    expect(t.reconciler.differsFromDesired(edited)).toBe(true);
+    expect(t.reconciler.differsFromDesired(stored(want, '45'))).toBe(false);
+  });
+});
