@@ -83,21 +83,55 @@ function deployedNodeOptions(): string {
   return /- name: NODE_OPTIONS\n\s+value: (.*)$/m.exec(manager)?.[1]?.replace(/^"|"$/g, '') ?? '';
 }
 
-/** The same backend objects and statuses as the operator writes, applied straight to the API server with the same client and concurrency; then removed again. */
-async function measureFloor(port: ReturnType<typeof createKubePort>, created: readonly HarnessObject[]): Promise<number> {
+/** CPU seconds a process has used (user + system), from /proc. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The processes of the control plane under test (kube-apiserver, etcd): their command lines name its state folder. */
+function controlPlanePids(stateDir: string): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+let cpPids: number[] = [];
+/** CPU seconds used by the control plane so far. */
+const controlPlaneCpu = (): number => cpPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+const processCpu = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Where the CPU went while something ran: the client's (or operator's) and the control plane's. */
+const cpuLine = (client: string, clientCpu: number, cpCpu: number): string => `${client} ${clientCpu.toFixed(1)} s, control plane ${cpCpu.toFixed(1)} s`;
+
+/**
+ * The same backend objects and statuses as the operator writes, applied straight to the API
+ * server with the same client and concurrency; then removed again. Returns the time and the
+ * CPU used meanwhile (this process's, as the client's, and the control plane's).
+ */
+async function measureFloor(port: ReturnType<typeof createKubePort>, created: readonly HarnessObject[]): Promise<{ ms: number; cpu: string }> {
   const policies = created.map((o) => parseClusterNetworkPolicy(o).policy).filter((p): p is Policy => p !== undefined);
   const objects = translateCalico({ policies, networkPolicies: [], namespaces: [], pods: [], nodes: [] }, { api: 'projectcalico.org/v3' }).objects;
   const plurals: Record<string, string> = { Tier: 'tiers', GlobalNetworkPolicy: 'globalnetworkpolicies', GlobalNetworkSet: 'globalnetworksets' };
   const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: plurals[o.kind]!, kind: o.kind, namespaced: false });
+  const [client0, cp0] = [processCpu(), controlPlaneCpu()];
   const t = performance.now();
   await pool(objects, CONCURRENCY, (o) => port.apply(typeOf(o), o as KubeObject, { fieldManager: 'bench-floor', force: true }));
   // The operator also writes one status per CNP: part of the floor too.
   await pool(created, CONCURRENCY, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [{ type: 'Floor', status: 'True', reason: 'Floor', message: '', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: 1 }] } }, { fieldManager: 'bench-floor', force: true }));
   const floor = performance.now() - t;
-  say(`floor ${seconds(floor)} for ${objects.length} objects + ${created.length} statuses; cleaning up`);
+  const cpu = cpuLine('client (this process)', processCpu() - client0, controlPlaneCpu() - cp0);
+  say(`floor ${seconds(floor)} for ${objects.length} objects + ${created.length} statuses (CPU: ${cpu}); cleaning up`);
   await pool(objects, 8, (o) => port.delete(typeOf(o), o.metadata.name));
   await pool(created, 8, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: [] } }, { fieldManager: 'bench-floor', force: true }));
-  return floor;
+  return { ms: floor, cpu };
 }
 
 /** CNP spec change → its GlobalNetworkPolicy changed: UPDATES updates, one at a time, spread over n CNPs. */
@@ -149,18 +183,11 @@ async function updateLatencies(port: ReturnType<typeof createKubePort>, kube: Ku
  */
 const SPLIT_CORES = args.get('split-cores') === 1;
 
-function splitCores(stateDir: string): void {
-  const pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir);
-    } catch {
-      return false;
-    }
-  });
-  if (pids.length < 2) throw new Error(`--split-cores: found ${pids.length} control-plane processes`);
-  for (const pid of pids) execFileSync('taskset', ['-a', '-cp', '0', pid], { stdio: 'ignore' });
+function splitCores(): void {
+  if (cpPids.length < 2) throw new Error(`--split-cores: found ${cpPids.length} control-plane processes`);
+  for (const pid of cpPids) execFileSync('taskset', ['-a', '-cp', '0', String(pid)], { stdio: 'ignore' });
   execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
-  say(`control plane (${pids.length} processes) on CPU 0, the benchmark and the operator on CPU 1`);
+  say(`control plane (${cpPids.length} processes) on CPU 0, the benchmark and the operator on CPU 1`);
 }
 
 /** Updated CNPs use ports PORT_MARK000–PORT_MARK999, which no created CNP uses: the changed object is recognised by them. */
@@ -182,7 +209,8 @@ async function main(): Promise<void> {
   });
   const kube = Kube.fromFile(cp.kubeconfigPath);
   const results: Record<string, string | number> = {};
-  if (SPLIT_CORES) splitCores(stateDir);
+  cpPids = controlPlanePids(stateDir);
+  if (SPLIT_CORES) splitCores();
   try {
     await kube.apply({ apiVersion: 'projectcalico.org/v3', kind: 'ClusterInformation', metadata: { name: 'default' }, spec: { calicoVersion: 'v3.30.2' } });
     say(`creating ${N} CNPs`);
@@ -190,11 +218,16 @@ async function main(): Promise<void> {
     await pool(Array.from({ length: N }, (_, i) => i), 8, async (i) => created.push(await kube.create(cnpObject(i))));
 
     const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
-    let floor = await measureFloor(port, created);
+    // The same watch on CNPs during the floor and the cold starts: it costs the API server too.
+    const tracker = await programmedTracker(port);
+    const floorN = await measureFloor(port, created);
+    let floor = floorN.ms;
     results[`floor with ${N} CNPs (objects + statuses applied directly)`] = seconds(floor);
+    results[`  CPU during the floor with ${N} CNPs`] = floorN.cpu;
 
     // Cold start.
-    const tracker = await programmedTracker(port);
+    const cpu0 = processCpu();
+    let cp0 = controlPlaneCpu();
     let t = performance.now();
     // CNP_BENCH_LOG=FILE keeps the operator's log (JSON lines) for a look at what took long.
     const logFile = process.env['CNP_BENCH_LOG'];
@@ -204,6 +237,7 @@ async function main(): Promise<void> {
     await until(async () => tracker.count() >= N, 100);
     const cold = performance.now() - t;
     results[`cold start, ${N} CNPs until all Programmed`] = seconds(cold);
+    results[`  CPU during the cold start with ${N} CNPs`] = cpuLine('operator (in this process, with the watch counting Programmed)', processCpu() - cpu0, controlPlaneCpu() - cp0);
     results['cold start / floor'] = `${(cold / floor).toFixed(2)}x`;
     say(`cold start ${seconds(cold)} (${(cold / floor).toFixed(2)}x the floor)`);
 
@@ -239,8 +273,10 @@ async function main(): Promise<void> {
       await pool((await port.list(type)).items, 8, (o) => port.delete(type, o.metadata.name));
     }
     await pool(Array.from({ length: M }, (_, i) => i), 8, async (i) => created.push(await kube.create(cnpObject(i))));
-    floor = await measureFloor(port, created);
+    const floorM = await measureFloor(port, created);
+    floor = floorM.ms;
     results[`floor with ${M} CNPs`] = seconds(floor);
+    results[`  CPU during the floor with ${M} CNPs`] = floorM.cpu;
     const healthPort = 20000 + Math.floor(Math.random() * 20000);
     let stopping = false;
     // Metrics beside the probes: the heap figures say how much of the memory is the operator's data.
@@ -252,11 +288,13 @@ async function main(): Promise<void> {
     child.once('exit', (code, signal) => {
       if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
     });
+    cp0 = controlPlaneCpu();
     t = performance.now();
     // Converged: its caches are synced (readyz) and every CNP is Programmed.
     await until(async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok).catch(() => false)) && tracker.count() >= M, 500);
     const coldM = performance.now() - t;
     results[`cold start of cnp-operator run with ${M} CNPs`] = seconds(coldM);
+    results[`  CPU during the cold start with ${M} CNPs`] = cpuLine('operator', cpuSeconds(child.pid!), controlPlaneCpu() - cp0);
     results[`cold start / floor with ${M} CNPs`] = `${(coldM / floor).toFixed(2)}x`;
     say(`cold start with ${M}: ${seconds(coldM)} (${(coldM / floor).toFixed(2)}x the floor)`);
     const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
