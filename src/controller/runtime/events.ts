@@ -139,10 +139,16 @@ export class EventRecorder implements EventSink {
     const b = this.#buckets.get(objectKey) ?? { tokens: burst, at: now };
     b.tokens = Math.min(burst, b.tokens + (now - b.at) / refill);
     b.at = now;
+    // Moved to the end: the map stays in order of last use, so buckets idle long enough to be
+    // full again (they carry no state) are at its front and are forgotten from there, without
+    // a scan of thousands that all still count (every CNP of a mass start has one).
+    this.#buckets.delete(objectKey);
     this.#buckets.set(objectKey, b);
-    // A bucket idle long enough to be full again carries no state; forget those when many pile up.
     if (this.#buckets.size > MAX_REMEMBERED) {
-      for (const [k, v] of this.#buckets) if (now - v.at >= refill * burst) this.#buckets.delete(k);
+      for (const [k, v] of this.#buckets) {
+        if (now - v.at < refill * burst) break;
+        this.#buckets.delete(k);
+      }
     }
     if (b.tokens < 1) return false;
     b.tokens -= 1;

@@ -78,6 +78,35 @@ describe('EventRecorder', () => {
     expect(port.count('create')).toBe(4);
   });
 
+  it('keeps the flood limit of an object while thousands of others have Events, and forgets limits that are full again', async () => {
+    const port = new FakePort();
+    const clock = new FakeClock();
+    const rec = new EventRecorder({ port, component: 'cnp-operator', clock, burst: 2, refillMs: 1_000 });
+    const other = (i: number): KubeObject => ({ ...cnp, metadata: { name: `other-${i}`, uid: `o-${i}` } });
+    // In batches below the limit of waiting writes, so that none is dropped for that reason.
+    const others = async (from: number): Promise<void> => {
+      for (let i = from; i < from + 5_000; i++) {
+        rec.emit(other(i), 'Normal', 'Programmed', 'generation 1');
+        if (i % 500 === 0) await rec.flush();
+      }
+      await rec.flush();
+    };
+    rec.emit(cnp, 'Warning', 'ApplyFailed', 'one');
+    rec.emit(cnp, 'Warning', 'ApplyFailed', 'two');
+    // More objects than the recorder remembers buckets for, all within the refill period.
+    await others(0);
+    rec.emit(cnp, 'Warning', 'ApplyFailed', 'three');
+    await rec.flush();
+    expect(events(port).filter((e) => e['message'] === 'three')).toHaveLength(0);
+    expect(events(port)).toHaveLength(5_002);
+    // Refilled: its bucket may be forgotten, and the next Event goes out.
+    await clock.advance(2_000);
+    await others(5_000);
+    rec.emit(cnp, 'Warning', 'ApplyFailed', 'four');
+    await rec.flush();
+    expect(events(port).filter((e) => e['message'] === 'four')).toHaveLength(1);
+  });
+
   it('never throws when the API refuses the Event', async () => {
     const port = new FakePort();
     port.failNext('create', new Error('forbidden'));
