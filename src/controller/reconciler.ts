@@ -236,12 +236,28 @@ export class Reconciler {
 
   /** Our conditions as last written or confirmed, by CNP name. */
   private readonly statuses = new Map<string, readonly KeptCondition[]>();
+  /** How many CNPs have each (type, status, reason) in `statuses`: kept as they change, a scrape costs no pass over thousands. */
+  private readonly tally = new Map<string, number>();
+
+  private setStatus(name: string, conditions: readonly KeptCondition[] | undefined): void {
+    const count = (c: KeptCondition, by: number): void => {
+      const key = `${c.type}\0${c.status}\0${c.reason}`;
+      const n = (this.tally.get(key) ?? 0) + by;
+      if (n === 0) this.tally.delete(key);
+      else this.tally.set(key, n);
+    };
+    for (const c of this.statuses.get(name) ?? []) count(c, -1);
+    if (conditions === undefined) {
+      this.statuses.delete(name);
+      return;
+    }
+    this.statuses.set(name, conditions);
+    for (const c of conditions) count(c, 1);
+  }
 
   /** How many CNPs have each (type, status, reason), from the conditions last written or confirmed. */
   conditionCounts(): [{ type: string; status: string; reason: string }, number][] {
-    const counts = new Map<string, number>();
-    for (const conditions of this.statuses.values()) for (const c of conditions) counts.set(`${c.type}\0${c.status}\0${c.reason}`, (counts.get(`${c.type}\0${c.status}\0${c.reason}`) ?? 0) + 1);
-    return [...counts].map(([key, n]) => {
+    return [...this.tally].map(([key, n]) => {
       const [type, status, reason] = key.split('\0') as [string, string, string];
       return [{ type, status, reason }, n];
     });
@@ -281,7 +297,7 @@ export class Reconciler {
   private async reconcileCnp(name: string): Promise<void> {
     const cnp = this.o.caches.cnp(name);
     if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) {
-      this.statuses.delete(name);
+      this.setStatus(name, undefined);
       // Garbage collection removes dependents too; deleting here makes it prompt and covers clusters without it.
       await this.deleteOwned(name, new Set());
       return;
@@ -499,7 +515,7 @@ export class Reconciler {
     const ours = previous.filter((c) => OUR_CONDITIONS.includes(c.type)).map(keep);
     const next = computeConditions(input, ours, this.o.now());
     if (conditionsEqual(ours, next)) {
-      this.statuses.set(cnp.metadata.name, ours);
+      this.setStatus(cnp.metadata.name, ours);
       return;
     }
     const before = new Map(ours.map((c) => [c.type, c]));
@@ -508,7 +524,7 @@ export class Reconciler {
       { apiVersion: apiVersionOf(this.o.cnpType), kind: this.o.cnpType.kind, metadata: { name: cnp.metadata.name }, status: { conditions: next } },
       { fieldManager: this.o.fieldManager, force: true },
     );
-    this.statuses.set(cnp.metadata.name, next.map(keep));
+    this.setStatus(cnp.metadata.name, next.map(keep));
     for (const c of next) {
       const old = before.get(c.type);
       const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;

@@ -39,6 +39,9 @@ function setUp() {
   const parsed = new ParsedCnps();
   parsed.ingest(cnp);
   const enqueued: string[] = [];
+  // What the fake API server holds, by kind and name; and whether the CNP exists.
+  const live = new Map<string, KubeObject>();
+  const state = { cnpExists: true };
   let releaseCreate: (rv: string) => void = () => undefined;
   let createStarted: (obj: KubeObject) => void = () => undefined;
   const gnpCreate = new Promise<KubeObject>((resolve) => (createStarted = resolve));
@@ -55,9 +58,16 @@ function setUp() {
     applyStatus: (_type, obj) => Promise.resolve(obj),
     create: (_type, obj) => {
       // Tiers go through at once; the policy's write waits for the test.
-      if (obj.kind !== GNP) return Promise.resolve(stored(obj, '1'));
+      if (obj.kind !== GNP) {
+        live.set(`${obj.kind}/${obj.metadata.name}`, stored(obj, '1'));
+        return Promise.resolve(stored(obj, '1'));
+      }
       createStarted(obj);
-      return new Promise((resolve) => (releaseCreate = (rv) => resolve(stored(obj, rv))));
+      return new Promise((resolve) =>
+        (releaseCreate = (rv) => {
+          live.set(`${obj.kind}/${obj.metadata.name}`, stored(obj, rv));
+          resolve(stored(obj, rv));
+        }));
     },
   };
   const detection: Detection = { kind: 'ready', backend };
@@ -74,12 +84,12 @@ function setUp() {
     now: () => '2026-12-05T00:00:00Z',
     caches: {
       inputs: () => ({ cnps: parsed.list(), networkPolicies: [], nodes: [], namespaces: [], pods: [] }),
-      cnp: (name) => (name === cnp.metadata.name ? cnp : undefined),
+      cnp: (name) => (name === cnp.metadata.name && state.cnpExists ? cnp : undefined),
       owned: () => [],
-      existing: () => undefined,
+      existing: (obj) => live.get(`${obj.kind}/${obj.metadata.name}`),
     },
   });
-  return { reconciler, enqueued, gnpCreate, release: (rv: string) => releaseCreate(rv) };
+  return { reconciler, enqueued, gnpCreate, state, release: (rv: string) => releaseCreate(rv) };
 }
 
 /** Starts the CNP's reconcile and returns once its policy's create is on its way, with what is being written. */
@@ -123,5 +133,27 @@ describe('an event that arrives while its object is being written', () => {
     edited['spec'] = { ...(edited['spec'] as object), selector: 'all()' };
     expect(t.reconciler.differsFromDesired(edited)).toBe(true);
     expect(t.reconciler.differsFromDesired(stored(want, '45'))).toBe(false);
+  });
+});
+
+describe('condition counts (the cnp_conditions gauge)', () => {
+  it('follow the statuses as they are written, and forget a deleted CNP', async () => {
+    const t = setUp();
+    const { done } = await writing(t);
+    t.release('42');
+    await done;
+    // The status waits for the rule analysis, which runs in the background: reconcile until it is written.
+    for (let i = 0; i < 1000 && t.reconciler.conditionCounts().length === 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await t.reconciler.reconcile(cnp.metadata.name);
+    }
+    const counts = () => Object.fromEntries(t.reconciler.conditionCounts().map(([c, n]) => [`${c.type}/${c.status}/${c.reason}`, n]));
+    expect(counts()).toEqual({ 'Accepted/True/Accepted': 1, 'Programmed/True/Programmed': 1, 'Exact/True/Exact': 1 });
+    // Written again with the same conditions: still one CNP.
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(counts()).toEqual({ 'Accepted/True/Accepted': 1, 'Programmed/True/Programmed': 1, 'Exact/True/Exact': 1 });
+    t.state.cnpExists = false;
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(counts()).toEqual({});
   });
 });
