@@ -26,37 +26,51 @@ export class PolicyInterner {
   }
 
   policy(p: Policy): Policy {
-    return { ...p, subject: this.podSet(p.subject), ingress: p.ingress.map((r) => this.rule(r)), egress: p.egress.map((r) => this.rule(r)) };
+    return { ...p, subject: this.podSet(p.subject)[0], ingress: p.ingress.map((r) => this.rule(r)), egress: p.egress.map((r) => this.rule(r)) };
   }
 
-  private selector(s: Selector): Selector {
-    return this.share(`s:${selectorKey(s)}`, s);
+  // Each part's key is made once, on the way up: a rule's key is made of its peers' keys,
+  // which are made of their selectors' (making them again was most of a cold start's interning).
+
+  private selector(s: Selector): [Selector, string] {
+    const key = selectorKey(s);
+    return [this.share(`s:${key}`, s), key];
   }
 
-  private podSet(ps: PodSet): PodSet {
-    const namespaces = this.selector(ps.namespaces);
-    const pods = this.selector(ps.pods);
-    return this.share(`ps:${selectorKey(namespaces)}|${selectorKey(pods)}`, { namespaces, pods });
+  private podSet(ps: PodSet): [PodSet, string] {
+    const [namespaces, nk] = this.selector(ps.namespaces);
+    const [pods, pk] = this.selector(ps.pods);
+    const key = `${nk}|${pk}`;
+    return [this.share(`ps:${key}`, { namespaces, pods }), key];
   }
 
-  private peerKey(p: Peer): string {
+  private peer(p: Peer): [Peer, string] {
+    let shared: Peer = p;
+    let key: string;
     switch (p.kind) {
-      case 'pods':
-        return `pods:${selectorKey(p.pods.namespaces)}|${selectorKey(p.pods.pods)}`;
-      case 'nodes':
-        return `nodes:${selectorKey(p.nodes)}`;
+      case 'pods': {
+        const [pods, k] = this.podSet(p.pods);
+        shared = { kind: 'pods', pods };
+        key = `pods:${k}`;
+        break;
+      }
+      case 'nodes': {
+        const [nodes, k] = this.selector(p.nodes);
+        shared = { kind: 'nodes', nodes };
+        key = `nodes:${k}`;
+        break;
+      }
       case 'networks':
-        return `networks:${p.cidrs.map((c) => c.text).join(',')}`;
+        key = `networks:${p.cidrs.map((c) => c.text).join(',')}`;
+        break;
       case 'domainNames':
-        return `domains:${p.names.join(',')}`;
+        key = `domains:${p.names.join(',')}`;
+        break;
       case 'all':
-        return 'all';
+        key = 'all';
+        break;
     }
-  }
-
-  private peer(p: Peer): Peer {
-    const shared: Peer = p.kind === 'pods' ? { kind: 'pods', pods: this.podSet(p.pods) } : p.kind === 'nodes' ? { kind: 'nodes', nodes: this.selector(p.nodes) } : p;
-    return this.share(`p:${this.peerKey(p)}`, shared);
+    return [this.share(`p:${key}`, shared), key];
   }
 
   private portsKey(ports: readonly PortMatch[]): string {
@@ -64,9 +78,16 @@ export class PolicyInterner {
   }
 
   private rule(r: Rule): Rule {
-    const peers = r.peers.map((p) => this.peer(p));
-    const ports = r.ports === undefined ? undefined : this.share(`ports:${this.portsKey(r.ports)}`, r.ports);
-    const key = `r:${r.index}|${r.name ?? ''}|${r.action}|${r.failClosed ?? ''}|${r.peers.map((p) => this.peerKey(p)).join(';')}|${ports === undefined ? '*' : this.portsKey(ports)}`;
+    const peers: Peer[] = [];
+    const peerKeys: string[] = [];
+    for (const p of r.peers) {
+      const [peer, key] = this.peer(p);
+      peers.push(peer);
+      peerKeys.push(key);
+    }
+    const portsKey = r.ports === undefined ? '*' : this.portsKey(r.ports);
+    const ports = r.ports === undefined ? undefined : this.share(`ports:${portsKey}`, r.ports);
+    const key = `r:${r.index}|${r.name ?? ''}|${r.action}|${r.failClosed ?? ''}|${peerKeys.join(';')}|${portsKey}`;
     return this.share(key, { ...r, peers, ports });
   }
 }
