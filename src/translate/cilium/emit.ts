@@ -303,9 +303,12 @@ export function emitPolicy({ policy, compiled: list, extra: extras }: PolicyPart
     s.rules.add(x.label);
   }
   const specs: CiliumSpec[] = [];
-  for (const s of [...bySubject.values()].sort((a, b) => (cubeKey(a.subject) < cubeKey(b.subject) ? -1 : 1))) {
+  const subjects = [...bySubject.values()].sort((a, b) => (cubeKey(a.subject) < cubeKey(b.subject) ? -1 : 1));
+  for (const [i, s] of subjects.entries()) {
+    // Specs for different parts of the subject would otherwise read alike (kubectl get ccnp shows them side by side).
+    const part = subjects.length > 1 ? ` (subject part ${i + 1} of ${subjects.length})` : '';
     const spec: Record<string, unknown> = {
-      description: `${policy.tier} ClusterNetworkPolicy ${policy.name}: ${[...s.rules].sort().join(', ')}`,
+      description: `${policy.tier} ClusterNetworkPolicy ${policy.name}${part}: ${[...s.rules].sort().join(', ')}`,
       endpointSelector: selector(s.subject),
     };
     for (const direction of ['ingress', 'egress'] as const) {

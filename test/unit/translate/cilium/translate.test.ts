@@ -67,6 +67,17 @@ function invariantProblems(t: Translation): string[] {
       for (const p of pr.ports) if (!['TCP', 'UDP', 'SCTP'].includes(p['protocol'] as string)) out.push(`port without an explicit protocol: ${JSON.stringify(p)}`);
     }
   }
+  // Specs for different parts of one CNP's subject say which part they are: listed side by side they must read differently.
+  const descriptions = new Map<string, Set<string>>();
+  for (const o of t.objects) {
+    const seen = descriptions.get(o.metadata.annotations?.[POLICY_ANNOTATION] ?? '') ?? new Set<string>();
+    descriptions.set(o.metadata.annotations?.[POLICY_ANNOTATION] ?? '', seen);
+    for (const spec of specsOf([o])) {
+      const d = spec['description'] as string;
+      if (seen.has(d)) out.push(`two specs of one CNP described alike: ${d}`);
+      seen.add(d);
+    }
+  }
   for (const o of t.objects) {
     if (o.metadata.labels?.[MANAGED_BY_LABEL] !== 'cnp-operator' || o.metadata.labels[POLICY_LABEL] === undefined || o.metadata.annotations?.[POLICY_ANNOTATION] === undefined) {
       out.push(`${o.metadata.name}: missing ownership labels`);
