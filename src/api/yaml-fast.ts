@@ -35,6 +35,8 @@ import { FAILSAFE_SCHEMA, loadAll, Type } from 'js-yaml';
 //   to the `yaml` library.
 // - js-yaml refuses duplicate keys as the `yaml` library does with uniqueKeys (by the key's
 //   string: where they differ, js-yaml refuses and the `yaml` library decides).
+// - The `yaml` library refuses a block scalar whose leading empty lines are indented more than its
+//   first line (without an indentation indicator); js-yaml reads it. Lines of blanks alone are refused.
 // These were found by comparing the two on generated and on randomly broken YAML
 // (test/unit/api/yaml-fast.test.ts); the guards are deliberately broader than the cases found.
 
@@ -70,7 +72,7 @@ const plain = new Type('tag:yaml.org,2002:core-plain', {
 const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [plain] });
 
 /** Text that js-yaml is not asked to read (see the top of this file). */
-const UNSAFE = /[&*!\t\uFEFF]|<<|^%|^\.\.\.|^---(?:[^ \r\n]|[ ]+[^ #\r\n])|\r(?!\n)|\?(?:[ \r\n,\]}]|$)|[\]}][ \r\n]*:|[^ \r\n]#|#[^ \r\n]|(?<![ ])[ ]{50,}:|(?:^|[ ])[|>][-+]?[0-9]|^[ ]*(?:-[ ]+)*-[ ]*(?:#.*)?\r?$/m;
+const UNSAFE = /[&*!\t\uFEFF]|<<|^%|^\.\.\.|^---(?:[^ \r\n]|[ ]+[^ #\r\n])|\r(?!\n)|\?(?:[ \r\n,\]}]|$)|[\]}][ \r\n]*:|[^ \r\n]#|#[^ \r\n]|(?<![ ])[ ]{50,}:|(?:^|[ ])[|>][-+]?[0-9]|^[ ]*(?:-[ ]+)*-[ ]*(?:#.*)?\r?$|^[ ]+\r?$/m;
 const NULL_KEYS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const MAX_KEY = 100;
 
