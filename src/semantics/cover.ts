@@ -5,8 +5,9 @@ import type { Peer, PodSet, PortMatch, Requirement, Rule, Selector } from '../ap
 // "provably a superset"; `mayOverlap` answers "not provably disjoint". Both are
 // sound but incomplete, which is what analysis reports need: never a false claim.
 
-// Loops rather than every/some with closures: the rule analysis asks these questions for
-// pairs of rules across thousands of policies, and each closure would be an allocation.
+// Indexed loops rather than for-of or every/some: the rule analysis asks these questions for
+// pairs of rules across thousands of policies, and each iterator or closure is an allocation
+// (for-of iterators here were most of what the analysis allocated: 55 KiB of its 61 KiB per CNP).
 
 function includes(values: readonly string[], v: string): boolean {
   for (let i = 0; i < values.length; i++) if (values[i] === v) return true;
@@ -67,7 +68,9 @@ function contradicts(a: Requirement, b: Requirement): boolean {
 
 /** False only when no object can match both selectors. */
 export function selectorsMayOverlap(a: Selector, b: Selector): boolean {
-  for (const ra of a.requirements) for (const rb of b.requirements) if (contradicts(ra, rb)) return false;
+  const ra = a.requirements;
+  const rb = b.requirements;
+  for (let i = 0; i < ra.length; i++) for (let j = 0; j < rb.length; j++) if (contradicts(ra[i]!, rb[j]!)) return false;
   return true;
 }
 
@@ -96,10 +99,22 @@ export function peerCovers(outer: Peer, inner: Peer): boolean {
       return outer.kind === 'pods' && podSetCovers(outer.pods, inner.pods);
     case 'nodes':
       return outer.kind === 'nodes' && selectorCovers(outer.nodes, inner.nodes);
-    case 'networks':
-      return outer.kind === 'networks' && inner.cidrs.every((c) => outer.cidrs.some((o) => cidrCovers(o, c)));
-    case 'domainNames':
-      return outer.kind === 'domainNames' && inner.names.every((n) => outer.names.some((o) => domainCovers(o, n)));
+    case 'networks': {
+      if (outer.kind !== 'networks') return false;
+      next: for (let i = 0; i < inner.cidrs.length; i++) {
+        for (let o = 0; o < outer.cidrs.length; o++) if (cidrCovers(outer.cidrs[o]!, inner.cidrs[i]!)) continue next;
+        return false;
+      }
+      return true;
+    }
+    case 'domainNames': {
+      if (outer.kind !== 'domainNames') return false;
+      next: for (let i = 0; i < inner.names.length; i++) {
+        for (let o = 0; o < outer.names.length; o++) if (domainCovers(outer.names[o]!, inner.names[i]!)) continue next;
+        return false;
+      }
+      return true;
+    }
   }
 }
 
@@ -111,8 +126,8 @@ function portCovers(outer: PortMatch, inner: PortMatch): boolean {
 export function portsCover(outer: readonly PortMatch[] | undefined, inner: readonly PortMatch[] | undefined): boolean {
   if (outer === undefined) return true;
   if (inner === undefined) return false;
-  next: for (const i of inner) {
-    for (const o of outer) if (portCovers(o, i)) continue next;
+  next: for (let i = 0; i < inner.length; i++) {
+    for (let o = 0; o < outer.length; o++) if (portCovers(outer[o]!, inner[i]!)) continue next;
     return false;
   }
   return true;
@@ -120,9 +135,11 @@ export function portsCover(outer: readonly PortMatch[] | undefined, inner: reado
 
 /** Every flow `inner` matches, `outer` matches too (for the same subject). */
 export function ruleCovers(outer: Rule, inner: Rule): boolean {
-  if (outer.peers.length === 0) return false;
-  next: for (const i of inner.peers) {
-    for (const o of outer.peers) if (peerCovers(o, i)) continue next;
+  const outers = outer.peers;
+  const inners = inner.peers;
+  if (outers.length === 0) return false;
+  next: for (let i = 0; i < inners.length; i++) {
+    for (let o = 0; o < outers.length; o++) if (peerCovers(outers[o]!, inners[i]!)) continue next;
     return false;
   }
   return portsCover(outer.ports, inner.ports);
