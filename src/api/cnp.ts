@@ -271,16 +271,30 @@ export function failClosedRule(index: number, name: string | undefined, action: 
     : { index, name, action: 'Deny', peers: [{ kind: 'all' }], ports: undefined, failClosed: reason };
 }
 
+/**
+ * How many keys of a one-of object (a peer, a protocol entry) are set, and those outside
+ * `known` (undefined when none: every peer and protocol entry of every policy comes here).
+ */
+function setKeys(obj: JsonObject, known: readonly string[]): { setCount: number; foreign: string[] | undefined } {
+  let setCount = 0;
+  let foreign: string[] | undefined;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k) || obj[k] === undefined || obj[k] === null) continue;
+    setCount++;
+    if (!known.includes(k)) (foreign ??= []).push(k);
+  }
+  return { setCount, foreign };
+}
+
 function parsePeer(raw: unknown, c: Checker, direction: Direction, fromCluster: boolean): Part<Peer> {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
   const known: readonly string[] = direction === 'ingress' ? INGRESS_PEERS : EGRESS_PEERS;
-  const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
-  const foreign = set.filter((k) => !known.includes(k));
-  if (fromCluster && foreign.length === 1 && set.length === 1) return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
-  for (const k of foreign) c.field(k).error(`unknown field (a ${direction} peer sets one of ${known.join(', ')})`);
+  const { setCount, foreign } = setKeys(obj, known);
+  if (fromCluster && foreign?.length === 1 && setCount === 1) return { unsupported: `unknown peer type ${JSON.stringify(foreign[0])}` };
+  for (const k of foreign ?? []) c.field(k).error(`unknown field (a ${direction} peer sets one of ${known.join(', ')})`);
   const which = exactlyOne(obj, c, known, 'peer');
-  if (which === undefined || foreign.length > 0) return undefined;
+  if (which === undefined || foreign !== undefined) return undefined;
   const fc = c.field(which);
   const selected = (part: PodSetPart): Part<Peer> => {
     if (part === undefined) return undefined;
@@ -376,12 +390,11 @@ function parseDomainNames(raw: unknown, c: Checker): string[] | undefined {
 function parseProtocol(raw: unknown, c: Checker, fromCluster: boolean): Part<PortMatch> {
   const obj = asObject(raw, c);
   if (obj === undefined) return undefined;
-  const set = Object.keys(obj).filter((k) => obj[k] !== undefined && obj[k] !== null);
-  const foreign = set.filter((k) => !(PROTOCOL_KEYS as readonly string[]).includes(k));
-  if (fromCluster && set.length === 1 && foreign.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
-  for (const k of foreign) c.field(k).error(`unknown field (a protocol entry sets one of ${PROTOCOL_KEYS.join(', ')})`);
+  const { setCount, foreign } = setKeys(obj, PROTOCOL_KEYS);
+  if (fromCluster && setCount === 1 && foreign?.length === 1) return { unsupported: `unknown protocol ${JSON.stringify(foreign[0])}` };
+  for (const k of foreign ?? []) c.field(k).error(`unknown field (a protocol entry sets one of ${PROTOCOL_KEYS.join(', ')})`);
   const which = exactlyOne(obj, c, PROTOCOL_KEYS, 'protocol entry');
-  if (which === undefined || foreign.length > 0) return undefined;
+  if (which === undefined || foreign !== undefined) return undefined;
   const fc = c.field(which);
   if (which === 'destinationNamedPort') {
     const name = asString(obj[which], fc);

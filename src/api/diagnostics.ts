@@ -77,31 +77,54 @@ export function fieldPathSteps(path: string): PathStep[] | undefined {
   return steps;
 }
 
-/** Collects diagnostics under a field path; children extend the path. */
+/**
+ * Collects diagnostics under a field path; children extend the path. The path text is made
+ * only when asked for (a diagnostic, mostly): a valid policy walks hundreds of fields and
+ * reports none.
+ */
 export class Checker {
-  constructor(
-    private readonly sink: Diagnostic[],
-    readonly path: string,
-  ) {}
+  readonly #sink: Diagnostic[];
+  #path: string | undefined;
+  readonly #parent: Checker | undefined;
+  readonly #step: string | number | undefined;
+
+  constructor(sink: Diagnostic[], path: string);
+  constructor(sink: Diagnostic[], path: undefined, parent: Checker, step: string | number);
+  constructor(sink: Diagnostic[], path: string | undefined, parent?: Checker, step?: string | number) {
+    this.#sink = sink;
+    this.#path = path;
+    this.#parent = parent;
+    this.#step = step;
+  }
+
+  get path(): string {
+    if (this.#path === undefined) {
+      const base = this.#parent!.path;
+      const step = this.#step!;
+      if (typeof step === 'number') this.#path = `${base}[${step}]`;
+      else if (!PLAIN_FIELD.test(step)) this.#path = `${base}[${JSON.stringify(step)}]`;
+      else this.#path = base === '' ? step : `${base}.${step}`;
+    }
+    return this.#path;
+  }
 
   field(name: string): Checker {
-    if (!PLAIN_FIELD.test(name)) return new Checker(this.sink, `${this.path}[${JSON.stringify(name)}]`);
-    return new Checker(this.sink, this.path === '' ? name : `${this.path}.${name}`);
+    return new Checker(this.#sink, undefined, this, name);
   }
 
   index(i: number): Checker {
-    return new Checker(this.sink, `${this.path}[${i}]`);
+    return new Checker(this.#sink, undefined, this, i);
   }
 
   error(message: string): void {
-    this.sink.push({ severity: 'error', field: this.path, message });
+    this.#sink.push({ severity: 'error', field: this.path, message });
   }
 
   unsupported(message: string): void {
-    this.sink.push({ severity: 'unsupported', field: this.path, message });
+    this.#sink.push({ severity: 'unsupported', field: this.path, message });
   }
 
   warning(message: string): void {
-    this.sink.push({ severity: 'warning', field: this.path, message });
+    this.#sink.push({ severity: 'warning', field: this.path, message });
   }
 }

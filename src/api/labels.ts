@@ -72,7 +72,9 @@ function readSelector(raw: unknown, c: Checker, refuse: Refuse): Selector | unde
     const labels = asObject(obj['matchLabels'], lc);
     if (labels === undefined) ok = false;
     else {
-      for (const [key, value] of Object.entries(labels)) {
+      for (const key in labels) {
+        if (!Object.hasOwn(labels, key)) continue;
+        const value = labels[key];
         const kc = lc.field(key);
         const keyProblem = labelKeyProblem(key);
         if (keyProblem !== undefined) {

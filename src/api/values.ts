@@ -63,14 +63,28 @@ export function unknownKeys(obj: JsonObject, known: readonly string[]): string[]
   return Object.keys(obj).filter((k) => !known.includes(k));
 }
 
+// rejectUnknown and exactlyOne run for every object of every policy parsed: they allocate
+// nothing unless there is something to report.
+
 export function rejectUnknown(obj: JsonObject, c: Checker, known: readonly string[]): void {
-  for (const key of unknownKeys(obj, known)) c.field(key).error(`unknown field (known fields: ${known.join(', ')})`);
+  for (const key in obj) {
+    if (Object.hasOwn(obj, key) && !known.includes(key)) c.field(key).error(`unknown field (known fields: ${known.join(', ')})`);
+  }
 }
 
 /** `minProperties: 1, maxProperties: 1` over the known keys: exactly one must be set. */
 export function exactlyOne(obj: JsonObject, c: Checker, known: readonly string[], what: string): string | undefined {
+  let found: string | undefined;
+  let count = 0;
+  for (let i = 0; i < known.length; i++) {
+    const v = obj[known[i]!];
+    if (v !== undefined && v !== null) {
+      found ??= known[i];
+      count++;
+    }
+  }
+  if (count === 1) return found;
   const set = known.filter((k) => obj[k] !== undefined && obj[k] !== null);
-  if (set.length === 1) return set[0];
   if (set.length === 0) c.error(`${what} must set exactly one of ${known.join(', ')}; none is set`);
   else c.error(`${what} must set exactly one of ${known.join(', ')}; ${set.join(' and ')} are set`);
   return undefined;

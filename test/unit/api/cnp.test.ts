@@ -138,6 +138,10 @@ describe('ClusterNetworkPolicy validation', () => {
     expect(pass.diagnostics).toEqual([
       expect.objectContaining({ severity: 'unsupported', field: 'spec.ingress[0]', message: expect.stringContaining('it denies all traffic') }),
     ]);
+    // An unknown type beside a known one is no newer CRD's single choice: the entry is invalid.
+    const mixed = parseClusterNetworkPolicy(cnp({ ...base, egress: [{ action: 'Accept', to: [{ namespaces: {}, services: { name: 'x' } }], protocols: [{ tcp: { destinationPort: { number: 80 } }, icmp: {} }] }] }), cluster);
+    expect(mixed.policy).toBeUndefined();
+    expect(mixed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.field)).toEqual(['spec.egress[0].to[0].services', 'spec.egress[0].protocols[0].icmp']);
   });
 
   it('selectors Kubernetes refuses (the CRD stores them): a peer\'s rule fails closed, a subject\'s policy is not enforced', () => {
