@@ -1,4 +1,4 @@
-import type { Action, Cidr, Direction, Peer, Policy, PortMatch, Protocol, Rule, Selector } from '../../api/model.js';
+import type { Action, Cidr, Direction, Peer, Policy, PortMatch, Rule, Selector } from '../../api/model.js';
 import { PROTOCOLS } from '../../api/model.js';
 import type { Finding } from '../types.js';
 import { namespaceSelectorExpression, podSelectorExpression } from './selectors.js';
@@ -46,21 +46,40 @@ interface PortGroup {
  */
 export function portGroups(ports: readonly PortMatch[] | undefined): PortGroup[] {
   if (ports === undefined) return [{ protocol: undefined, ports: undefined }];
-  const names = [...new Set(ports.flatMap((p) => (p.kind === 'named' ? [p.name] : [])))].sort();
+  // Loops, no intermediate arrays: this runs for every rule the translator makes.
+  let names: string[] | undefined;
+  for (let i = 0; i < ports.length; i++) {
+    const p = ports[i]!;
+    if (p.kind === 'named' && !names?.includes(p.name)) (names ??= []).push(p.name);
+  }
+  names?.sort();
   const groups: PortGroup[] = [];
-  for (const protocol of PROTOCOLS as readonly Protocol[]) {
-    const ranges = ports
-      .flatMap((p): [number, number][] => (p.kind === 'range' && p.protocol === protocol ? [[p.start, p.end]] : []))
-      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    if (ranges.length === 0 && names.length === 0) continue;
-    // Merge overlapping and adjacent intervals: the same ports, fewer entries.
-    const merged: [number, number][] = [];
-    for (const [start, end] of ranges) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && start <= last[1] + 1) last[1] = Math.max(last[1], end);
-      else merged.push([start, end]);
+  for (let k = 0; k < PROTOCOLS.length; k++) {
+    const protocol = PROTOCOLS[k]!;
+    const ranges: Extract<PortMatch, { kind: 'range' }>[] = [];
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
+      if (p.kind === 'range' && p.protocol === protocol) ranges.push(p);
     }
-    groups.push({ protocol, ports: [...merged.map(([s, e]): CalicoPort => (s === e ? s : `${s}:${e}`)), ...names] });
+    if (ranges.length === 0 && names === undefined) continue;
+    ranges.sort((a, b) => a.start - b.start || a.end - b.end);
+    // Merge overlapping and adjacent intervals: the same ports, fewer entries.
+    const merged: CalicoPort[] = [];
+    let start = -1;
+    let end = -1;
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i]!;
+      if (start >= 0 && r.start <= end + 1) {
+        end = Math.max(end, r.end);
+        continue;
+      }
+      if (start >= 0) merged.push(start === end ? start : `${start}:${end}`);
+      start = r.start;
+      end = r.end;
+    }
+    if (start >= 0) merged.push(start === end ? start : `${start}:${end}`);
+    if (names !== undefined) for (let i = 0; i < names.length; i++) merged.push(names[i]!);
+    groups.push({ protocol, ports: merged });
   }
   return groups;
 }
@@ -142,16 +161,17 @@ function finding(ctx: RuleContext, rule: Rule, kind: Finding['kind'], effect: Fi
 
 /** The Calico rules for one CNP rule, recording any approximation in `ctx.findings`. */
 export function translateRule(rule: Rule, ctx: RuleContext): CalicoRule[] {
-  const where = `${ctx.direction}[${rule.index}]${rule.name === undefined ? '' : ` "${rule.name}"`}`;
+  // Only findings name the rule: most rules have none.
+  const where = (): string => `${ctx.direction}[${rule.index}]${rule.name === undefined ? '' : ` "${rule.name}"`}`;
   if (rule.failClosed !== undefined) {
     ctx.findings.push(
       rule.action === 'Accept'
-        ? finding(ctx, rule, 'unsupported-field', 'accept-narrowed', `${where} was not understood (${rule.failClosed}); it fails closed: the Accept rule matches no traffic`)
-        : finding(ctx, rule, 'unsupported-field', 'deny-widened', `${where} was not understood (${rule.failClosed}); it fails closed: the rule denies all traffic`),
+        ? finding(ctx, rule, 'unsupported-field', 'accept-narrowed', `${where()} was not understood (${rule.failClosed}); it fails closed: the Accept rule matches no traffic`)
+        : finding(ctx, rule, 'unsupported-field', 'deny-widened', `${where()} was not understood (${rule.failClosed}); it fails closed: the rule denies all traffic`),
     );
   }
   let peers = rule.peers;
-  const domains = peers.filter((p): p is Extract<Peer, { kind: 'domainNames' }> => p.kind === 'domainNames');
+  const domains = peers.some((p) => p.kind === 'domainNames') ? peers.filter((p): p is Extract<Peer, { kind: 'domainNames' }> => p.kind === 'domainNames') : [];
   if (domains.length > 0) {
     const names = domains.flatMap((d) => d.names).join(', ');
     if (rule.action === 'Accept') {
@@ -161,7 +181,7 @@ export function translateRule(rule: Rule, ctx: RuleContext): CalicoRule[] {
           rule,
           'unsupported-peer',
           'accept-narrowed',
-          `${where}: Calico open source has no domain-name policy, so traffic to ${names} is not accepted by this rule (it fails closed)` +
+          `${where()}: Calico open source has no domain-name policy, so traffic to ${names} is not accepted by this rule (it fails closed)` +
             (domains.length === peers.length ? '; the rule is dropped' : '; its other peers still apply'),
         ),
       );
@@ -169,7 +189,7 @@ export function translateRule(rule: Rule, ctx: RuleContext): CalicoRule[] {
     } else {
       // Upstream allows domainNames only in Accept rules; anything else fails closed as deny-all.
       ctx.findings.push(
-        finding(ctx, rule, 'unsupported-peer', 'deny-widened', `${where}: domainNames in a ${rule.action} rule cannot be enforced; it fails closed: the rule denies all traffic`),
+        finding(ctx, rule, 'unsupported-peer', 'deny-widened', `${where()}: domainNames in a ${rule.action} rule cannot be enforced; it fails closed: the rule denies all traffic`),
       );
       return [{ action: 'Deny', metadata: { annotations: annotations(rule, ctx.direction) } }];
     }
@@ -182,7 +202,7 @@ export function translateRule(rule: Rule, ctx: RuleContext): CalicoRule[] {
     if (peer.kind === 'nodes' && ctx.direction === 'egress' && ctx.nodeSet(peer.nodes) === undefined) {
       // No node carries those labels: the peer matches nothing, which is exact until a Node
       // appears (the translation follows the Nodes). An empty set would be refused by Calico.
-      ctx.findings.push(finding(ctx, rule, 'node-peer-empty', 'none', `${where}: the nodes peer selects no node now, so it matches no traffic until a matching Node exists`));
+      ctx.findings.push(finding(ctx, rule, 'node-peer-empty', 'none', `${where()}: the nodes peer selects no node now, so it matches no traffic until a matching Node exists`));
       continue;
     }
     for (const entity of peerEntities(peer, ctx)) {
