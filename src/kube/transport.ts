@@ -73,7 +73,7 @@ export class Transport {
     // No maxSockets: every watch holds a socket for its lifetime, so a cap would queue
     // ordinary requests behind long-lived watches.
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 16 };
-    this.#agent = plain ? new http.Agent(agentOptions) : new https.Agent(agentOptions);
+    this.#agent = plain ? new http.Agent(agentOptions) : new TlsAgent(agentOptions);
     this.#request = plain ? http.request : https.request;
     this.#userAgent = options.userAgent ?? 'cnp-operator';
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -239,6 +239,41 @@ export class Transport {
     }
     options.agent = this.#agent;
     return options;
+  }
+}
+
+/** What Node's https.Agent names a socket pool by: where to, and the TLS material. */
+const POOL_KEYS = [
+  'host', 'port', 'localAddress', 'family', 'socketPath', 'ca', 'cert', 'clientCertEngine', 'ciphers', 'key', 'pfx', 'rejectUnauthorized', 'servername',
+  'minVersion', 'maxVersion', 'secureProtocol', 'crl', 'honorCipherOrder', 'ecdhCurve', 'dhparam', 'secureOptions', 'sessionIdContext', 'sigalgs',
+  'privateKeyIdentifier', 'privateKeyEngine',
+] as const;
+
+function samePool(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): boolean {
+  for (let i = 0; i < POOL_KEYS.length; i++) if (a[POOL_KEYS[i]!] !== b[POOL_KEYS[i]!]) return false;
+  return true;
+}
+
+/**
+ * An https.Agent that remembers the pool name of the last options it saw. Node's getName
+ * writes the CA, certificate and key into the name, so each request made a string of some
+ * kilobytes (converting Buffers on the way) to find the one pool this transport uses. The
+ * options are compared by reference: rotated material is a new value, and gets a new name.
+ */
+export class TlsAgent extends https.Agent {
+  #lastOptions: Readonly<Record<string, unknown>> | undefined;
+  #lastName = '';
+
+  override getName(options: https.AgentOptions & { host?: string; port?: number | string } = {}): string {
+    const o = options as Readonly<Record<string, unknown>>;
+    const last = this.#lastOptions;
+    if (last !== undefined && samePool(o, last)) return this.#lastName;
+    const name = super.getName(options);
+    const kept: Record<string, unknown> = {};
+    for (const k of POOL_KEYS) kept[k] = o[k];
+    this.#lastOptions = kept;
+    this.#lastName = name;
+    return name;
   }
 }
 
