@@ -11,7 +11,7 @@ describe('TlsAgent', () => {
     const plain = new https.Agent();
     const ours = new TlsAgent();
     const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n');
-    const sequence: https.RequestOptions[] = [
+    const sequence: (https.AgentOptions & { host: string; port: number })[] = [
       { host: 'api', port: 6443, ca, cert: 'C1', key: 'K1' },
       { host: 'api', port: 6443, ca, cert: 'C1', key: 'K1' },
       // A rotated client certificate (the key stays): a new value, a new pool.
