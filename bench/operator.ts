@@ -5,7 +5,7 @@
 //   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
 //   M CNPs, with its cold start against the floor and update latency at M too.
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
-//   [--updates 100] [--idle-seconds 120] [--workers 2] [--split-cores 1]
+//   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,8 @@ const UPDATES = args.get('updates') ?? 100;
 const IDLE_S = args.get('idle-seconds') ?? 120;
 // The operator's workers (its default is 2), and the floor's concurrency: the same for both.
 const CONCURRENCY = args.get('workers') ?? 2;
+/** Floor and cold start of `cnp-operator run` are measured this many times at each size. */
+const PAIRS = args.get('pairs') ?? 3;
 
 const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
@@ -308,7 +310,7 @@ async function main(): Promise<void> {
     // The real command as a child process, with the Deployment's Node.js options (the in-process
     // run above shares its process with this benchmark): its cold start at N, then at M, where
     // memory and update latency are measured too.
-    const coldStartOfRun = async (n: number): Promise<{ child: ReturnType<typeof spawn>; healthPort: number; stop: () => Promise<void> }> => {
+    const coldStartOfRun = async (n: number, pair: string): Promise<{ ratio: number; child: ReturnType<typeof spawn>; healthPort: number; stop: () => Promise<void> }> => {
       // Fresh CNPs, so that no status of an earlier run counts as programmed by this one.
       say(`recreating ${n} CNPs`);
       await pool(created.splice(0), 8, (o) => kube.delete(CNP, 'ClusterNetworkPolicy', o.metadata.name));
@@ -319,8 +321,8 @@ async function main(): Promise<void> {
       }
       await pool(Array.from({ length: n }, (_, i) => i), 8, async (i) => created.push(await kube.create(cnpObject(i))));
       const floorRun = await measureFloor(port, created);
-      results[`floor with ${n} CNPs (again, before cnp-operator run)`] = seconds(floorRun.ms);
-      results[`  CPU during that floor with ${n} CNPs`] = floorRun.cpu;
+      results[`floor with ${n} CNPs (again, before cnp-operator run ${pair})`] = seconds(floorRun.ms);
+      results[`  CPU during that floor with ${n} CNPs (${pair})`] = floorRun.cpu;
       await controlPlaneQuiet();
       const healthPort = 20000 + Math.floor(Math.random() * 20000);
       let stopping = false;
@@ -339,12 +341,12 @@ async function main(): Promise<void> {
       // Polled as often as the in-process run's: a coarser poll would add up to its interval.
       await until(async () => tracker.count() >= n && (await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok).catch(() => false)), 100);
       const ms = performance.now() - started;
-      results[`cold start of cnp-operator run with ${n} CNPs`] = seconds(ms);
-      results[`  CPU during the cold start of cnp-operator run with ${n} CNPs`] = cpuLine('operator', cpuSeconds(child.pid!), controlPlaneCpu() - cpStart);
-      results[`cnp-operator run: cold start / floor with ${n} CNPs`] = `${(ms / floorRun.ms).toFixed(2)}x`;
-      results[`CNPs whose conditions differ from the floor's (times aside), ${n}`] = await differingStatuses(port, floorRun.statuses);
-      say(`cold start of cnp-operator run with ${n}: ${seconds(ms)} (${(ms / floorRun.ms).toFixed(2)}x the floor)`);
+      results[`cold start of cnp-operator run with ${n} CNPs (${pair})`] = seconds(ms);
+      results[`  CPU during the cold start of cnp-operator run with ${n} CNPs (${pair})`] = cpuLine('operator', cpuSeconds(child.pid!), controlPlaneCpu() - cpStart);
+      results[`  CNPs whose conditions differ from the floor's (times aside), ${n} (${pair})`] = await differingStatuses(port, floorRun.statuses);
+      say(`cold start of cnp-operator run with ${n} (${pair}): ${seconds(ms)} (${(ms / floorRun.ms).toFixed(2)}x the floor)`);
       return {
+        ratio: ms / floorRun.ms,
         child,
         healthPort,
         stop: async () => {
@@ -354,8 +356,29 @@ async function main(): Promise<void> {
         },
       };
     };
-    await (await coldStartOfRun(N)).stop();
-    const { child, healthPort, stop } = await coldStartOfRun(M);
+    // Floor and cold start in PAIRS pairs at each size: the control plane's own CPU for the same
+    // writes varies by ±15 % from one phase to the next here, so one ratio says little; the
+    // median of interleaved pairs, with every ratio shown, says more.
+    const ratios = (n: number, rs: readonly number[]): void => {
+      const sorted = [...rs].sort((a, b) => a - b);
+      results[`cnp-operator run: cold start / floor with ${n} CNPs, median of ${rs.length} pairs (each)`] = `${sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(2)}x (${rs.map((r) => `${r.toFixed(2)}x`).join(', ')})`;
+    };
+    const atN: number[] = [];
+    for (let k = 1; k <= PAIRS; k++) {
+      const run = await coldStartOfRun(N, `pair ${k}`);
+      atN.push(run.ratio);
+      await run.stop();
+    }
+    ratios(N, atN);
+    const atM: number[] = [];
+    for (let k = 1; k < PAIRS; k++) {
+      const run = await coldStartOfRun(M, `pair ${k}`);
+      atM.push(run.ratio);
+      await run.stop();
+    }
+    const { ratio, child, healthPort, stop } = await coldStartOfRun(M, `pair ${PAIRS}`);
+    atM.push(ratio);
+    ratios(M, atM);
     const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
     const atConvergence = rss('VmRSS:');
     const depth = async () => {
