@@ -212,6 +212,7 @@ export class Manager {
       fieldManager: this.o.fieldManager ?? 'cnp-operator',
       events: this.events,
       enqueue,
+      backlog: () => this.controller.queue.frontLen() > 0,
       now: () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       log,
       caches: {

@@ -228,6 +228,11 @@ export class WorkQueue<K> {
     for (const wake of waiters) wake();
   }
 
+  /** Keys waiting for a worker in the front lane (added without `low`). */
+  frontLen(): number {
+    return this.#normal.size;
+  }
+
   /** Keys waiting for a worker. */
   len(): number {
     return this.#normal.size + this.#lowQueued;

@@ -35,10 +35,12 @@ const stored = (obj: KubeObject, resourceVersion: string): KubeObject => ({
   metadata: { ...structuredClone(obj.metadata), uid: `uid-${obj.metadata.name}`, resourceVersion, managedFields: [{ manager: 'cnp-operator', operation: 'Update' }] },
 });
 
-function setUp() {
+function setUp(backlog?: () => boolean) {
   const parsed = new ParsedCnps();
   parsed.ingest(cnp);
   const enqueued: string[] = [];
+  const enqueuedLow: string[] = [];
+  const statuses: KubeObject[] = [];
   // What the fake API server holds, by kind and name; and whether the CNP exists.
   const live = new Map<string, KubeObject>();
   const state = { cnpExists: true };
@@ -55,7 +57,10 @@ function setUp() {
     delete: unexpected('delete'),
     discover: unexpected('discover'),
     preferredVersion: unexpected('preferredVersion'),
-    applyStatus: (_type, obj) => Promise.resolve(obj),
+    applyStatus: (_type, obj) => {
+      statuses.push(obj);
+      return Promise.resolve(obj);
+    },
     create: (_type, obj) => {
       // Tiers go through at once; the policy's write waits for the test.
       if (obj.kind !== GNP) {
@@ -80,16 +85,19 @@ function setUp() {
     // Rechecks after the analysis come in the low lane: only the others matter here.
     enqueue: (key, options) => {
       if (options?.low !== true) enqueued.push(key);
+      else enqueuedLow.push(key);
     },
+    ...(backlog === undefined ? {} : { backlog }),
     now: () => '2026-12-05T00:00:00Z',
     caches: {
       inputs: () => ({ cnps: parsed.list(), networkPolicies: [], nodes: [], namespaces: [], pods: [] }),
-      cnp: (name) => (name === cnp.metadata.name && state.cnpExists ? cnp : undefined),
+      // The CNP as the cache would have it: with the status last written.
+      cnp: (name) => (name !== cnp.metadata.name || !state.cnpExists ? undefined : statuses.length === 0 ? cnp : { ...cnp, status: statuses.at(-1)!['status'] }),
       owned: () => [],
       existing: (obj) => live.get(`${obj.kind}/${obj.metadata.name}`),
     },
   });
-  return { reconciler, enqueued, gnpCreate, state, release: (rv: string) => releaseCreate(rv) };
+  return { reconciler, enqueued, enqueuedLow, statuses, gnpCreate, state, release: (rv: string) => releaseCreate(rv) };
 }
 
 /** Starts the CNP's reconcile and returns once its policy's create is on its way, with what is being written. */
@@ -155,5 +163,43 @@ describe('condition counts (the cnp_conditions gauge)', () => {
     t.state.cnpExists = false;
     await t.reconciler.reconcile(cnp.metadata.name);
     expect(counts()).toEqual({});
+  });
+});
+
+describe('a status behind queued work', () => {
+  /** Reconciles the CNP until the rule analysis (in the background) has settled and the status is decided: backlog is asked then. */
+  async function decided(t: ReturnType<typeof setUp>, asked: () => number): Promise<void> {
+    const { done } = await writing(t);
+    t.release('42');
+    await done;
+    for (let i = 0; i < 1000 && asked() === 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      t.enqueuedLow.length = 0;
+      await t.reconciler.reconcile(cnp.metadata.name);
+    }
+    expect(asked()).toBe(1);
+  }
+
+  it('waits once behind queued work (its key in the low lane), then is written even if work still waits', async () => {
+    let asked = 0;
+    const t = setUp(() => (asked++, true));
+    await decided(t, () => asked);
+    expect(t.statuses).toEqual([]);
+    expect(t.enqueuedLow).toEqual([cnp.metadata.name]);
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
+    // Written: with work still waiting, an unchanged status neither waits nor is written again.
+    t.enqueuedLow.length = 0;
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(t.statuses).toHaveLength(1);
+    expect(t.enqueuedLow).toEqual([]);
+  });
+
+  it('is written at once when no work waits', async () => {
+    let asked = 0;
+    const t = setUp(() => (asked++, false));
+    await decided(t, () => asked);
+    expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
+    expect(t.enqueuedLow).toEqual([]);
   });
 });

@@ -28,12 +28,16 @@ describe('WorkQueue', () => {
     q.add('l2'); // moved up: behind n1, before the low ones
     q.add('l1', { low: true }); // already queued: nothing changes
     expect(q.len()).toBe(4);
+    expect(q.frontLen()).toBe(2);
     const order: string[] = [];
+    const front: number[] = [];
     for (let i = 0; i < 4; i++) {
       const k = (await q.get())!;
       order.push(k);
+      front.push(q.frontLen());
       q.done(k);
     }
+    expect(front).toEqual([1, 0, 0, 0]);
     expect(order).toEqual(['n1', 'l2', 'l1', 'l3']);
     expect(q.len()).toBe(0);
   });
