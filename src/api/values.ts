@@ -58,11 +58,6 @@ export function asEnum<T extends string>(v: unknown, c: Checker, allowed: readon
   return undefined;
 }
 
-/** Reports keys outside `known`; returns them. */
-export function unknownKeys(obj: JsonObject, known: readonly string[]): string[] {
-  return Object.keys(obj).filter((k) => !known.includes(k));
-}
-
 // rejectUnknown and exactlyOne run for every object of every policy parsed: they allocate
 // nothing unless there is something to report.
 
