@@ -26,6 +26,15 @@ function noneIn(values: readonly string[], of: readonly string[]): boolean {
   return true;
 }
 
+/** Every item of `inner` is covered by some item of `outer` (`covers` a module function: no closure). */
+function eachCovered<T>(outer: readonly T[], inner: readonly T[], covers: (o: T, i: T) => boolean): boolean {
+  next: for (let i = 0; i < inner.length; i++) {
+    for (let o = 0; o < outer.length; o++) if (covers(outer[o]!, inner[i]!)) continue next;
+    return false;
+  }
+  return true;
+}
+
 function implies(b: Requirement, a: Requirement): boolean {
   if (a.key !== b.key) return false;
   switch (a.operator) {
@@ -99,22 +108,10 @@ export function peerCovers(outer: Peer, inner: Peer): boolean {
       return outer.kind === 'pods' && podSetCovers(outer.pods, inner.pods);
     case 'nodes':
       return outer.kind === 'nodes' && selectorCovers(outer.nodes, inner.nodes);
-    case 'networks': {
-      if (outer.kind !== 'networks') return false;
-      next: for (let i = 0; i < inner.cidrs.length; i++) {
-        for (let o = 0; o < outer.cidrs.length; o++) if (cidrCovers(outer.cidrs[o]!, inner.cidrs[i]!)) continue next;
-        return false;
-      }
-      return true;
-    }
-    case 'domainNames': {
-      if (outer.kind !== 'domainNames') return false;
-      next: for (let i = 0; i < inner.names.length; i++) {
-        for (let o = 0; o < outer.names.length; o++) if (domainCovers(outer.names[o]!, inner.names[i]!)) continue next;
-        return false;
-      }
-      return true;
-    }
+    case 'networks':
+      return outer.kind === 'networks' && eachCovered(outer.cidrs, inner.cidrs, cidrCovers);
+    case 'domainNames':
+      return outer.kind === 'domainNames' && eachCovered(outer.names, inner.names, domainCovers);
   }
 }
 
@@ -126,21 +123,11 @@ function portCovers(outer: PortMatch, inner: PortMatch): boolean {
 export function portsCover(outer: readonly PortMatch[] | undefined, inner: readonly PortMatch[] | undefined): boolean {
   if (outer === undefined) return true;
   if (inner === undefined) return false;
-  next: for (let i = 0; i < inner.length; i++) {
-    for (let o = 0; o < outer.length; o++) if (portCovers(outer[o]!, inner[i]!)) continue next;
-    return false;
-  }
-  return true;
+  return eachCovered(outer, inner, portCovers);
 }
 
 /** Every flow `inner` matches, `outer` matches too (for the same subject). */
 export function ruleCovers(outer: Rule, inner: Rule): boolean {
-  const outers = outer.peers;
-  const inners = inner.peers;
-  if (outers.length === 0) return false;
-  next: for (let i = 0; i < inners.length; i++) {
-    for (let o = 0; o < outers.length; o++) if (peerCovers(outers[o]!, inners[i]!)) continue next;
-    return false;
-  }
-  return portsCover(outer.ports, inner.ports);
+  if (outer.peers.length === 0) return false;
+  return eachCovered(outer.peers, inner.peers, peerCovers) && portsCover(outer.ports, inner.ports);
 }
