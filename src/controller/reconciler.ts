@@ -419,6 +419,20 @@ export class Reconciler {
 
   private async writeObject(type: ResourceType, want: KubeObject, cnp: KubeObject | undefined, cached: KubeObject | undefined): Promise<ProgramState | undefined> {
     const key = objectKey(want);
+    // The cache holds our own last write and the policy has changed since: the update needs no
+    // read first (one round trip less for every policy change). Its resourceVersion is the
+    // precondition, so a cache that lags or a write by someone else since fails it (409), and the
+    // server is read as below.
+    const digestNow = want.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION];
+    const rv = cached?.metadata.resourceVersion;
+    if (cached !== undefined && rv !== undefined && this.writtenVersions.get(key) === rv && cached.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION] !== digestNow) {
+      try {
+        await this.update(type, cached, want, false);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 409)) throw err;
+      }
+    }
     // The cache may lag our own writes, or miss a create: the API server has the last word.
     const live = cached === undefined ? await this.createIfAbsent(type, want, cnp) : await this.o.port.get(type, want.metadata.name, want.metadata.namespace);
     if (live === 'created') return undefined;
@@ -434,7 +448,6 @@ export class Reconciler {
     }
     // Written for exactly what we want now, yet different: someone changed it (or the server
     // stores it differently, which a dry run tells).
-    const digestNow = want.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION];
     const drifted = digestNow !== undefined && live.metadata.annotations?.[DESIRED_DIGEST_ANNOTATION] === digestNow;
     if (drifted && !this.stored.has(key)) {
       const preview = await this.o.port.replace(type, replacement(live, want), { fieldManager: this.o.fieldManager, dryRun: true });
@@ -443,14 +456,20 @@ export class Reconciler {
         return undefined;
       }
     }
+    const paths = await this.update(type, live, want, drifted);
+    if (drifted) this.reportDrift(want, cnp, `was changed by someone else (${paths.join(', ')})`);
+    return undefined;
+  }
+
+  /** Replaces the live object with the wanted one (live's resourceVersion the precondition); answers the fields that differed. */
+  private async update(type: ResourceType, live: KubeObject, want: KubeObject, drifted: boolean): Promise<string[]> {
     const paths = differences(live, want);
     const written = await this.o.port.replace(type, replacement(live, want), { fieldManager: this.o.fieldManager });
     this.o.log?.info('updated', { kind: want.kind, name: want.metadata.name, for: ownerOfObject(want), why: drifted ? 'changed by someone else' : 'the policy or its inputs changed' });
     this.o.log?.debug('updated fields', { kind: want.kind, name: want.metadata.name, fields: paths });
     this.remember(want, written);
-    this.deletedWhileWanted.delete(key);
-    if (drifted) this.reportDrift(want, cnp, `was changed by someone else (${paths.join(', ')})`);
-    return undefined;
+    this.deletedWhileWanted.delete(objectKey(want));
+    return paths;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, Detection } from '../../../src/controller/backend.js';
-import type { KubeObject, KubePort, ResourceType } from '../../../src/controller/port.js';
+import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from '../../../src/controller/port.js';
 import { RECOMPUTE_KEY, Reconciler } from '../../../src/controller/reconciler.js';
 import { ParsedCnps } from '../../../src/controller/snapshot-from-cache.js';
 import { calicoTranslator } from '../../../src/controller/translator.js';
@@ -43,7 +43,7 @@ function setUp(backlog?: () => boolean) {
   const statuses: KubeObject[] = [];
   // What the fake API server holds, by kind and name; and whether the CNP exists.
   const live = new Map<string, KubeObject>();
-  const state = { cnpExists: true };
+  const state = { cnpExists: true, cnp };
   let releaseCreate: (rv: string) => void = () => undefined;
   let createStarted: (obj: KubeObject) => void = () => undefined;
   const gnpCreate = new Promise<KubeObject>((resolve) => (createStarted = resolve));
@@ -92,12 +92,12 @@ function setUp(backlog?: () => boolean) {
     caches: {
       inputs: () => ({ cnps: parsed.list(), networkPolicies: [], nodes: [], namespaces: [], pods: [] }),
       // The CNP as the cache would have it: with the status last written.
-      cnp: (name) => (name !== cnp.metadata.name || !state.cnpExists ? undefined : statuses.length === 0 ? cnp : { ...cnp, status: statuses.at(-1)!['status'] }),
+      cnp: (name) => (name !== cnp.metadata.name || !state.cnpExists ? undefined : statuses.length === 0 ? state.cnp : { ...state.cnp, status: statuses.at(-1)!['status'] }),
       owned: () => [],
       existing: (obj) => live.get(`${obj.kind}/${obj.metadata.name}`),
     },
   });
-  return { reconciler, enqueued, enqueuedLow, statuses, gnpCreate, state, release: (rv: string) => releaseCreate(rv) };
+  return { reconciler, enqueued, enqueuedLow, statuses, gnpCreate, state, port, parsed, live, release: (rv: string) => releaseCreate(rv) };
 }
 
 /** Starts the CNP's reconcile and returns once its policy's create is on its way, with what is being written. */
@@ -201,5 +201,48 @@ describe('a status behind queued work', () => {
     await decided(t, () => asked);
     expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
     expect(t.enqueuedLow).toEqual([]);
+  });
+});
+
+describe('an update of an object whose last write the cache holds', () => {
+  /** The CNP programmed (its policy written at resourceVersion 42 and in the cache), then changed. */
+  async function changed(t: ReturnType<typeof setUp>): Promise<KubeObject> {
+    const { done } = await writing(t);
+    t.release('42');
+    await done;
+    const next: KubeObject = { ...cnp, metadata: { ...cnp.metadata, generation: 2 }, spec: { ...(cnp['spec'] as object), priority: 11 } };
+    t.state.cnp = next;
+    t.parsed.ingest(next);
+    await t.reconciler.reconcile(RECOMPUTE_KEY);
+    return next;
+  }
+  const replaced: KubeObject[] = [];
+  const got: string[] = [];
+  const answer = (obj: KubeObject, rv: string): Promise<KubeObject> => Promise.resolve({ ...obj, metadata: { ...obj.metadata, resourceVersion: rv } });
+
+  it('is written over it without reading it first, with its resourceVersion as the precondition', async () => {
+    const t = setUp();
+    replaced.length = got.length = 0;
+    t.port.get = (_type, name) => (got.push(name), Promise.reject(new Error('unexpected get')));
+    t.port.replace = (_type, obj) => (replaced.push(obj), answer(obj, '50'));
+    await changed(t);
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(got).toEqual([]);
+    expect(replaced.map((o) => [o.kind, o.metadata.resourceVersion])).toEqual([[GNP, '42']]);
+    expect((replaced[0]!['spec'] as { order: number }).order).not.toBe((t.live.get(`${GNP}/${replaced[0]!.metadata.name}`)!['spec'] as { order: number }).order);
+  });
+
+  it('is read from the API server when that precondition fails (the cache lagged, or someone wrote since)', async () => {
+    const t = setUp();
+    replaced.length = got.length = 0;
+    t.port.get = (_type, name) => (got.push(name), Promise.resolve(stored(t.live.get(`${GNP}/${name}`)!, '47')));
+    t.port.replace = (_type, obj) => {
+      replaced.push(obj);
+      return obj.metadata.resourceVersion === '42' ? Promise.reject(new KubeApiError(409, 'Conflict', 'the object has been modified')) : answer(obj, '50');
+    };
+    await changed(t);
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(replaced.map((o) => o.metadata.resourceVersion)).toEqual(['42', '47']);
+    expect(got).toHaveLength(1);
   });
 });
