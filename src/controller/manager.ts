@@ -169,7 +169,7 @@ export class Manager {
     if (this.detection.kind === 'unavailable') log.warn('backend unavailable', detected);
     else log.info('backend detected', detected);
 
-    const enqueue = (key: string, options?: AddOptions): void => this.controller.enqueue(key, options);
+    const enqueue = (key: string, options?: AddOptions): void => this.queueKey(key, options);
     // Parsed as they arrive; the cache keeps what status and events need.
     const cnps = this.informer(cnpType(version), (obj) => {
       this.parsedCnps.ingest(obj);
@@ -211,7 +211,8 @@ export class Manager {
       notes: () => crdNotes(this.crd),
       fieldManager: this.o.fieldManager ?? 'cnp-operator',
       events: this.events,
-      enqueue,
+      // Its own requeues (a status left for later, rechecks after the analysis) are not news of the cluster.
+      enqueue: (key, options) => this.controller.enqueue(key, options),
       backlog: () => this.controller.queue.frontLen() > 0,
       now: () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       log,
@@ -266,12 +267,18 @@ export class Manager {
     this.elector.start();
   }
 
+  /** Queues a key for something that happened in the cluster: its objects are looked at again, not only its status (see Reconciler.invalidate). */
+  private queueKey(key: string, options?: AddOptions): void {
+    this.reconciler?.invalidate(key);
+    this.controller.enqueue(key, options);
+  }
+
   /** What a detection needs watched: its inputs when ready, the kinds it writes (to find ours) when ready or standing down. */
   private attach(detection: Detection): Informer[] {
     const backend = detection.kind === 'ready' || detection.kind === 'stand-down' ? detection.backend : undefined;
     if (backend === undefined) return [];
     this.attachedKey = watchKey(detection);
-    const enqueue = (key: string): void => this.controller.enqueue(key);
+    const enqueue = (key: string): void => this.queueKey(key);
     const added: Informer[] = [];
     if (detection.kind === 'ready') {
       const types = { networkPolicies: NETWORK_POLICY, nodes: NODE, namespaces: NAMESPACE, pods: POD } as const;
@@ -412,9 +419,9 @@ export class Manager {
       }
       this.detection = next;
       if (next.kind === 'unavailable') this.o.log.warn('backend unavailable', { message: next.message });
-      this.controller.enqueue(RECOMPUTE_KEY);
-      this.controller.enqueue(SHARED_QUEUE_KEY);
-      for (const cnp of this.cnpInformer?.list() ?? []) this.controller.enqueue(cnp.metadata.name);
+      this.queueKey(RECOMPUTE_KEY);
+      this.queueKey(SHARED_QUEUE_KEY);
+      for (const cnp of this.cnpInformer?.list() ?? []) this.queueKey(cnp.metadata.name);
     } finally {
       this.redetecting = false;
     }

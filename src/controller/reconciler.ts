@@ -156,6 +156,29 @@ export class Reconciler {
   private analysisRunning = false;
   /** CNPs whose status was put behind queued work once (see reconcileCnp). */
   private readonly statusDeferred = new Set<string>();
+  /**
+   * What the last pass of a CNP found when it left the status for later (behind the analysis
+   * or queued work): its objects were written for that fingerprint, so the pass that writes the
+   * status need not make and compare them again (at start-up, thousands of CNPs are made once
+   * instead of two or three times). Anything else that queues the CNP forgets it (see invalidate).
+   */
+  private readonly programmedFor = new Map<string, { readonly fingerprint: string | undefined; readonly program: ProgramState }>();
+  /** Keys queued for another reason since their pass began: what that pass found may be out of date already. */
+  private readonly touched = new Set<string>();
+
+  /**
+   * Tells the reconciler that a key is queued for a reason of the world's (an event, a relist,
+   * a new detection), not its own: the CNP's objects must be looked at again.
+   */
+  invalidate(key: string): void {
+    this.programmedFor.delete(key);
+    this.touched.add(key);
+  }
+
+  /** Notes that a CNP's objects are written as wanted while its status waits for another pass. */
+  private statusLater(name: string, program: ProgramState): void {
+    if (program.kind === 'programmed' && !this.touched.has(name)) this.programmedFor.set(name, { fingerprint: this.desired?.fingerprints.get(name), program });
+  }
   /** CNPs whose objects are written and whose status waits for the analysis: queued again when it has caught up. */
   private readonly awaitingAnalysis = new Set<string>();
 
@@ -203,7 +226,10 @@ export class Reconciler {
     // Warnings from analysis depend on other policies too: re-check every CNP whose inputs moved.
     for (const name of parsed.keys()) if (previousParsed.get(name)?.generation !== parsed.get(name)?.generation) changed.add(name);
     if (before === undefined) for (const name of parsed.keys()) changed.add(name);
-    for (const key of changed) this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
+    for (const key of changed) {
+      this.invalidate(key);
+      this.o.enqueue(key === SHARED_KEY ? SHARED_QUEUE_KEY : key);
+    }
     this.o.hooks?.managedObjects?.(this.desired.ownerByKey.size);
   }
 
@@ -299,10 +325,12 @@ export class Reconciler {
   }
 
   private async reconcileCnp(name: string): Promise<void> {
+    this.touched.delete(name);
     const cnp = this.o.caches.cnp(name);
     if (cnp === undefined || cnp.metadata.deletionTimestamp !== undefined) {
       this.setStatus(name, undefined);
       this.statusDeferred.delete(name);
+      this.programmedFor.delete(name);
       // Garbage collection removes dependents too; deleting here makes it prompt and covers clusters without it.
       await this.deleteOwned(name, new Set());
       return;
@@ -331,11 +359,15 @@ export class Reconciler {
         const shared = await this.reconcileOwner(SHARED_KEY, undefined);
         this.sharedInSync = shared.kind === 'programmed';
       }
-      program = this.sharedInSync ? await this.reconcileOwner(name, cnp) : { kind: 'apply-failed', message: 'the shared objects (tiers) could not be written first' };
+      const earlier = this.programmedFor.get(name);
+      this.programmedFor.delete(name);
+      if (earlier !== undefined && this.sharedInSync && earlier.fingerprint === this.desired?.fingerprints.get(name)) program = earlier.program;
+      else program = this.sharedInSync ? await this.reconcileOwner(name, cnp) : { kind: 'apply-failed', message: 'the shared objects (tiers) could not be written first' };
     }
     // The objects are written; the status waits for the analysis, to be written once.
     if (!this.analysisSettled()) {
       this.awaitingAnalysis.add(name);
+      this.statusLater(name, program);
       if (program.kind === 'apply-failed') throw new Error(`${name}: ${program.message}`);
       return;
     }
@@ -347,6 +379,7 @@ export class Reconciler {
     const status = this.nextStatus(cnp, { generation: parsed.generation, errors, unsupported, warnings, program, findings: this.desired?.findings.get(name) ?? [] });
     if (status !== undefined && program.kind === 'programmed' && !this.statusDeferred.has(name) && this.o.backlog?.() === true) {
       this.statusDeferred.add(name);
+      this.statusLater(name, program);
       this.o.enqueue(name, { low: true });
       return;
     }
@@ -407,7 +440,10 @@ export class Reconciler {
       const seen = this.writing.get(key);
       this.writing.delete(key);
       const owner = this.desired?.ownerByKey.get(key);
-      if (seen !== undefined && seen !== this.writtenVersions.get(key) && owner !== undefined) this.o.enqueue(owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner);
+      if (seen !== undefined && seen !== this.writtenVersions.get(key) && owner !== undefined) {
+        this.invalidate(owner);
+        this.o.enqueue(owner === SHARED_KEY ? SHARED_QUEUE_KEY : owner);
+      }
     }
   }
 

@@ -43,7 +43,7 @@ function setUp(backlog?: () => boolean) {
   const statuses: KubeObject[] = [];
   // What the fake API server holds, by kind and name; and whether the CNP exists.
   const live = new Map<string, KubeObject>();
-  const state = { cnpExists: true, cnp };
+  const state = { cnpExists: true, cnp, looked: 0 };
   let releaseCreate: (rv: string) => void = () => undefined;
   let createStarted: (obj: KubeObject) => void = () => undefined;
   const gnpCreate = new Promise<KubeObject>((resolve) => (createStarted = resolve));
@@ -94,7 +94,7 @@ function setUp(backlog?: () => boolean) {
       // The CNP as the cache would have it: with the status last written.
       cnp: (name) => (name !== cnp.metadata.name || !state.cnpExists ? undefined : statuses.length === 0 ? state.cnp : { ...state.cnp, status: statuses.at(-1)!['status'] }),
       owned: () => [],
-      existing: (obj) => live.get(`${obj.kind}/${obj.metadata.name}`),
+      existing: (obj) => (state.looked++, live.get(`${obj.kind}/${obj.metadata.name}`)),
     },
   });
   return { reconciler, enqueued, enqueuedLow, statuses, gnpCreate, state, port, parsed, live, release: (rv: string) => releaseCreate(rv) };
@@ -193,6 +193,37 @@ describe('a status behind queued work', () => {
     await t.reconciler.reconcile(cnp.metadata.name);
     expect(t.statuses).toHaveLength(1);
     expect(t.enqueuedLow).toEqual([]);
+  });
+
+  it('is written without the objects being made and compared again: they were, for the same fingerprint', async () => {
+    let asked = 0;
+    const t = setUp(() => (asked++, true));
+    await decided(t, () => asked);
+    t.state.looked = 0;
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
+    expect(t.state.looked).toBe(0);
+  });
+
+  it('is written after the objects are looked at again when something queued the CNP meanwhile', async () => {
+    let asked = 0;
+    const t = setUp(() => (asked++, true));
+    await decided(t, () => asked);
+    t.state.looked = 0;
+    t.reconciler.invalidate(cnp.metadata.name);
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
+    expect(t.state.looked).toBeGreaterThan(0);
+  });
+
+  it('is written after the objects are looked at again when something queued the CNP during the pass that left it', async () => {
+    let asked = 0;
+    const t = setUp(() => (asked++, t.reconciler.invalidate(cnp.metadata.name), true));
+    await decided(t, () => asked);
+    t.state.looked = 0;
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
+    expect(t.state.looked).toBeGreaterThan(0);
   });
 
   it('is written at once when no work waits', async () => {
