@@ -295,10 +295,17 @@ export class Reconciler {
 
   /** Whether a CNP's conditions are not what we last wrote (someone else changed them). */
   statusDiffers(cnp: KubeObject): boolean {
-    const conditions = ((cnp['status'] ?? {}) as { conditions?: (Condition | KeptCondition)[] }).conditions ?? [];
+    const conditions = ((cnp['status'] ?? {}) as { conditions?: (Condition | KeptCondition)[] }).conditions;
+    const ours = (conditions ?? []).filter((c) => OUR_CONDITIONS.includes(c.type));
+    // The echo of a status write may come before the write's answer: it is ours too.
+    const sending = this.statusWriting.get(cnp.metadata.name);
+    if (sending !== undefined && conditionsEqual(sending, ours)) return false;
     const known = this.statuses.get(cnp.metadata.name);
-    return known === undefined || !conditionsEqual(known, conditions.filter((c) => OUR_CONDITIONS.includes(c.type)));
+    return known === undefined || !conditionsEqual(known, ours);
   }
+
+  /** The conditions of status writes on their way, by CNP name. */
+  private readonly statusWriting = new Map<string, readonly KeptCondition[]>();
 
   /**
    * Whether an event on a live object of ours calls for a reconcile: not when it is the
@@ -593,12 +600,18 @@ export class Reconciler {
 
   private async writeStatus(cnp: KubeObject, { ours, next }: { ours: KeptCondition[]; next: Condition[] }): Promise<void> {
     const before = new Map(ours.map((c) => [c.type, c]));
-    await this.o.port.applyStatus(
-      this.o.cnpType,
-      { apiVersion: apiVersionOf(this.o.cnpType), kind: this.o.cnpType.kind, metadata: { name: cnp.metadata.name }, status: { conditions: next } },
-      { fieldManager: this.o.fieldManager, force: true },
-    );
-    this.setStatus(cnp.metadata.name, next.map(keep));
+    const kept = next.map(keep);
+    this.statusWriting.set(cnp.metadata.name, kept);
+    try {
+      await this.o.port.applyStatus(
+        this.o.cnpType,
+        { apiVersion: apiVersionOf(this.o.cnpType), kind: this.o.cnpType.kind, metadata: { name: cnp.metadata.name }, status: { conditions: next } },
+        { fieldManager: this.o.fieldManager, force: true },
+      );
+    } finally {
+      this.statusWriting.delete(cnp.metadata.name);
+    }
+    this.setStatus(cnp.metadata.name, kept);
     for (const c of next) {
       const old = before.get(c.type);
       const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;

@@ -277,3 +277,34 @@ describe('an update of an object whose last write the cache holds', () => {
     expect(got).toHaveLength(1);
   });
 });
+
+describe('the echo of a status write', () => {
+  it('is taken for ours when it arrives before the write\'s answer, and nothing else is', async () => {
+    const t = setUp(() => false);
+    let sent: KubeObject | undefined;
+    let answer: () => void = () => undefined;
+    t.port.applyStatus = (_type, obj) => {
+      sent = obj;
+      return new Promise((resolve) => (answer = () => resolve(obj)));
+    };
+    const { done } = await writing(t);
+    t.release('42');
+    // The analysis runs in the background: reconcile until the status write has started.
+    let pass = done;
+    for (let i = 0; i < 1000 && sent === undefined; i++) {
+      for (let j = 0; j < 20 && sent === undefined; j++) await new Promise((resolve) => setImmediate(resolve));
+      if (sent !== undefined) break;
+      await pass;
+      pass = t.reconciler.reconcile(cnp.metadata.name);
+    }
+    const echo: KubeObject = { ...cnp, status: sent!['status'] };
+    const conditions = (sent!['status'] as { conditions: { type: string; status: string }[] }).conditions;
+    const edited: KubeObject = { ...cnp, status: { conditions: conditions.map((c) => (c.type === 'Programmed' ? { ...c, status: 'False' } : c)) } };
+    expect(t.reconciler.statusDiffers(echo)).toBe(false);
+    expect(t.reconciler.statusDiffers(edited)).toBe(true);
+    answer();
+    await pass;
+    expect(t.reconciler.statusDiffers(echo)).toBe(false);
+    expect(t.reconciler.statusDiffers(edited)).toBe(true);
+  });
+});
