@@ -120,6 +120,15 @@ function hashString(text: string): void {
   hashChar(0x22);
 }
 
+/** Objects with more keys than this are hashed in the order of a sorted copy of their keys. */
+const SMALL_RECORD = 12;
+
+function hashEntry(key: string, value: unknown): void {
+  hashString(key);
+  hashChar(0x3a);
+  hashValue(value);
+}
+
 function hashValue(value: unknown): void {
   if (typeof value === 'string') return hashString(value);
   if (value === null || typeof value !== 'object') return hashText(JSON.stringify(value) ?? 'null');
@@ -134,15 +143,32 @@ function hashValue(value: unknown): void {
   }
   const record = value as Record<string, unknown>;
   hashChar(0x7b);
+  let count = 0;
+  for (const key in record) if (Object.hasOwn(record, key)) count++;
   let first = true;
-  for (const key of sortedKeys(record)) {
-    const v = record[key];
-    if (v === undefined) continue;
-    if (!first) hashChar(0x2c);
-    hashString(key);
-    hashChar(0x3a);
-    hashValue(v);
-    first = false;
+  if (count > SMALL_RECORD) {
+    for (const key of sortedKeys(record)) {
+      const v = record[key];
+      if (v === undefined) continue;
+      if (!first) hashChar(0x2c);
+      hashEntry(key, v);
+      first = false;
+    }
+  } else {
+    // Each next key in order found by a scan: no array of keys for each of the thousands of small
+    // objects hashed a second (those arrays were 6 % of what a start-up allocated).
+    let previous: string | undefined;
+    for (let i = 0; i < count; i++) {
+      let next: string | undefined;
+      for (const key in record) if ((previous === undefined || key > previous) && (next === undefined || key < next) && Object.hasOwn(record, key)) next = key;
+      if (next === undefined) break;
+      previous = next;
+      const v = record[next];
+      if (v === undefined) continue;
+      if (!first) hashChar(0x2c);
+      hashEntry(next, v);
+      first = false;
+    }
   }
   hashChar(0x7d);
 }
