@@ -110,8 +110,11 @@ export interface KubePort {
   replace(type: ResourceType, object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
   /** Server-side apply of the whole object. */
   apply(type: ResourceType, object: KubeObject, options: ApplyOptions): Promise<KubeObject>;
-  /** Server-side apply on the status subresource. */
-  applyStatus(type: ResourceType, object: KubeObject, options: ApplyOptions): Promise<KubeObject>;
+  /**
+   * Server-side apply on the status subresource. The answer (the whole object, managed fields
+   * and all) is not decoded: no caller reads it, and the operator writes a status per CNP.
+   */
+  applyStatus(type: ResourceType, object: KubeObject, options: ApplyOptions): Promise<void>;
   /** Resolves false when the object was already gone. */
   delete(type: ResourceType, name: string, options?: DeleteOptions): Promise<boolean>;
   /** The resources served for a group/version, or undefined when it is not served. */

@@ -126,8 +126,12 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
       return (await http.request({ method: 'PUT', path, body: object })).body as KubeObject;
     },
 
-    apply: (type, object, opts) => applyTo(type, object, opts),
-    applyStatus: (type, object, opts) => applyTo(type, object, opts, 'status'),
+    async apply(type, object, opts) {
+      return (await applyTo(type, object, opts)) as KubeObject;
+    },
+    async applyStatus(type, object, opts) {
+      await applyTo(type, object, opts, 'status');
+    },
 
     async delete(type, name, opts: DeleteOptions = {}) {
       const preconditions = {
@@ -174,7 +178,8 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
     close: () => http.close(),
   };
 
-  async function applyTo(type: ResourceType, object: KubeObject, opts: ApplyOptions, subresource?: string): Promise<KubeObject> {
+  /** The object as applied; undefined for the status subresource, whose answer is not decoded. */
+  async function applyTo(type: ResourceType, object: KubeObject, opts: ApplyOptions, subresource?: 'status'): Promise<KubeObject | undefined> {
     const q = query({
       fieldManager: opts.fieldManager,
       force: opts.force ? true : undefined,
@@ -183,8 +188,8 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
     });
     const path = `${objectPath(type, object.metadata.name, namespaceOf(type, object), subresource)}${q}`;
     // The body is JSON, which is valid YAML: the apply content type is what selects SSA.
-    const res = await http.request({ method: 'PATCH', path, body: object, contentType: APPLY_PATCH });
-    return res.body as KubeObject;
+    const res = await http.request({ method: 'PATCH', path, body: object, contentType: APPLY_PATCH, ...(subresource === 'status' ? { discardBody: true } : {}) });
+    return res.body as KubeObject | undefined;
   }
 
   return port;

@@ -24,6 +24,8 @@ export interface RequestSpec {
   readonly path: string;
   readonly body?: unknown;
   readonly contentType?: string;
+  /** A successful answer's body is not decoded (the response's body is then undefined). */
+  readonly discardBody?: boolean;
 }
 
 export interface StreamSpec {
@@ -126,7 +128,7 @@ export class Transport {
         res.on('error', (err) => reject(transportError(what, err)));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) resolve({ status, body: parseBody(text) });
+          if (status >= 200 && status < 300) resolve({ status, body: spec.discardBody === true ? undefined : parseBody(text) });
           else {
             const wait = retryAfterMs(status, res.headers['retry-after']);
             reject(wait === undefined ? apiError(what, status, text) : new RetryLater(apiError(what, status, text), wait));

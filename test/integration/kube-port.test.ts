@@ -109,16 +109,18 @@ describe('KubePort on a real API server', () => {
       lastTransitionTime: '2026-11-25T13:00:00Z',
     };
     const status = { apiVersion: live.apiVersion, kind: live.kind, metadata: { name }, status: { conditions: [condition] } };
-    const written = await port.applyStatus(CNP, status, { fieldManager: MANAGER, force: true });
-    expect(written['status']).toEqual({ conditions: [condition] });
-    expect(written.metadata.generation).toBe(1);
+    await expect(port.applyStatus(CNP, status, { fieldManager: MANAGER, force: true })).resolves.toBeUndefined();
+    const written = await port.get(CNP, name);
+    expect(written?.['status']).toEqual({ conditions: [condition] });
+    expect(written?.metadata.generation).toBe(1);
     // Status is ignored on the main resource: applying spec intent later does not clear it.
     await port.apply(CNP, cnp(name, 12), { fieldManager: MANAGER, force: true });
     expect((await port.get(CNP, name))?.['status']).toEqual({ conditions: [condition] });
     // The same status again is a no-op.
-    const again = await port.applyStatus(CNP, status, { fieldManager: MANAGER, force: true });
+    const before = await port.get(CNP, name);
+    await port.applyStatus(CNP, status, { fieldManager: MANAGER, force: true });
     const now = await port.get(CNP, name);
-    expect(again.metadata.resourceVersion).toBe(now?.metadata.resourceVersion);
+    expect(now?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
   });
 
   it('replace is optimistic: a stale resourceVersion gets 409 Conflict', async () => {

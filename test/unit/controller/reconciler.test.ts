@@ -59,7 +59,7 @@ function setUp(backlog?: () => boolean) {
     preferredVersion: unexpected('preferredVersion'),
     applyStatus: (_type, obj) => {
       statuses.push(obj);
-      return Promise.resolve(obj);
+      return Promise.resolve();
     },
     create: (_type, obj) => {
       // Tiers go through at once; the policy's write waits for the test.
@@ -285,7 +285,7 @@ describe('the echo of a status write', () => {
     let answer: () => void = () => undefined;
     t.port.applyStatus = (_type, obj) => {
       sent = obj;
-      return new Promise((resolve) => (answer = () => resolve(obj)));
+      return new Promise((resolve) => (answer = () => resolve()));
     };
     const { done } = await writing(t);
     t.release('42');

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KubeApiError, type ResourceType, type WatchEvent } from '../../../src/controller/port.js';
 import { loadKubeConfig } from '../../../src/kube/config.js';
 import { createKubePort, type KubeConnection } from '../../../src/kube/kube-port.js';
@@ -111,6 +111,23 @@ describe('createKubePort (against a fake API server)', () => {
     });
     expect(JSON.parse(seen[0]!.body)).toEqual(obj);
     expect(seen[1]?.url).toBe('/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies/p/status?fieldManager=cnp-operator&force=true&fieldValidation=Strict');
+  });
+
+  it('does not decode the answer to a status apply, yet reports a failed one with the server\'s message', async () => {
+    let answer: [number, unknown] = [200, { apiVersion: 'x/v1', kind: 'X', metadata: { name: 'p' }, status: { conditions: [] } }];
+    const { port } = await fakeApi((_req, res) => json(res, ...answer));
+    const obj = { apiVersion: 'policy.networking.k8s.io/v1alpha2', kind: 'ClusterNetworkPolicy', metadata: { name: 'p' }, status: {} };
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      await expect(port.applyStatus(CNP, obj, { fieldManager: 'cnp-operator', force: true })).resolves.toBeUndefined();
+      expect(parse).not.toHaveBeenCalled();
+      expect(await port.apply(CNP, obj, { fieldManager: 'cnp-operator', force: true })).toEqual(answer[1]);
+      expect(parse).toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+    answer = [422, { kind: 'Status', reason: 'Invalid', message: 'status.conditions[0].reason: Required value' }];
+    await expect(port.applyStatus(CNP, obj, { fieldManager: 'cnp-operator', force: true })).rejects.toMatchObject({ status: 422, reason: 'Invalid', message: expect.stringContaining('Required value') as unknown });
   });
 
   it('reuses one keep-alive connection across requests', async () => {

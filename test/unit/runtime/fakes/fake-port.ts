@@ -191,8 +191,8 @@ export class FakePort implements KubePort {
     return structuredClone(this.#store(type, object, exists ? 'MODIFIED' : 'ADDED'));
   }
 
-  async applyStatus(type: ResourceType, object: KubeObject, options: ApplyOptions): Promise<KubeObject> {
-    return this.apply(type, object, options);
+  async applyStatus(type: ResourceType, object: KubeObject, options: ApplyOptions): Promise<void> {
+    await this.apply(type, object, options);
   }
 
   async delete(type: ResourceType, name: string, options: DeleteOptions = {}): Promise<boolean> {
