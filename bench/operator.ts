@@ -154,6 +154,16 @@ async function compactEtcd(): Promise<void> {
  * what an earlier phase left it to do (its watch cache, compaction, its own garbage collection)
  * would otherwise slow whichever phase comes next. Gives up after a minute.
  */
+/**
+ * CNP_BENCH_CP_SAMPLES=FILE: the control plane's CPU seconds every 250 ms (`epoch-ms seconds`),
+ * with the benchmark's phases marked (`epoch-ms # what`): with the operator's log
+ * (CNP_BENCH_CHILD_LOG) it tells which part of a cold start cost the API server what.
+ */
+const cpSamples = process.env['CNP_BENCH_CP_SAMPLES'];
+function mark(what: string): void {
+  if (cpSamples !== undefined) appendFileSync(cpSamples, `${Date.now()} # ${what}\n`);
+}
+
 async function controlPlaneQuiet(): Promise<void> {
   await compactEtcd();
   const started = performance.now();
@@ -183,6 +193,15 @@ async function measureFloor(port: ReturnType<typeof createKubePort>, created: re
   const { objects, statuses } = floorWrites(created as unknown as readonly KubeObject[], BACKEND, new Date().toISOString().replace(/\.\d+Z$/, 'Z'));
   const plurals: Record<string, string> = { Tier: 'tiers', GlobalNetworkPolicy: 'globalnetworkpolicies', GlobalNetworkSet: 'globalnetworksets' };
   const typeOf = (o: { kind: string }): ResourceType => ({ group: 'projectcalico.org', version: 'v3', plural: plurals[o.kind]!, kind: o.kind, namespaced: false });
+  // CNP_BENCH_FLOOR_WATCH=1: the floor's client also watches the backend's kinds, as the operator
+  // must (an event for each object written costs the API server its encoding).
+  const watching = new AbortController();
+  if (process.env['CNP_BENCH_FLOOR_WATCH'] === '1') {
+    for (const type of [GNP_TYPE, { ...GNP_TYPE, plural: 'globalnetworksets', kind: 'GlobalNetworkSet' }]) {
+      const l = await port.list(type, { limit: 1 });
+      void port.watch(type, { resourceVersion: l.resourceVersion, timeoutSeconds: 1800, allowWatchBookmarks: true }, () => undefined, watching.signal).catch(() => undefined);
+    }
+  }
   await controlPlaneQuiet();
   const [client0, cp0] = [processCpu(), controlPlaneCpu()];
   const t = performance.now();
@@ -192,9 +211,13 @@ async function measureFloor(port: ReturnType<typeof createKubePort>, created: re
       if (!(err instanceof KubeApiError && err.status === 409)) throw err;
     });
   }
+  mark('floor: objects');
   await pool(objects.filter((o) => o.kind !== 'Tier'), CONCURRENCY, (o) => port.create(typeOf(o), o, { fieldManager: 'bench-floor' }));
+  mark('floor: statuses');
   await pool(created, CONCURRENCY, (o) => port.applyStatus(CNP_TYPE, { apiVersion: CNP, kind: 'ClusterNetworkPolicy', metadata: { name: o.metadata.name }, status: { conditions: statuses.get(o.metadata.name) } }, { fieldManager: 'bench-floor', force: true }));
   const floor = performance.now() - t;
+  mark('floor: done');
+  watching.abort();
   const cpu = cpuLine('client (this process)', processCpu() - client0, controlPlaneCpu() - cp0);
   say(`floor ${seconds(floor)} for ${objects.length} objects + ${created.length} statuses (CPU: ${cpu}); cleaning up`);
   await pool(objects, 8, (o) => port.delete(typeOf(o), o.metadata.name));
@@ -291,6 +314,7 @@ async function main(): Promise<void> {
   const kube = Kube.fromFile(cp.kubeconfigPath);
   const results: Record<string, string | number> = {};
   cpPids = controlPlanePids(stateDir);
+  const sampler = cpSamples === undefined ? undefined : setInterval(() => appendFileSync(cpSamples, `${Date.now()} ${controlPlaneCpu().toFixed(2)}\n`), 250);
   etcdUrl = `http://127.0.0.1:${readState(stateDir)!.ports.etcd}`;
   if (SPLIT_CORES) splitCores();
   try {
@@ -380,10 +404,12 @@ async function main(): Promise<void> {
       });
       const cpStart = controlPlaneCpu();
       const started = performance.now();
+      mark(`cnp-operator run with ${n} CNPs (${pair}): started`);
       // Converged: its caches are synced (readyz) and every CNP is Programmed.
       // Polled as often as the in-process run's: a coarser poll would add up to its interval.
       await until(async () => tracker.count() >= n && (await fetch(`http://127.0.0.1:${healthPort}/readyz`).then((r) => r.ok).catch(() => false)), 100);
       const ms = performance.now() - started;
+      mark(`cnp-operator run with ${n} CNPs (${pair}): converged`);
       results[`cold start of cnp-operator run with ${n} CNPs (${pair})`] = seconds(ms);
       results[`  CPU during the cold start of cnp-operator run with ${n} CNPs (${pair})`] = cpuLine('operator', cpuSeconds(child.pid!), controlPlaneCpu() - cpStart);
       results[`  CNPs whose conditions differ from the floor's (times aside), ${n} (${pair})`] = await differingStatuses(port, floorRun.statuses);
@@ -449,6 +475,7 @@ async function main(): Promise<void> {
     await stop();
     port.close();
   } finally {
+    clearInterval(sampler);
     kube.close();
     await cp.stop();
   }
