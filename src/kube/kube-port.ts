@@ -65,7 +65,9 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
 
     async list(type, opts = {}) {
       // Follows continue tokens: every page belongs to the first page's snapshot, so the
-      // result is one consistent list at one resourceVersion (client-go's pager).
+      // result is one consistent list at one resourceVersion (client-go's pager). The next page
+      // is asked for before this page's items go through `each` (the operator parses thousands
+      // of CNPs there), so the server prepares it meanwhile.
       let page: ListBody;
       try {
         page = await listPage(type, opts);
@@ -75,18 +77,26 @@ export function createKubePort(kc: KubeAccess, options: KubePortOptions = {}): K
       }
       const resourceVersion = page.metadata?.resourceVersion ?? '';
       const each = (o: KubeObject): KubeObject => (opts.each === undefined ? withTypeMeta(type, o) : opts.each(withTypeMeta(type, o)));
-      const items = (page.items ?? []).map(each);
-      while (page.metadata?.continue) {
+      const items: KubeObject[] = [];
+      for (;;) {
+        const token = page.metadata?.continue;
+        const next = token ? listPage(type, { ...opts, continue: token }) : undefined;
+        if (next !== undefined) {
+          // Its failure is taken below; until then it must not count as unhandled.
+          next.catch(() => undefined);
+          // The request leaves once its credentials are applied, within this turn of the event loop.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        for (const o of page.items ?? []) items.push(each(o));
+        if (next === undefined) return { items, resourceVersion };
         try {
-          page = await listPage(type, { ...opts, continue: page.metadata.continue });
+          page = await next;
         } catch (err) {
           // The snapshot expired between pages: fall back to one unpaged list, as client-go does.
           if (!isGone(err)) throw err;
           return port.list(type, { ...opts, limit: undefined, continue: undefined });
         }
-        for (const o of page.items ?? []) items.push(each(o));
       }
-      return { items, resourceVersion };
     },
 
     async watch(type: ResourceType, opts: WatchOptions, onEvent: (event: WatchEvent) => void, signal: AbortSignal) {

@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,20 +40,25 @@ async function fakeApi(handler: Handler): Promise<{ port: KubeConnection; seen: 
   server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   servers.push(server);
+  const port = portTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  return { port, seen, connections: () => connections, server };
+}
+
+/** A port to the API server at that URL, with a token and the test's user agent. */
+function portTo(url: string): KubeConnection {
   const file = join(mkdtempSync(join(tmpdir(), 'cnp-kube-port-')), 'kubeconfig');
   writeFileSync(
     file,
     JSON.stringify({
-      clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'insecure-skip-tls-verify': true } }],
+      clusters: [{ name: 'fake', cluster: { server: url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'admin', user: { token: 's3cret' } }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'admin' } }],
       'current-context': 'fake',
     }),
   );
-  const kc = loadKubeConfig({ kubeconfig: file });
-  const port = createKubePort(kc, { watchGraceMs: 300, userAgent: 'cnp-operator-test' });
+  const port = createKubePort(loadKubeConfig({ kubeconfig: file }), { watchGraceMs: 300, userAgent: 'cnp-operator-test' });
   ports.push(port);
-  return { port, seen, connections: () => connections, server };
+  return port;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
@@ -173,6 +179,42 @@ describe('createKubePort (against a fake API server)', () => {
       ['v1', 'Pod', 'b'],
     ]);
     expect(seen.map((s) => s.url)).toEqual(['/api/v1/pods?labelSelector=app%3Dweb&limit=1', '/api/v1/pods?labelSelector=app%3Dweb&limit=1&continue=t1']);
+  });
+
+  it('asks for the next page before the items of this one go through each', async () => {
+    // The server runs in another process: one in this process could not take a request while
+    // `each` keeps the event loop busy, which is when the next page must already be asked for.
+    const dir = mkdtempSync(join(tmpdir(), 'cnp-list-pipeline-'));
+    const arrived = join(dir, 'page-2-asked');
+    const server = spawn(process.execPath, ['-e', `
+      const http = require('node:http');
+      const fs = require('node:fs');
+      http.createServer((req, res) => {
+        const second = req.url.includes('continue=t1');
+        if (second) fs.writeFileSync(${JSON.stringify(arrived)}, req.url);
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ metadata: second ? { resourceVersion: '9' } : { resourceVersion: '5', continue: 't1' }, items: [{ metadata: { name: second ? 'b' : 'a' } }] }));
+      }).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n'); });
+    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const listening = await new Promise<string>((resolve) => server.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+      const port = portTo(`http://127.0.0.1:${listening}`);
+      const askedWhileInEach: boolean[] = [];
+      const { items } = await port.list(CNP, {
+        limit: 1,
+        each: (o) => {
+          // Waits (the event loop held) until the server has the second request, for at most 20 s.
+          const until = Date.now() + 20_000;
+          while (o.metadata.name === 'a' && !existsSync(arrived) && Date.now() < until);
+          askedWhileInEach.push(existsSync(arrived));
+          return o;
+        },
+      });
+      expect(items.map((i) => i.metadata.name)).toEqual(['a', 'b']);
+      expect(askedWhileInEach).toEqual([true, true]);
+    } finally {
+      server.kill();
+    }
   });
 
   it('falls back to an unpaged list when the continue token expired', async () => {
