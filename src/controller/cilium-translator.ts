@@ -76,7 +76,7 @@ export function ciliumTranslator(options: CiliumOptions): CiliumTranslator {
           const out = sources.get(owner);
           return out === undefined ? [] : stamped(out);
         },
-        findings,
+        findings: (owner) => findings.get(owner) ?? [],
         fingerprints,
         ownerByKey,
       };

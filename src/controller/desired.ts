@@ -12,8 +12,12 @@ export interface DesiredState {
    * objects are the largest thing an operator could hold.
    */
   objects(owner: string): readonly KubeObject[];
-  readonly findings: ReadonlyMap<string, readonly Finding[]>;
-  /** Per owner, a digest of its objects and findings: what changedOwners compares. */
+  /** What the translation of an owner's CNP found (approximations, notes); may be made on asking, as objects are. */
+  findings(owner: string): readonly Finding[];
+  /**
+   * Per owner, what changedOwners compares: equal fingerprints mean equal objects and findings.
+   * A digest of them, or a token for the inputs they are made from (which changes with them).
+   */
   readonly fingerprints: ReadonlyMap<string, string>;
   /** The owner of every desired object, by objectKey. */
   readonly ownerByKey: ReadonlyMap<string, string>;
@@ -44,7 +48,7 @@ export function groupTranslation(t: Translation): DesiredState {
     // A digest, not the text: the text of every generated object would double what is held in memory.
     fingerprints.set(key, createHash('sha256').update(JSON.stringify([byOwner.get(key) ?? [], findings.get(key) ?? []])).digest('base64'));
   }
-  return { objects: (owner) => byOwner.get(owner) ?? [], findings, fingerprints, ownerByKey };
+  return { objects: (owner) => byOwner.get(owner) ?? [], findings: (owner) => findings.get(owner) ?? [], fingerprints, ownerByKey };
 }
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {

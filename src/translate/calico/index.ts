@@ -121,6 +121,14 @@ export function translateCalicoPolicy(plan: CalicoPlan, policy: Policy, nodeNets
   return { objects: objects.sort(byKindAndName), findings: sortFindings(findings) };
 }
 
+/**
+ * The kind and name of a CNP's GlobalNetworkPolicy, without translating it: a CNP without
+ * `nodes` peers has that one object only (see translateCalicoPolicy).
+ */
+export function policyObjectRef(plan: CalicoPlan, policyName: string): { apiVersion: string; kind: 'GlobalNetworkPolicy'; metadata: { name: string } } {
+  return { apiVersion: plan.options.api, kind: 'GlobalNetworkPolicy', metadata: { name: plan.names.get(policyName)! } };
+}
+
 /** GNP orders by CNP name (see translateCalico); `policies` in any order. */
 export function policyOrders(policies: readonly Policy[]): Map<string, number> {
   const orders = new Map<string, number>();
