@@ -50,6 +50,11 @@ function nodeSelectors(policy: Policy): readonly Selector[] {
   return selectors;
 }
 
+/** The node addresses a translation asks for, from those a CNP's entry holds (a copy: the translation may keep it). */
+const nodeNetsOf =
+  (nets: ReadonlyMap<string, string[]>): NodeNets =>
+  (s) => [...(nets.get(selectorKey(s)) ?? [])];
+
 interface Translated {
   readonly policy: Policy;
   /** What its objects are made from besides the policy: GNP name and order, node addresses. */
@@ -106,7 +111,7 @@ export function calicoTranslator(options: CalicoOptions): Translator {
   let plan: CalicoPlan | undefined;
   let tiers: readonly KubeObject[] = [];
   const translate = (entry: Translated): Translation => {
-    const t = translateCalicoPolicy(plan!, entry.policy, (s) => [...(entry.nets.get(selectorKey(s)) ?? [])]);
+    const t = translateCalicoPolicy(plan!, entry.policy, nodeNetsOf(entry.nets));
     // The entry may have been replaced since it was asked for: its findings are not the owner's then.
     if (cache.get(entry.policy.name) === entry) findingsMade.set(entry.policy.name, t.findings);
     return t;
@@ -159,7 +164,7 @@ export function calicoTranslator(options: CalicoOptions): Translator {
         }
         if (entry !== undefined && entry.policy === policy && entry.name === name && entry.order === order && entry.netsKey === netsKey) continue;
         // Node-set names come from the translation; a CNP without node peers has its GNP only.
-        const made = selectors.length === 0 ? undefined : translateCalicoPolicy(plan, policy, (s) => [...(nets.get(selectorKey(s)) ?? [])]);
+        const made = selectors.length === 0 ? undefined : translateCalicoPolicy(plan, policy, nodeNetsOf(nets));
         const objectKeys = made === undefined ? [objectKey(policyObjectRef(plan, policy.name))] : made.objects.map(objectKey);
         const next: Translated = { policy, name, order, netsKey, nets, objectKeys, fingerprint: `${id}.${++serial}` };
         changed.push(policy.name);

@@ -197,16 +197,15 @@ describe('a status behind queued work', () => {
 
   // The pass that wrote the objects left the status for later; what the pass that writes it does.
   it.each([
-    { queued: 'by nothing else', looksAgain: false },
-    { queued: 'by something else meanwhile', looksAgain: true },
-    { queued: 'by something else during the pass that left it', looksAgain: true },
-  ])('is written, the objects made and compared again only when the CNP was queued $queued', async ({ queued, looksAgain }) => {
+    { queued: 'by nothing else', invalidated: 'never', looksAgain: false },
+    { queued: 'by something else meanwhile', invalidated: 'after', looksAgain: true },
+    { queued: 'by something else during the pass that left it', invalidated: 'during', looksAgain: true },
+  ] as const)('is written, the objects made and compared again only when the CNP was queued $queued', async ({ invalidated, looksAgain }) => {
     let asked = 0;
-    const during = queued.includes('during');
-    const t = setUp(() => (asked++, during && t.reconciler.invalidate(cnp.metadata.name), true));
+    const t = setUp(() => (asked++, invalidated === 'during' && t.reconciler.invalidate(cnp.metadata.name), true));
     await decided(t, () => asked);
     t.state.looked = 0;
-    if (queued.includes('meanwhile')) t.reconciler.invalidate(cnp.metadata.name);
+    if (invalidated === 'after') t.reconciler.invalidate(cnp.metadata.name);
     await t.reconciler.reconcile(cnp.metadata.name);
     expect(t.statuses.map((s) => s.metadata.name)).toEqual([cnp.metadata.name]);
     expect(t.state.looked > 0).toBe(looksAgain);
