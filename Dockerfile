@@ -15,7 +15,8 @@
 
 ARG NODE_MAJOR=24
 
-# Compiles src/ to dist/ with the dev dependencies (TypeScript).
+# Compiles src/ to dist/ with the dev dependencies (TypeScript), and bundles it into
+# dist/cnp-operator.js (esbuild), the one file the launchers load.
 FROM node:${NODE_MAJOR}-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -24,6 +25,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bin ./bin
+COPY hack/bundle.mjs ./hack/bundle.mjs
 RUN npm run build
 
 # Production dependencies only, straight from the lockfile. Type declarations and source maps

@@ -19,7 +19,7 @@ const CNPS = Number(args.get('cnps') ?? 309);
 const RUNS = Number(args.get('runs') ?? 3);
 const BACKENDS = (args.get('backend') ?? 'both') === 'both' ? ['cilium', 'calico'] : [args.get('backend')!];
 const PROFILE = args.get('profile');
-const CLI = args.get('cli') ?? join(import.meta.dirname, '..', 'dist', 'cli', 'main.js');
+const CLI = args.get('cli') ?? join(import.meta.dirname, '..', 'dist', 'cnp-operator.js');
 
 const shape = clusterShape({ namespaces: NAMESPACES, podsPerNamespace: PODS, cnps: CNPS });
 const dir = mkdtempSync(join(tmpdir(), 'cnp-translate-'));

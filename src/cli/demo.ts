@@ -170,7 +170,7 @@ function onPath(command: string): boolean {
 function translate(backend: string): void {
   const args = ['translate', '--backend', backend, '-f', samplesDir];
   process.stdout.write(`\n$ cnp-operator ${args.join(' ').replace(samplesDir, relative(process.cwd(), samplesDir) || samplesDir)}\n`);
-  if (!existsSync(join(packageRoot, 'dist', 'cli', 'translate.js'))) {
+  if (!existsSync(join(packageRoot, 'dist', 'cnp-operator.js'))) {
     process.stdout.write('(translate is not built yet in this checkout; skipped)\n');
     return;
   }

@@ -1,9 +1,21 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository (or installed package) root: this file is at src/cluster or dist/cluster. */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository (or installed package) root: the nearest folder above this module with a
+ * package.json. This module is at src/cluster, dist/cluster, or inside dist/cnp-operator.js
+ * (the bundle the launchers run), so a fixed number of levels up would be wrong for one of them.
+ */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 export const buildScript = join(packageRoot, 'hack', 'controlplane', 'build.sh');
 

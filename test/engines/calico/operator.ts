@@ -22,7 +22,7 @@ export class OperatorProcess {
 
   static start(kubeconfig: string, logFile: string): OperatorProcess {
     const cli = join(REPO, 'bin', 'cnp-operator');
-    if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (hack/test.sh does)');
+    if (!existsSync(join(REPO, 'dist', 'cnp-operator.js'))) throw new Error('dist/ is missing: run `npm run build` first (hack/test.sh does)');
     const args = [cli, 'run', '--kubeconfig', kubeconfig, '--backend', 'calico', '--leader-elect=false', '--health-port', '0', '--metrics-port', '-1'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: kubeconfig } });
     return new OperatorProcess(child, createWriteStream(logFile, { flags: 'a' }));
