@@ -50,8 +50,10 @@ async function served(port: KubePort, group: string, version: string, plurals: r
 }
 
 async function detectCalico(port: KubePort, options: DetectOptions): Promise<Detection | undefined> {
-  const v3 = await served(port, 'projectcalico.org', 'v3', ['tiers', 'globalnetworkpolicies', 'globalnetworksets']);
-  const v1 = await served(port, 'crd.projectcalico.org', 'v1', ['tiers', 'globalnetworkpolicies', 'globalnetworksets']);
+  const [v3, v1] = await Promise.all([
+    served(port, 'projectcalico.org', 'v3', ['tiers', 'globalnetworkpolicies', 'globalnetworksets']),
+    served(port, 'crd.projectcalico.org', 'v1', ['tiers', 'globalnetworkpolicies', 'globalnetworksets']),
+  ]);
   if (!v3 && !v1) return undefined;
   const api: CalicoApi = options.calicoApi ?? (v3 ? 'projectcalico.org/v3' : 'crd.projectcalico.org/v1');
   if ((api === 'projectcalico.org/v3' && !v3) || (api === 'crd.projectcalico.org/v1' && !v1)) {

@@ -102,12 +102,31 @@ async function leaseWritable(port: KubePort, namespace: string, name: string): P
   }
 }
 
-/** Checks what the start needs; throws StartupError with the one thing to fix. */
+/**
+ * Checks what the start needs; throws StartupError with the one thing to fix. The checks are
+ * asked together (each is a round trip, and the start waits for all), but their failures are
+ * reported in order: an unreachable server or a missing CRD is named before what follows from it.
+ */
 export async function preflight(port: KubePort, options: PreflightOptions): Promise<PreflightResult> {
-  const version = await cnpVersion(port, options.server);
-  const crd = await crdInfo(port);
-  if (options.leaderElection !== undefined) await leaseWritable(port, options.leaderElection.namespace, options.leaderElection.name);
-  return { version, crd };
+  const version = settled(cnpVersion(port, options.server));
+  const crd = settled(crdInfo(port));
+  const lease = settled(options.leaderElection === undefined ? Promise.resolve() : leaseWritable(port, options.leaderElection.namespace, options.leaderElection.name));
+  const result = { version: await version(), crd: await crd() };
+  await lease();
+  return result;
+}
+
+/** A promise started now and awaited later: its failure is not unhandled while an earlier one is awaited. */
+export function settled<T>(promise: Promise<T>): () => Promise<T> {
+  const outcome = promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  return async () => {
+    const o = await outcome;
+    if (!o.ok) throw o.error;
+    return o.value;
+  };
 }
 
 /**
