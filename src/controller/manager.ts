@@ -4,7 +4,7 @@ import { objectKey, ownerOf, SHARED_KEY } from './desired.js';
 import { slimOwned } from './drift.js';
 import { cnpType, NAMESPACE, NETWORK_POLICY, NODE, POD, relevantProjection, slim } from './inputs.js';
 import type { KubeObject, KubePort, ResourceType } from './port.js';
-import { type CrdInfo, crdNotes, preflight, settled } from './preflight.js';
+import { type CrdInfo, crdNotes, preflight, awaitedLater } from './preflight.js';
 import { OUR_CONDITIONS, RECOMPUTE_KEY, Reconciler, SHARED_QUEUE_KEY } from './reconciler.js';
 import { ParsedCnps, slimCnp } from './snapshot-from-cache.js';
 import {
@@ -157,7 +157,7 @@ export class Manager {
     const log = this.o.log;
     const election = this.o.leaderElection;
     // Detection asks its questions meanwhile; what the preflight finds missing is reported first.
-    const detection = settled(detectBackend(this.o.port, this.o.detect));
+    const detection = awaitedLater(detectBackend(this.o.port, this.o.detect));
     const { version, crd } = await preflight(this.o.port, {
       server: this.o.server ?? 'the API server',
       ...(election === undefined ? {} : { leaderElection: { namespace: election.namespace, name: election.name ?? 'cnp-operator' } }),
@@ -166,7 +166,7 @@ export class Manager {
     log.info('ClusterNetworkPolicy CRD', { version, channel: crd.channel ?? 'unknown', bundleVersion: crd.bundleVersion ?? 'unknown' });
     if (!crd.readable) log.warn('cannot read the ClusterNetworkPolicy CRD to tell its channel and bundle version (grant get on customresourcedefinitions/clusternetworkpolicies.policy.networking.k8s.io)');
     for (const note of crdNotes(crd)) log.warn(note);
-    this.detection = await detection();
+    this.detection = await detection;
     const detected = { detection: this.detection.kind, ...(this.detection.kind === 'ready' ? { backend: this.detection.backend.description } : { message: this.detection.message }) };
     if (this.detection.kind === 'unavailable') log.warn('backend unavailable', detected);
     else log.info('backend detected', detected);

@@ -108,25 +108,18 @@ async function leaseWritable(port: KubePort, namespace: string, name: string): P
  * reported in order: an unreachable server or a missing CRD is named before what follows from it.
  */
 export async function preflight(port: KubePort, options: PreflightOptions): Promise<PreflightResult> {
-  const version = settled(cnpVersion(port, options.server));
-  const crd = settled(crdInfo(port));
-  const lease = settled(options.leaderElection === undefined ? Promise.resolve() : leaseWritable(port, options.leaderElection.namespace, options.leaderElection.name));
-  const result = { version: await version(), crd: await crd() };
-  await lease();
+  const version = awaitedLater(cnpVersion(port, options.server));
+  const crd = awaitedLater(crdInfo(port));
+  const lease = awaitedLater(options.leaderElection === undefined ? Promise.resolve() : leaseWritable(port, options.leaderElection.namespace, options.leaderElection.name));
+  const result = { version: await version, crd: await crd };
+  await lease;
   return result;
 }
 
-/** A promise started now and awaited later: its failure is not unhandled while an earlier one is awaited. */
-export function settled<T>(promise: Promise<T>): () => Promise<T> {
-  const outcome = promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  return async () => {
-    const o = await outcome;
-    if (!o.ok) throw o.error;
-    return o.value;
-  };
+/** A promise started now and awaited later: its failure is not reported as unhandled while an earlier one is awaited. */
+export function awaitedLater<T>(promise: Promise<T>): Promise<T> {
+  void promise.catch(() => undefined);
+  return promise;
 }
 
 /**

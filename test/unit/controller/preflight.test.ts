@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, type KubePort } from '../../../src/controller/port.js';
-import { preflight, settled, StartupError } from '../../../src/controller/preflight.js';
+import { awaitedLater, preflight, StartupError } from '../../../src/controller/preflight.js';
 
 /** A port whose discovery, CRD read and Lease dry run answer as given; each answer after a delay, so that the checks overlap. */
 function port(o: { served: boolean; crd: 'ok' | 403; lease: 'ok' | 404 | 403 }): { port: KubePort; asked: string[] } {
@@ -61,12 +61,12 @@ describe('preflight', () => {
   });
 });
 
-describe('settled', () => {
+describe('awaitedLater', () => {
   it('keeps a failure for whoever awaits it, without an unhandled rejection meanwhile', async () => {
-    const late = settled(Promise.reject(new Error('later')));
+    const late = awaitedLater(Promise.reject(new Error('later')));
     // A turn of the event loop: an unhandled rejection would be reported by now.
     await new Promise((r) => setTimeout(r, 10));
-    await expect(late()).rejects.toThrow('later');
-    expect(await settled(Promise.resolve(7))()).toBe(7);
+    await expect(late).rejects.toThrow('later');
+    expect(await awaitedLater(Promise.resolve(7))).toBe(7);
   });
 });
