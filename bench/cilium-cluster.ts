@@ -11,7 +11,7 @@
 // Run: npm run build && npx tsx bench/cilium-cluster.ts [--namespaces 2000] [--pods-per-namespace 10]
 //      [--cnps 200] [--churn-seconds 120] [--churn-rate 20] [--update-every 3] [--operator PATH]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from '../src/cluster/controlplane.js';
@@ -20,6 +20,7 @@ import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
 import { agentFromCiliumConfig, translateCilium } from '../src/translate/cilium/index.js';
 import { installCrdsWith } from '../test/harness/crds.js';
 import { Kube } from '../test/harness/client.js';
+import { cpuSeconds, percentile, pool, procMemory, until } from './common.js';
 import { clusterShape, podIp, podObject, shapeSnapshot, tenantCnp, tenantOf, type Json } from './cluster-shape.js';
 
 const args = new Map<string, string>();
@@ -50,22 +51,6 @@ const APPLY = { fieldManager: 'bench', force: true } as const;
 const CILIUM_CONFIG = { 'enable-k8s-cluster-network-policy': 'false', 'enable-node-selector-labels': 'false', 'policy-cidr-match-mode': '' };
 const CILIUM_MINOR = 19;
 
-async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-async function until(cond: () => Promise<boolean> | boolean, intervalMs = 500, timeoutMs = 1_800_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const obj = (o: Json): KubeObject => o as unknown as KubeObject;
 
 /** A pod as created (no status: the scheduler-less API server takes spec.nodeName as it is). */
@@ -93,16 +78,6 @@ interface Sample {
   readonly cpu: number;
   readonly rss: number;
   readonly depth: number;
-}
-
-function procTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15), in clock ticks
-}
-
-function procMemory(pid: number, field: string): number {
-  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 }
 
 async function main(): Promise<void> {
@@ -192,14 +167,14 @@ async function main(): Promise<void> {
 
     // ---- sampling ----
     const samples: Sample[] = [];
-    let lastTicks = procTicks(pid);
+    let lastCpu = cpuSeconds(pid);
     let lastAt = performance.now();
     const sampler = setInterval(() => {
       void (async () => {
-        const ticks = procTicks(pid);
+        const used = cpuSeconds(pid);
         const at = performance.now();
-        const cpu = (ticks - lastTicks) / 100 / ((at - lastAt) / 1000);
-        lastTicks = ticks;
+        const cpu = (used - lastCpu) / ((at - lastAt) / 1000);
+        lastCpu = used;
         lastAt = at;
         const depth = depthOf(await metrics().catch(() => ''));
         samples.push({ at, cpu, rss: procMemory(pid, 'VmRSS'), depth });

@@ -8,7 +8,6 @@
 //   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Condition } from '../src/controller/conditions.js';
@@ -23,6 +22,7 @@ import { Kube, type KubeObject as HarnessObject } from '../test/harness/client.j
 import { benchCnp } from './bench-cnp.js';
 import { floorWrites } from './floor-writes.js';
 import { canonicalJson } from '../src/translate/digest.js';
+import { CNP_TYPE, cpuSeconds, deployedNodeOptions, freePort, percentile, pool, programmedTracker, until } from './common.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -37,53 +37,11 @@ const PAIRS = args.get('pairs') ?? 3;
 
 const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
-const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
 const say = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** bench-cnp.ts's CNP, as the harness client takes it. */
 const cnpObject = (i: number, port?: number): HarnessObject => benchCnp(i, port);
-
-async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-const isProgrammed = (o: { [k: string]: unknown }) =>
-  ((o['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Programmed' && c.status === 'True');
-
-/** Counts Programmed CNPs from a watch: polling lists of thousands of CNPs would load the API server under test. */
-async function programmedTracker(port: ReturnType<typeof createKubePort>): Promise<{ count: () => number; stop: () => void }> {
-  const programmed = new Set<string>();
-  const abort = new AbortController();
-  const list = await port.list(CNP_TYPE);
-  for (const o of list.items) if (isProgrammed(o)) programmed.add(o.metadata.name);
-  const loop = async (rv: string): Promise<void> => {
-    while (!abort.signal.aborted) {
-      let expired = false;
-      await port.watch(CNP_TYPE, { resourceVersion: rv, timeoutSeconds: 300, allowWatchBookmarks: true }, (e) => {
-        // A resourceVersion compacted away (410): start again from a list, as an informer does.
-        if (e.type === 'ERROR') {
-          expired = true;
-          return;
-        }
-        rv = e.object.metadata.resourceVersion ?? rv;
-        if (e.type !== 'DELETED' && isProgrammed(e.object)) programmed.add(e.object.metadata.name);
-        else programmed.delete(e.object.metadata.name);
-      }, abort.signal).catch(() => undefined);
-      if (expired && !abort.signal.aborted) {
-        const again = await port.list(CNP_TYPE);
-        programmed.clear();
-        for (const o of again.items) if (isProgrammed(o)) programmed.add(o.metadata.name);
-        rv = again.resourceVersion;
-      }
-    }
-  };
-  void loop(list.resourceVersion);
-  return { count: () => programmed.size, stop: () => abort.abort() };
-}
 
 /** When the first object of a type is added from now on (performance.now()); the watch ends with it. */
 async function firstEvent(port: ReturnType<typeof createKubePort>, type: ResourceType): Promise<{ at: Promise<number> }> {
@@ -98,35 +56,6 @@ async function firstEvent(port: ReturnType<typeof createKubePort>, type: Resourc
   });
   // Nested in an object: an async function would otherwise wait for it.
   return { at };
-}
-
-/** A port nothing listens on now (a random one could be the control plane's). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function until(cond: () => Promise<boolean>, intervalMs = 250): Promise<void> {
-  while (!(await cond())) await new Promise((r) => setTimeout(r, intervalMs));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-/** The Node.js options the operator is deployed with (the Deployment's NODE_OPTIONS): measure what runs in clusters. */
-function deployedNodeOptions(): string {
-  const manager = readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8');
-  return /- name: NODE_OPTIONS\n\s+value: (.*)$/m.exec(manager)?.[1]?.replace(/^"|"$/g, '') ?? '';
-}
-
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The processes of the control plane under test (kube-apiserver, etcd): their command lines name its state folder. */

@@ -1,0 +1,90 @@
+// Helpers the benchmarks on a local control plane share: bounded concurrency, waiting on a
+// condition, percentiles, a process's CPU and memory from /proc, and a watch that counts
+// Programmed CNPs (polling lists of thousands of CNPs would load the API server under test).
+
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { KubePort, ResourceType } from '../src/controller/port.js';
+
+export const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
+
+/** Runs fn over items with at most n in flight. */
+export async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+/** Waits until cond holds, asking every intervalMs; throws after timeoutMs. */
+export async function until(cond: () => Promise<boolean> | boolean, intervalMs = 250, timeoutMs = 3_600_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The p-th percentile of ascending values (NaN for none). */
+export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** CPU seconds a process has used (user + system), from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A memory figure of a process in MiB, from /proc/PID/status (VmRSS, VmHWM, …). */
+export function procMemory(pid: number, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
+/** The Node.js options the operator is deployed with (the Deployment's NODE_OPTIONS): measure what runs in clusters. */
+export function deployedNodeOptions(): string {
+  const manager = readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8');
+  return /- name: NODE_OPTIONS\n\s+value: (.*)$/m.exec(manager)?.[1]?.replace(/^"|"$/g, '') ?? '';
+}
+
+const isProgrammed = (o: { [k: string]: unknown }) =>
+  ((o['status'] as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Programmed' && c.status === 'True');
+
+/** Counts Programmed CNPs from a list and then a watch, listing again when the watch's version is gone (410). */
+export async function programmedTracker(port: KubePort): Promise<{ count: () => number; stop: () => void }> {
+  const programmed = new Set<string>();
+  const abort = new AbortController();
+  const list = await port.list(CNP_TYPE);
+  for (const o of list.items) if (isProgrammed(o)) programmed.add(o.metadata.name);
+  const loop = async (rv: string): Promise<void> => {
+    while (!abort.signal.aborted) {
+      let expired = false;
+      await port.watch(CNP_TYPE, { resourceVersion: rv, timeoutSeconds: 300, allowWatchBookmarks: true }, (e) => {
+        if (e.type === 'ERROR') {
+          expired = true;
+          return;
+        }
+        rv = e.object.metadata.resourceVersion ?? rv;
+        if (e.type !== 'DELETED' && isProgrammed(e.object)) programmed.add(e.object.metadata.name);
+        else programmed.delete(e.object.metadata.name);
+      }, abort.signal).catch(() => undefined);
+      if (expired && !abort.signal.aborted) {
+        const again = await port.list(CNP_TYPE);
+        programmed.clear();
+        for (const o of again.items) if (isProgrammed(o)) programmed.add(o.metadata.name);
+        rv = again.resourceVersion;
+      }
+    }
+  };
+  void loop(list.resourceVersion);
+  return { count: () => programmed.size, stop: () => abort.abort() };
+}
+
+/** A port nothing listens on now (a random one could be the control plane's). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
