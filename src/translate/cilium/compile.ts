@@ -70,34 +70,82 @@ export interface EarlierCube {
   readonly from: Origin;
 }
 
+/**
+ * How the incremental compiler follows the earlier cubes of each group from one translation to
+ * the next and keeps which of them may intersect an entry (the reference keeps nothing).
+ * `group` names a group completely (the list and its subject); `section` is the part of the
+ * evaluation the cubes come from, so that equal cubes in equal places have equal relative order.
+ */
+export interface RelevanceMemo {
+  added(group: string, c: EarlierCube, section: number): void;
+  /**
+   * The places among the group's first `length` cubes that may intersect the entry's cubes: kept
+   * while those cubes, the entry's cubes and the answers `compute` read are unchanged, with a
+   * number that changes whenever they are computed again.
+   */
+  relevant(group: string, e: Entry, length: number, compute: () => number[]): { readonly places: readonly number[]; readonly id: number };
+}
+
+/** The earlier cubes that may intersect an entry, and (when cheap) an exact name for them. */
+export interface Relevant {
+  readonly cubes: readonly EarlierCube[];
+  /**
+   * Equal signatures, equal lists (cubes, their order and their origins' relative order):
+   * set when the cubes come from at most one group; undefined when the memo is absent.
+   */
+  readonly signature: string | undefined;
+}
+
 /** Cubes of earlier rules, grouped by subject so most can be ruled out at once. */
 class Earlier {
-  private readonly groups = new Map<string, { subject: LabelCube; cubes: EarlierCube[] }>();
+  private readonly groups = new Map<string, { name: string; subject: LabelCube; cubes: EarlierCube[] }>();
 
-  add(cubes: readonly Cube[], from: Origin): void {
-    for (const cube of cubes) this.addOne({ cube, from });
+  /** `site` names this list among the compilation's lists (with the memo). */
+  constructor(
+    private readonly site = '',
+    private readonly memo?: RelevanceMemo,
+  ) {}
+
+  add(cubes: readonly Cube[], from: Origin, section = 0): void {
+    for (const cube of cubes) this.addOne({ cube, from }, section);
   }
 
-  addAll(cubes: readonly EarlierCube[]): void {
-    for (const c of cubes) this.addOne(c);
+  addAll(cubes: readonly EarlierCube[], section = 0): void {
+    for (const c of cubes) this.addOne(c, section);
   }
 
-  private addOne(c: EarlierCube): void {
+  private addOne(c: EarlierCube, section: number): void {
     const k = cubeKey(c.cube.subject);
-    const g = this.groups.get(k);
-    if (g === undefined) this.groups.set(k, { subject: c.cube.subject, cubes: [c] });
-    else g.cubes.push(c);
+    let g = this.groups.get(k);
+    if (g === undefined) this.groups.set(k, (g = { name: `${this.site}\u0000${k}`, subject: c.cube.subject, cubes: [] }));
+    g.cubes.push(c);
+    this.memo?.added(g.name, c, section);
   }
 
-  /** The cubes that may intersect one of `cubes`, in a deterministic order. */
-  relevant(cubes: readonly Cube[], space: Space): EarlierCube[] {
+  /** The cubes that may intersect one of the entry's, in a deterministic order. */
+  relevant(e: Entry, space: Space): Relevant {
     const out: EarlierCube[] = [];
+    let groups = 0;
+    let id = 0;
     for (const g of this.groups.values()) {
-      const touching = cubes.filter((c) => !cubesDisjoint(c.subject, g.subject));
+      const touching = e.cubes.filter((c) => !cubesDisjoint(c.subject, g.subject));
       if (touching.length === 0) continue;
-      for (const s of g.cubes) if (touching.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
+      groups++;
+      const cubes = g.cubes;
+      if (this.memo === undefined) {
+        for (const s of cubes) if (touching.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
+        continue;
+      }
+      const kept = this.memo.relevant(g.name, e, cubes.length, () => {
+        const places: number[] = [];
+        for (let i = 0; i < cubes.length; i++) if (touching.some((c) => !cubesDisjointFor(c, cubes[i]!.cube, space))) places.push(i);
+        return places;
+      });
+      for (const i of kept.places) out.push(cubes[i]!);
+      id = kept.id;
     }
-    return out;
+    const signature = this.memo === undefined || groups > 1 ? undefined : groups === 0 ? '' : `\u0003${id}`;
+    return { cubes: out, signature };
   }
 }
 
@@ -134,7 +182,9 @@ export type Mode = 'over' | 'under';
  */
 export interface StepMemo {
   rule(policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep;
-  subtract(entry: Entry, relevant: readonly EarlierCube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep;
+  subtract(entry: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep;
+  /** Kept relevance of earlier cubes (the incremental compiler's). */
+  readonly relevance?: RelevanceMemo;
 }
 
 export const COMPUTE_EVERY_STEP: StepMemo = {
@@ -393,8 +443,9 @@ export class Compiler {
       const baseline = this.entries(sorted, 'Baseline', direction);
       // Admin rules, then NetworkPolicies, then Baseline rules: the order of evaluation.
       let order = 0;
-      const acceptedOrPassed = new Earlier();
-      const passed = new Earlier();
+      const memo = this.memo.relevance;
+      const acceptedOrPassed = new Earlier(`${direction}/accepted-or-passed`, memo);
+      const passed = new Earlier(`${direction}/passed`, memo);
       const allowed: EarlierCube[] = [];
       for (const e of admin) {
         const from: Origin = { words: entryWords(e), order: order++ };
@@ -411,16 +462,18 @@ export class Compiler {
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
         }
       }
-      const decided = new Earlier();
+      // Sections: NetworkPolicy isolation comes after the Admin accepts in evaluation and before
+      // the Baseline rules, whatever the order they are added in.
+      const decided = new Earlier(`${direction}/decided`, memo);
       const isolated = this.isolated(direction, baseline, order);
       order += isolated.length;
-      decided.addAll(isolated);
-      decided.addAll(allowed);
+      decided.addAll(isolated, 1);
+      decided.addAll(allowed, 2);
       for (const e of baseline) {
         if (e.kind === 'deny') {
           const d = this.subtract(e, decided, 'over');
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
-        } else decided.add(e.cubes, { words: entryWords(e), order: order++ });
+        } else decided.add(e.cubes, { words: entryWords(e), order: order++ }, 3);
       }
     }
     return { compiled, dns: this.dnsVisibility(compiled), findings: this.findings };
@@ -436,9 +489,9 @@ export class Compiler {
   }
 
   private subtract(e: Entry, earlier: Earlier, mode: Mode): readonly Cube[] {
-    const relevant = earlier.relevant(e.cubes, this.cluster.space);
+    const relevant = earlier.relevant(e, this.cluster.space);
     const bounded = this.rules >= this.cluster.options.maxRules;
-    const step = this.memo.subtract(e, relevant, mode, bounded, () => subtractStep(this.cluster, e, relevant, mode, bounded));
+    const step = this.memo.subtract(e, relevant, mode, bounded, () => subtractStep(this.cluster, e, relevant.cubes, mode, bounded));
     this.rules += step.rules;
     this.add(step.findings);
     return step.cubes;

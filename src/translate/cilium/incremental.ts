@@ -1,6 +1,6 @@
 import type { Direction, Policy, Rule, Snapshot } from '../../api/model.js';
 import type { Finding, KubeObject } from '../types.js';
-import { Compiler, type EarlierCube, type Entry, type Mode, type Origin, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
+import { Compiler, type EarlierCube, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
 import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
 import { cubeKey } from './labels.js';
 import { Cluster } from './match.js';
@@ -143,12 +143,105 @@ class CubeIds {
   }
 }
 
+/** A group's earlier cubes as numbers, with their origins' words and sections. */
+interface GroupItems {
+  readonly cubes: number[];
+  readonly words: string[];
+  readonly sections: number[];
+}
+
+interface RelevanceRecord {
+  readonly cubes: string;
+  readonly length: number;
+  readonly places: readonly number[];
+  readonly id: number;
+  readonly answers: readonly Answered<Cluster>[];
+  round: number;
+}
+
+/**
+ * Which earlier cubes may intersect each entry, kept from one translation to the next. Asking
+ * it again for every entry would compare each with every earlier cube of its group, which grows
+ * with the square of the number of CNPs that share subjects. Each group's cubes are compared,
+ * as they are added, with the same group's in the last translation: a kept answer holds while
+ * the cubes before the entry, the entry's own cubes and the cluster answers it read are
+ * unchanged.
+ */
+class KeptRelevance implements RelevanceMemo {
+  private last = new Map<string, GroupItems>();
+  private now = new Map<string, GroupItems>();
+  /** Per group of this translation: the first place where its cubes differ from the last's. */
+  private readonly changedFrom = new Map<string, number>();
+  readonly records = new Map<string, RelevanceRecord>();
+  private nextId = 0;
+  private round = 0;
+  private cluster: Cluster | undefined;
+
+  constructor(
+    private readonly ids: CubeIds,
+    private readonly fault = false,
+  ) {}
+
+  begin(cluster: Cluster, round: number): void {
+    this.cluster = cluster;
+    this.round = round;
+  }
+
+  added(group: string, c: EarlierCube, section: number): void {
+    let g = this.now.get(group);
+    if (g === undefined) this.now.set(group, (g = { cubes: [], words: [], sections: [] }));
+    const i = g.cubes.length;
+    const id = this.ids.id(c.cube);
+    g.cubes.push(id);
+    g.words.push(c.from.words);
+    g.sections.push(section);
+    if (this.changedFrom.has(group)) return;
+    const l = this.last.get(group);
+    if (l === undefined || l.cubes[i] !== id || l.words[i] !== c.from.words || l.sections[i] !== section) this.changedFrom.set(group, i);
+  }
+
+  relevant(group: string, e: Entry, length: number, compute: () => number[]): RelevanceRecord {
+    const cluster = this.cluster!;
+    const slot = `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}\u0000${group}`;
+    const cubes = this.ids.list(e.cubes);
+    const r = this.records.get(slot);
+    const same = this.fault || (r !== undefined && r.length === length && length <= (this.changedFrom.get(group) ?? Infinity));
+    if (r !== undefined && same && r.cubes === cubes && r.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer)) {
+      r.round = this.round;
+      return r;
+    }
+    const outer = cluster.reads;
+    const reads = new Reads<Cluster>();
+    cluster.reads = reads;
+    let places: number[];
+    try {
+      places = compute();
+    } finally {
+      cluster.reads = outer;
+    }
+    const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
+    const record = { cubes, length, places, id: ++this.nextId, answers, round: this.round };
+    this.records.set(slot, record);
+    return record;
+  }
+
+  /** A translation is over: records it did not use belong to entries or groups that are gone. */
+  endRound(): void {
+    for (const [slot, r] of this.records) if (r.round !== this.round) this.records.delete(slot);
+    this.last = this.now;
+    this.now = new Map();
+    this.changedFrom.clear();
+    this.cluster = undefined;
+  }
+}
+
 /**
  * Deliberately wrong invalidation, for tests that must show the equivalence test catches it:
  * `earlier` leaves the earlier cubes out of a subtraction's key, `answers` reuses steps whatever
  * the cluster answers now, `policy` keys a rule step by the policy's name alone, `vouch` takes
  * a pod tally's word for its answer even when pod changes moved it, `origins` keys a
- * subtraction by the earlier cubes without the rules they come from.
+ * subtraction by the earlier cubes without the rules they come from, `relevance` keeps which
+ * earlier cubes may intersect an entry whatever the earlier cubes are now.
  */
 export interface Faults {
   readonly earlier?: boolean;
@@ -156,6 +249,7 @@ export interface Faults {
   readonly answers?: boolean;
   readonly policy?: boolean;
   readonly vouch?: boolean;
+  readonly relevance?: boolean;
 }
 
 export class IncrementalCilium {
@@ -164,6 +258,7 @@ export class IncrementalCilium {
   private readonly subtractions = new Map<string, Kept<SubtractStep>>();
   private readonly emits = new Map<string, Kept<readonly KubeObject[]>>();
   private readonly ids = new CubeIds();
+  private readonly relevance: KeptRelevance;
   private round = 0;
   private last = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
   private lastCluster: Cluster | undefined;
@@ -183,6 +278,7 @@ export class IncrementalCilium {
   ) {
     this.options = resolveCiliumOptions(options);
     this.faults = incremental.faults ?? {};
+    this.relevance = new KeptRelevance(this.ids, this.faults.relevance === true);
   }
 
   translate(snapshot: Snapshot): IncrementalTranslation {
@@ -203,19 +299,23 @@ export class IncrementalCilium {
     const steps = { rules: { computed: 0, reused: 0 }, subtractions: { computed: 0, reused: 0 }, emits: { computed: 0, reused: 0 } };
     const ids = this.ids;
 
+    this.relevance.begin(cluster, round);
     const memo: StepMemo = {
+      // The slot names the direction and the rule: the policy's text is the rest of the key
+      // (one string for all its rules, not a copy per rule).
       rule: (policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep =>
-        this.kept(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, `${this.faults.policy === true ? policy.name : policyKey(policy)}\u0000${direction}\u0000${rule.index}`, cluster, round, compute, steps.rules),
-      subtract: (e: Entry, relevant: readonly EarlierCube[], mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep =>
+        this.kept(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, this.faults.policy === true ? policy.name : policyKey(policy), cluster, round, compute, steps.rules),
+      subtract: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep =>
         this.kept(
           this.subtractions,
           `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}`,
-          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.map((r) => r.cube)) : ids.earlier(relevant)}`,
+          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? ids.earlier(relevant.cubes))}`,
           cluster,
           round,
           compute,
           steps.subtractions,
         ),
+      relevance: this.relevance,
     };
     // What the compilation asks outside the steps (which earlier cubes may intersect an entry,
     // the NetworkPolicies' isolation) is asked again every time; a pod event may change it too.
@@ -243,6 +343,7 @@ export class IncrementalCilium {
     for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
       for (const [slot, k] of table) if (k.round !== round) table.delete(slot);
     }
+    this.relevance.endRound();
     ids.endRound();
 
     const changed: string[] = [];
@@ -261,6 +362,7 @@ export class IncrementalCilium {
     for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
       for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
     }
+    for (const r of this.relevance.records.values()) for (const a of r.answers) questions.set(a.key, a);
     const asked = [...questions.values()];
     const tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
     for (const q of asked) {

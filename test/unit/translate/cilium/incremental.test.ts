@@ -130,6 +130,7 @@ describe('incremental Cilium translation', () => {
     [{ answers: true }, 'steps reused although the cluster answers their questions differently'],
     [{ policy: true }, 'a rule step reused although its policy changed'],
     [{ vouch: true }, 'an answer taken as unchanged although the pod changes moved its tally'],
+    [{ relevance: true }, 'which earlier cubes may intersect an entry kept although those cubes changed'],
   ] as const) {
     it(`catches ${why}`, () => {
       const found = fc.check(
