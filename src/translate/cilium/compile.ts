@@ -79,11 +79,12 @@ export interface EarlierCube {
 export interface RelevanceMemo {
   added(group: string, c: EarlierCube, section: number): void;
   /**
-   * The places among the group's first `length` cubes that may intersect the entry's cubes: kept
-   * while those cubes, the entry's cubes and the answers `compute` read are unchanged, with a
-   * number that changes whenever they are computed again.
+   * The places among the group's first `length` cubes that may intersect the entry's cubes
+   * (`compute(from, to)` gives those in [from, to)): kept while those cubes, the entry's cubes
+   * and the answers `compute` read are unchanged, with a number that changes whenever they are
+   * computed again.
    */
-  relevant(group: string, e: Entry, length: number, compute: () => number[]): { readonly places: readonly number[]; readonly id: number };
+  relevant(group: string, e: Entry, length: number, compute: (from: number, to: number) => number[]): { readonly places: readonly number[]; readonly id: number };
 }
 
 /** The earlier cubes that may intersect an entry, and (when cheap) an exact name for them. */
@@ -136,9 +137,9 @@ class Earlier {
         for (const s of cubes) if (touching.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
         continue;
       }
-      const kept = this.memo.relevant(g.name, e, cubes.length, () => {
+      const kept = this.memo.relevant(g.name, e, cubes.length, (from, to) => {
         const places: number[] = [];
-        for (let i = 0; i < cubes.length; i++) if (touching.some((c) => !cubesDisjointFor(c, cubes[i]!.cube, space))) places.push(i);
+        for (let i = from; i < to; i++) if (touching.some((c) => !cubesDisjointFor(c, cubes[i]!.cube, space))) places.push(i);
         return places;
       });
       for (const i of kept.places) out.push(cubes[i]!);

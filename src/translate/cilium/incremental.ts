@@ -200,13 +200,13 @@ class KeptRelevance implements RelevanceMemo {
     if (l === undefined || l.cubes[i] !== id || l.words[i] !== c.from.words || l.sections[i] !== section) this.changedFrom.set(group, i);
   }
 
-  relevant(group: string, e: Entry, length: number, compute: () => number[]): RelevanceRecord {
+  relevant(group: string, e: Entry, length: number, compute: (from: number, to: number) => number[]): RelevanceRecord {
     const cluster = this.cluster!;
     const slot = `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}\u0000${group}`;
     const cubes = this.ids.list(e.cubes);
     const r = this.records.get(slot);
-    const same = this.fault || (r !== undefined && r.length === length && length <= (this.changedFrom.get(group) ?? Infinity));
-    if (r !== undefined && same && r.cubes === cubes && r.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer)) {
+    const usable = r !== undefined && r.cubes === cubes && r.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer);
+    if (usable && (this.fault || (r.length === length && length <= (this.changedFrom.get(group) ?? Infinity)))) {
       r.round = this.round;
       return r;
     }
@@ -215,14 +215,37 @@ class KeptRelevance implements RelevanceMemo {
     cluster.reads = reads;
     let places: number[];
     try {
-      places = compute();
+      places = usable ? this.around(group, r, length, compute) : compute(0, length);
     } finally {
       cluster.reads = outer;
     }
-    const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
-    const record = { cubes, length, places, id: ++this.nextId, answers, round: this.round };
+    const answers = new Map<string, Answered<Cluster>>();
+    if (usable) for (const a of r.answers) answers.set(a.key, a);
+    for (const [q, { ask, watch }] of reads.entries()) answers.set(q, { key: q, ask, answer: cluster.answer(q, ask), watch });
+    const record = { cubes, length, places, id: ++this.nextId, answers: [...answers.values()], round: this.round };
     this.records.set(slot, record);
     return record;
+  }
+
+  /**
+   * The places anew when only part of the group's cubes changed (a CNP updated, added or
+   * removed among them): the cubes before the first change and those of the unchanged end keep
+   * their answers (whether a cube may intersect depends on its contents alone), and only those
+   * between are compared with the entry's.
+   */
+  private around(group: string, r: RelevanceRecord, length: number, compute: (from: number, to: number) => number[]): number[] {
+    const last = this.last.get(group);
+    const now = this.now.get(group)!;
+    if (last === undefined) return compute(0, length);
+    const from = Math.min(this.changedFrom.get(group) ?? length, length, r.length);
+    let same = 0;
+    while (same < length - from && same < r.length - from && now.cubes[length - 1 - same] === last.cubes[r.length - 1 - same]) same++;
+    const shift = length - r.length;
+    const places: number[] = [];
+    for (const p of r.places) if (p < from) places.push(p);
+    for (const p of compute(from, length - same)) places.push(p);
+    for (const p of r.places) if (p >= r.length - same) places.push(p + shift);
+    return places;
   }
 
   /** A translation is over: records it did not use belong to entries or groups that are gone. */
