@@ -151,7 +151,6 @@ interface GroupItems {
 }
 
 interface RelevanceRecord {
-  readonly cubes: string;
   readonly length: number;
   readonly places: readonly number[];
   readonly id: number;
@@ -172,7 +171,14 @@ class KeptRelevance implements RelevanceMemo {
   private now = new Map<string, GroupItems>();
   /** Per group of this translation: the first place where its cubes differ from the last's. */
   private readonly changedFrom = new Map<string, number>();
-  readonly records = new Map<string, RelevanceRecord>();
+  /**
+   * Per entry (the same object while its rule step is reused, so its cubes are the same) and
+   * group. A record holds only if it was used in the last translation: its places are places
+   * in that translation's cubes.
+   */
+  private readonly records = new WeakMap<Entry, Map<string, RelevanceRecord>>();
+  /** The records this translation used: what they asked the cluster is among its questions. */
+  used: RelevanceRecord[] = [];
   private nextId = 0;
   private round = 0;
   private cluster: Cluster | undefined;
@@ -185,6 +191,7 @@ class KeptRelevance implements RelevanceMemo {
   begin(cluster: Cluster, round: number): void {
     this.cluster = cluster;
     this.round = round;
+    this.used = [];
   }
 
   added(group: string, c: EarlierCube, section: number): void {
@@ -202,12 +209,13 @@ class KeptRelevance implements RelevanceMemo {
 
   relevant(group: string, e: Entry, length: number, compute: (from: number, to: number) => number[]): RelevanceRecord {
     const cluster = this.cluster!;
-    const slot = `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}\u0000${group}`;
-    const cubes = this.ids.list(e.cubes);
-    const r = this.records.get(slot);
-    const usable = r !== undefined && r.cubes === cubes && r.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer);
+    let byGroup = this.records.get(e);
+    if (byGroup === undefined) this.records.set(e, (byGroup = new Map()));
+    const r = byGroup.get(group);
+    const usable = r !== undefined && r.round === this.round - 1 && r.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer);
     if (usable && (this.fault || (r.length === length && length <= (this.changedFrom.get(group) ?? Infinity)))) {
       r.round = this.round;
+      this.used.push(r);
       return r;
     }
     const outer = cluster.reads;
@@ -222,8 +230,9 @@ class KeptRelevance implements RelevanceMemo {
     const answers = new Map<string, Answered<Cluster>>();
     if (usable) for (const a of r.answers) answers.set(a.key, a);
     for (const [q, { ask, watch }] of reads.entries()) answers.set(q, { key: q, ask, answer: cluster.answer(q, ask), watch });
-    const record = { cubes, length, places, id: ++this.nextId, answers: [...answers.values()], round: this.round };
-    this.records.set(slot, record);
+    const record = { length, places, id: ++this.nextId, answers: [...answers.values()], round: this.round };
+    byGroup.set(group, record);
+    this.used.push(record);
     return record;
   }
 
@@ -248,9 +257,8 @@ class KeptRelevance implements RelevanceMemo {
     return places;
   }
 
-  /** A translation is over: records it did not use belong to entries or groups that are gone. */
+  /** A translation is over. */
   endRound(): void {
-    for (const [slot, r] of this.records) if (r.round !== this.round) this.records.delete(slot);
     this.last = this.now;
     this.now = new Map();
     this.changedFrom.clear();
@@ -385,7 +393,7 @@ export class IncrementalCilium {
     for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
       for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
     }
-    for (const r of this.relevance.records.values()) for (const a of r.answers) questions.set(a.key, a);
+    for (const r of this.relevance.used) for (const a of r.answers) questions.set(a.key, a);
     const asked = [...questions.values()];
     const tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
     for (const q of asked) {

@@ -124,6 +124,24 @@ describe('incremental Cilium translation', () => {
     }
   });
 
+  it('asks again which earlier cubes meet an entry when the kept answer is older than the last translation', () => {
+    // Round 1: y (a CIDR, not meeting the deny) comes before the deny; round 2: y is gone and x
+    // comes after it; round 3: x moves before it. x's cubes are where y's were two rounds ago,
+    // and the same as in the last round, so only the age of the kept answer tells it is stale.
+    const policy = (name: string, priority: number, rule: string): Snapshot['policies'][number] =>
+      snapshotOf(`${CLUSTER}\n---\napiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: ${name}}\nspec:\n  tier: Admin\n  priority: ${priority}\n  subject: {namespaces: {}}\n  egress:\n  - ${rule}\n`).policies[0]!;
+    const base = snapshotOf(CLUSTER);
+    const deny = policy('deny', 5, '{action: Deny, to: [{namespaces: {}}]}');
+    const y = policy('y', 1, '{action: Accept, to: [{networks: [192.0.2.0/24]}]}');
+    const xLate = policy('x', 10, '{action: Accept, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}');
+    const xEarly = policy('x', 1, '{action: Accept, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}');
+    const incremental = new IncrementalCilium({});
+    for (const policies of [[y, deny], [deny, xLate], [deny, xEarly]]) {
+      const snapshot = { ...base, policies };
+      expect(json(incremental.translate(snapshot).objects)).toBe(json(translateCilium(snapshot).objects));
+    }
+  });
+
   // The equivalence test can fail: each deliberately wrong invalidation rule is caught.
   for (const [fault, why] of [
     [{ earlier: true }, 'a subtraction reused although the earlier cubes it subtracts changed'],
