@@ -101,7 +101,9 @@ async function main(): Promise<void> {
     const healthPort = await freePort();
     const loadBefore = loadavg()[0]!;
     const started = performance.now();
-    child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'cilium', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
+    // CNP_BENCH_NODE_ARGS: options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR.
+    const nodeArgs = (process.env['CNP_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'cilium', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
     child.once('exit', (code, signal) => {
       if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
     });

@@ -98,8 +98,14 @@ export interface Relevant {
 }
 
 /** Cubes of earlier rules, grouped by subject so most can be ruled out at once. */
+interface Group {
+  readonly name: string;
+  readonly subject: LabelCube;
+  readonly cubes: EarlierCube[];
+}
+
 class Earlier {
-  private readonly groups = new Map<string, { name: string; subject: LabelCube; cubes: EarlierCube[] }>();
+  private readonly groups = new Map<string, Group>();
 
   /** `site` names this list among the compilation's lists (with the memo). */
   constructor(
@@ -123,23 +129,45 @@ class Earlier {
     this.memo?.added(g.name, c, section);
   }
 
+  /**
+   * The groups whose subject meets a subject, while no group is added: entries of the many
+   * rules of one subject ask the same, and most groups are ruled out.
+   */
+  private readonly meeting = new Map<string, { readonly size: number; readonly groups: readonly Group[] }>();
+
+  private groupsMeeting(subject: LabelCube): readonly Group[] {
+    const key = cubeKey(subject);
+    let m = this.meeting.get(key);
+    if (m === undefined || m.size !== this.groups.size) {
+      const groups: Group[] = [];
+      for (const g of this.groups.values()) if (!cubesDisjoint(subject, g.subject)) groups.push(g);
+      this.meeting.set(key, (m = { size: this.groups.size, groups }));
+    }
+    return m.groups;
+  }
+
   /** The cubes that may intersect one of the entry's, in a deterministic order. */
   relevant(e: Entry, space: Space): Relevant {
     const out: EarlierCube[] = [];
     let groups = 0;
     let id = 0;
-    for (const g of this.groups.values()) {
-      const touching = e.cubes.filter((c) => !cubesDisjoint(c.subject, g.subject));
-      if (touching.length === 0) continue;
+    // An entry's cubes mostly share one subject: then a group meets all of them or none.
+    const shared = e.cubes.length > 0 && e.cubes.every((c) => c.subject === e.cubes[0]!.subject) ? e.cubes[0]!.subject : undefined;
+    for (const g of shared === undefined ? this.groups.values() : this.groupsMeeting(shared)) {
+      let touching: readonly Cube[] | undefined;
+      if (shared !== undefined) touching = e.cubes;
+      else for (const c of e.cubes) if (!cubesDisjoint(c.subject, g.subject)) ((touching ??= []) as Cube[]).push(c);
+      if (touching === undefined) continue;
       groups++;
       const cubes = g.cubes;
       if (this.memo === undefined) {
         for (const s of cubes) if (touching.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
         continue;
       }
+      const near = touching;
       const kept = this.memo.relevant(g.name, e, cubes.length, (from, to) => {
         const places: number[] = [];
-        for (let i = from; i < to; i++) if (touching.some((c) => !cubesDisjointFor(c, cubes[i]!.cube, space))) places.push(i);
+        for (let i = from; i < to; i++) if (near.some((c) => !cubesDisjointFor(c, cubes[i]!.cube, space))) places.push(i);
         return places;
       });
       for (const i of kept.places) out.push(cubes[i]!);
@@ -220,8 +248,13 @@ function namedOrigins(e: Entry, from: Iterable<Origin>): { words: string; severa
   return { words: ` (${names.slice(0, MAX_NAMED).join(', ')}${more})`, several: names.length > 1 };
 }
 
+/** By entry: an entry of a reused rule step is the same object in every translation. */
+const wordsOf = new WeakMap<Entry, string>();
+
 function entryWords(e: Entry): string {
-  return policyRuleWords({ policy: e.policy.name, direction: e.direction, ruleIndex: e.rule.index, ruleName: e.rule.name });
+  let words = wordsOf.get(e);
+  if (words === undefined) wordsOf.set(e, (words = policyRuleWords({ policy: e.policy.name, direction: e.direction, ruleIndex: e.rule.index, ruleName: e.rule.name })));
+  return words;
 }
 
 function effectOf(action: Action): FindingEffect {

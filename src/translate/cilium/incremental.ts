@@ -288,6 +288,12 @@ export class IncrementalCilium {
   private readonly rules = new Map<string, Kept<RuleStep>>();
   private readonly subtractions = new Map<string, Kept<SubtractStep>>();
   private readonly emits = new Map<string, Kept<readonly KubeObject[]>>();
+  /**
+   * Fast paths: a step whose inputs are the very objects of the last translation (the policy
+   * of an unchanged CNP, an entry of a reused rule step) is found without making its slot and key.
+   */
+  private readonly ruleSteps = new WeakMap<Policy, Kept<RuleStep>[]>();
+  private readonly subtractionSteps = new WeakMap<Entry, { readonly kept: Kept<SubtractStep>; readonly earlier: string; readonly mode: Mode; readonly bounded: boolean }>();
   private readonly ids = new CubeIds();
   private readonly relevance: KeptRelevance;
   private round = 0;
@@ -331,21 +337,39 @@ export class IncrementalCilium {
     const ids = this.ids;
 
     this.relevance.begin(cluster, round);
+    // With deliberate faults the keys alone decide (the fast paths would hide them).
+    const fast = Object.keys(this.faults).length === 0;
     const memo: StepMemo = {
       // The slot names the direction and the rule: the policy's text is the rest of the key
       // (one string for all its rules, not a copy per rule).
-      rule: (policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep =>
-        this.kept(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, this.faults.policy === true ? policy.name : policyKey(policy), cluster, round, compute, steps.rules),
-      subtract: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep =>
-        this.kept(
+      rule: (policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep => {
+        // The same policy object (an unchanged CNP) has the same text.
+        const at = (direction === 'ingress' ? 0 : 1) + 2 * rule.index;
+        let byPolicy = this.ruleSteps.get(policy);
+        const f = byPolicy?.[at];
+        if (fast && f !== undefined && f.round === round - 1 && this.answered(f, cluster)) return this.reuse(f, round, steps.rules);
+        const k = this.keptStep(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, this.faults.policy === true ? policy.name : policyKey(policy), cluster, round, compute, steps.rules);
+        if (byPolicy === undefined) this.ruleSteps.set(policy, (byPolicy = []));
+        byPolicy[at] = k;
+        return k.value;
+      },
+      subtract: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep => {
+        const earlier = this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? ids.earlier(relevant.cubes));
+        // The same entry object (its rule step reused) has the same rule and cubes.
+        const f = this.subtractionSteps.get(e);
+        if (fast && f !== undefined && f.kept.round === round - 1 && f.earlier === earlier && f.mode === mode && f.bounded === bounded && this.answered(f.kept, cluster)) return this.reuse(f.kept, round, steps.subtractions);
+        const kept = this.keptStep(
           this.subtractions,
           `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}`,
-          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? ids.earlier(relevant.cubes))}`,
+          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${earlier}`,
           cluster,
           round,
           compute,
           steps.subtractions,
-        ),
+        );
+        this.subtractionSteps.set(e, { kept, earlier, mode, bounded });
+        return kept.value;
+      },
       relevance: this.relevance,
     };
     // What the compilation asks outside the steps (which earlier cubes may intersect an entry,
@@ -406,13 +430,26 @@ export class IncrementalCilium {
     return { objects: sortObjects(objects), findings: sorted, byPolicy, changed, steps, questions: asked, pods };
   }
 
+  private answered(k: Kept<unknown>, cluster: Cluster): boolean {
+    return this.faults.answers === true || k.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer);
+  }
+
+  private reuse<T>(k: Kept<T>, round: number, counts: StepCounts): T {
+    k.round = round;
+    counts.reused++;
+    return k.value;
+  }
+
   /** The kept result for the slot when its key and answers still hold; otherwise computed (and kept). */
   private kept<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, round: number, compute: () => T, counts: StepCounts): T {
+    return this.keptStep(table, slot, key, cluster, round, compute, counts).value;
+  }
+
+  private keptStep<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, round: number, compute: () => T, counts: StepCounts): Kept<T> {
     const k = table.get(slot);
-    if (k !== undefined && k.key === key && (this.faults.answers === true || k.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer))) {
-      k.round = round;
-      counts.reused++;
-      return k.value;
+    if (k !== undefined && k.key === key && this.answered(k, cluster)) {
+      this.reuse(k, round, counts);
+      return k;
     }
     counts.computed++;
     const outer = cluster.reads;
@@ -425,8 +462,9 @@ export class IncrementalCilium {
       cluster.reads = outer;
     }
     const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
-    table.set(slot, { key, answers, value, round });
-    return value;
+    const kept = { key, answers, value, round };
+    table.set(slot, kept);
+    return kept;
   }
 
   private emitKey(parts: PolicyParts): string {
