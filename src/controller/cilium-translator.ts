@@ -42,7 +42,21 @@ export function ciliumTranslator(options: CiliumOptions): CiliumTranslator {
   const compiler = new IncrementalCilium(options, { watchPods: true });
   let watch: PodWatch | undefined;
   const owned = new Map<string, Owned>();
+  // Kept as owners change (a pass over thousands of CNPs for every update would cost more than
+  // the translation of one change): the desired state is updated in place.
+  const findings = new Map<string, readonly Finding[]>();
+  const fingerprints = new Map<string, string>();
+  const ownerByKey = new Map<string, string>();
   const stamped = (out: PolicyOutput): readonly KubeObject[] => stampDigests({ objects: out.objects, findings: [] }).objects;
+  const desired: DesiredState = {
+    objects: (owner) => {
+      const out = owned.get(owner)?.source;
+      return out === undefined ? [] : stamped(out);
+    },
+    findings: (owner) => findings.get(owner) ?? [],
+    fingerprints,
+    ownerByKey,
+  };
   return {
     podEvent(before, after) {
       if (watch === undefined) return true;
@@ -57,29 +71,18 @@ export function ciliumTranslator(options: CiliumOptions): CiliumTranslator {
       const t = compiler.translate(snapshot);
       watch = t.pods;
       for (const name of t.changed) {
+        for (const key of owned.get(name)?.keys ?? []) if (ownerByKey.get(key) === name) ownerByKey.delete(key);
+        findings.delete(name);
+        fingerprints.delete(name);
+        owned.delete(name);
         const out = t.byPolicy.get(name);
-        if (out === undefined) owned.delete(name);
-        else owned.set(name, { source: out, keys: out.objects.map(objectKey), fingerprint: fingerprint(stamped(out), out.findings) });
-      }
-      const findings = new Map<string, readonly Finding[]>();
-      const fingerprints = new Map<string, string>();
-      const ownerByKey = new Map<string, string>();
-      const sources = new Map<string, PolicyOutput>();
-      for (const [name, o] of owned) {
-        sources.set(name, o.source);
-        if (o.source.findings.length > 0) findings.set(name, o.source.findings);
+        if (out === undefined) continue;
+        const o = { source: out, keys: out.objects.map(objectKey), fingerprint: fingerprint(stamped(out), out.findings) };
+        owned.set(name, o);
+        if (out.findings.length > 0) findings.set(name, out.findings);
         fingerprints.set(name, o.fingerprint);
         for (const key of o.keys) ownerByKey.set(key, name);
       }
-      const desired: DesiredState = {
-        objects: (owner) => {
-          const out = sources.get(owner);
-          return out === undefined ? [] : stamped(out);
-        },
-        findings: (owner) => findings.get(owner) ?? [],
-        fingerprints,
-        ownerByKey,
-      };
       return { desired, changed: t.changed };
     },
   };
