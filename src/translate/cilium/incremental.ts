@@ -438,8 +438,14 @@ export class IncrementalCilium {
       out.findings.push(f);
     }
 
-    // Steps not used this time belong to rules, policies or entries that are gone.
-    for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
+    // Steps not used this time belong to rules, policies or entries that are gone. Each slot is
+    // used at most once a translation: when as many were used as the table holds, none is stale.
+    for (const [table, used] of [
+      [this.rules, steps.rules],
+      [this.subtractions, steps.subtractions],
+      [this.emits, steps.emits],
+    ] as [Map<string, Kept<unknown>>, StepCounts][]) {
+      if (used.computed + used.reused === table.size) continue;
       for (const [slot, k] of table) if (k.round !== round) table.delete(slot);
     }
     this.relevance.endRound();
