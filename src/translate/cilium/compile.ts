@@ -97,15 +97,20 @@ export interface Relevant {
   readonly signature: string | undefined;
 }
 
-/** Cubes of earlier rules, grouped by subject so most can be ruled out at once. */
 interface Group {
   readonly name: string;
   readonly subject: LabelCube;
   readonly cubes: EarlierCube[];
 }
 
+/** Cubes of earlier rules, grouped by subject so most can be ruled out at once. */
 class Earlier {
   private readonly groups = new Map<string, Group>();
+  /**
+   * The groups whose subject meets a subject, while no group is added: entries of the many
+   * rules of one subject ask the same, and most groups are ruled out.
+   */
+  private readonly meeting = new Map<string, { readonly size: number; readonly groups: readonly Group[] }>();
 
   /** `site` names this list among the compilation's lists (with the memo). */
   constructor(
@@ -128,12 +133,6 @@ class Earlier {
     g.cubes.push(c);
     this.memo?.added(g.name, c, section);
   }
-
-  /**
-   * The groups whose subject meets a subject, while no group is added: entries of the many
-   * rules of one subject ask the same, and most groups are ruled out.
-   */
-  private readonly meeting = new Map<string, { readonly size: number; readonly groups: readonly Group[] }>();
 
   private groupsMeeting(subject: LabelCube): readonly Group[] {
     const key = cubeKey(subject);

@@ -26,6 +26,9 @@ import { dnsRules, sortFindings } from './translate.js';
 //                  and its cluster questions with their answers.
 //   emit           a policy's CCNPs: the policy, its compiled cubes and DNS rules, and the
 //                  named-port values it wrote.
+//   relevance      which earlier cubes of a group may intersect an entry: the entry, the
+//                  group's cubes before it (compared with the last translation's as the group
+//                  is built), and the cluster questions the comparison asked.
 //
 // A step is reused when its inputs are equal and every question has the same answer on the
 // new snapshot; otherwise it runs again (recording afresh). What that gives:
@@ -37,8 +40,10 @@ import { dnsRules, sortFindings } from './translate.js';
 // - a pod change recomputes only the steps that asked something whose answer it changes (a
 //   named port's values, a CIDR's coverage, the addresses a selector picks in CIDR mode …);
 //   most pod changes answer every question the same, and nothing is recomputed.
-// The relevance filter (which earlier cubes may intersect) and the NetworkPolicy isolation run
-// every time: they are cheap next to subtraction, and they are what makes the keys exact.
+// With a single group of earlier cubes, a subtraction's key names that group's kept relevance
+// by number instead of listing the cubes. The NetworkPolicy isolation runs every time. Every
+// translation still walks every policy's steps in order (to build the lists of earlier cubes):
+// an update costs little per unchanged step, but that cost is not yet flat in the number of CNPs.
 
 /** A step result with the inputs it was computed for. */
 interface Kept<T> {
