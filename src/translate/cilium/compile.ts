@@ -80,15 +80,43 @@ export interface RelevanceMemo {
   added(group: string, c: EarlierCube, section: number): void;
   /**
    * The places among the group's first `length` cubes that may intersect the entry's cubes
-   * (`compute(from, to)` gives those in [from, to)): kept while those cubes, the entry's cubes
-   * and the answers `compute` read are unchanged, with a number that changes whenever they are
+   * (`placesAmong` gives those in a range): kept while those cubes, the entry's cubes and the
+   * answers the comparison read are unchanged, with a signature that changes whenever they are
    * computed again.
    */
-  relevant(group: string, e: Entry, length: number, compute: (from: number, to: number) => number[]): { readonly places: readonly number[]; readonly id: number };
+  relevant(group: string, e: Entry, length: number, among: Among): KeptPlaces;
+}
+
+/** What `placesAmong` compares: a group's cubes with the entry's cubes that meet its subject. */
+export interface Among {
+  readonly cubes: readonly EarlierCube[];
+  readonly near: readonly Cube[];
+  readonly space: Space;
+}
+
+export interface KeptPlaces {
+  readonly places: readonly number[];
+  /** Names these places among these cubes exactly (see Relevant). */
+  readonly signature: string;
+}
+
+/** The places in [from, to) of the group's cubes that may intersect one of the entry's. */
+export function placesAmong({ cubes, near, space }: Among, from: number, to: number): number[] {
+  const places: number[] = [];
+  for (let i = from; i < to; i++) {
+    const earlier = cubes[i]!.cube;
+    for (const c of near) {
+      if (cubesDisjointFor(c, earlier, space)) continue;
+      places.push(i);
+      break;
+    }
+  }
+  return places;
 }
 
 /** The earlier cubes that may intersect an entry, and (when cheap) an exact name for them. */
 export interface Relevant {
+  /** In order (with the memo, made when first read). */
   readonly cubes: readonly EarlierCube[];
   /**
    * Equal signatures, equal lists (cubes, their order and their origins' relative order):
@@ -147,33 +175,58 @@ class Earlier {
 
   /** The cubes that may intersect one of the entry's, in a deterministic order. */
   relevant(e: Entry, space: Space): Relevant {
-    const out: EarlierCube[] = [];
-    let groups = 0;
-    let id = 0;
     // An entry's cubes mostly share one subject: then a group meets all of them or none.
-    const shared = e.cubes.length > 0 && e.cubes.every((c) => c.subject === e.cubes[0]!.subject) ? e.cubes[0]!.subject : undefined;
+    const cubes = e.cubes;
+    let shared: LabelCube | undefined = cubes.length > 0 ? cubes[0]!.subject : undefined;
+    for (const c of cubes) if (c.subject !== shared) shared = undefined;
+    const out: EarlierCube[] | undefined = this.memo === undefined ? [] : undefined;
+    let first: KeptPart | undefined;
+    let more: KeptPart[] | undefined;
     for (const g of shared === undefined ? this.groups.values() : this.groupsMeeting(shared)) {
-      let touching: readonly Cube[] | undefined;
-      if (shared !== undefined) touching = e.cubes;
-      else for (const c of e.cubes) if (!cubesDisjoint(c.subject, g.subject)) ((touching ??= []) as Cube[]).push(c);
-      if (touching === undefined) continue;
-      groups++;
-      const cubes = g.cubes;
-      if (this.memo === undefined) {
-        for (const s of cubes) if (touching.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
+      let near: readonly Cube[] | undefined;
+      if (shared !== undefined) near = cubes;
+      else for (const c of cubes) if (!cubesDisjoint(c.subject, g.subject)) ((near ??= []) as Cube[]).push(c);
+      if (near === undefined) continue;
+      if (out !== undefined) {
+        for (const s of g.cubes) if (near.some((c) => !cubesDisjointFor(c, s.cube, space))) out.push(s);
         continue;
       }
-      const near = touching;
-      const kept = this.memo.relevant(g.name, e, cubes.length, (from, to) => {
-        const places: number[] = [];
-        for (let i = from; i < to; i++) if (near.some((c) => !cubesDisjointFor(c, cubes[i]!.cube, space))) places.push(i);
-        return places;
-      });
-      for (const i of kept.places) out.push(cubes[i]!);
-      id = kept.id;
+      const kept = this.memo!.relevant(g.name, e, g.cubes.length, { cubes: g.cubes, near, space });
+      const part = { cubes: g.cubes, kept };
+      if (first === undefined) first = part;
+      else (more ??= [first]).push(part);
     }
-    const signature = this.memo === undefined || groups > 1 ? undefined : groups === 0 ? '' : `\u0003${id}`;
-    return { cubes: out, signature };
+    if (out !== undefined) return { cubes: out, signature: undefined };
+    return new KeptRelevant(more !== undefined ? undefined : first === undefined ? '' : first.kept.signature, more ?? (first === undefined ? [] : [first]));
+  }
+
+}
+
+/** A group's cubes and the places among them that may intersect an entry. */
+interface KeptPart {
+  readonly cubes: readonly EarlierCube[];
+  readonly kept: KeptPlaces;
+}
+
+/**
+ * The list made only when asked for: a subtraction reused by its signature never needs it,
+ * and with thousands of CNPs the lists of all entries are most of what a translation allocates.
+ */
+class KeptRelevant implements Relevant {
+  private list: EarlierCube[] | undefined;
+
+  constructor(
+    readonly signature: string | undefined,
+    private readonly parts: readonly KeptPart[],
+  ) {}
+
+  get cubes(): readonly EarlierCube[] {
+    if (this.list === undefined) {
+      const list: EarlierCube[] = [];
+      for (const p of this.parts) for (const i of p.kept.places) list.push(p.cubes[i]!);
+      this.list = list;
+    }
+    return this.list;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Direction, Policy, Rule, Snapshot } from '../../api/model.js';
 import type { Finding, KubeObject } from '../types.js';
-import { Compiler, type EarlierCube, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
+import { Compiler, placesAmong, type Among, type Compiled, type EarlierCube, type KeptPlaces, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
 import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
 import { cubeKey } from './labels.js';
 import { Cluster } from './match.js';
@@ -198,10 +198,8 @@ interface GroupItems {
   readonly sections: number[];
 }
 
-interface RelevanceRecord {
+interface RelevanceRecord extends KeptPlaces {
   readonly length: number;
-  readonly places: readonly number[];
-  readonly id: number;
   readonly answers: readonly Answered<Cluster>[];
   round: number;
 }
@@ -227,6 +225,7 @@ class KeptRelevance implements RelevanceMemo {
   private readonly records = new WeakMap<Entry, Map<string, RelevanceRecord>>();
   /** The records this translation used: what they asked the cluster is among its questions. */
   used: RelevanceRecord[] = [];
+  /** Makes each record's signature new. */
   private nextId = 0;
   private round = 0;
   private cluster: Cluster | undefined;
@@ -255,12 +254,12 @@ class KeptRelevance implements RelevanceMemo {
     if (l === undefined || l.cubes[i] !== id || l.words[i] !== c.from.words || l.sections[i] !== section) this.changedFrom.set(group, i);
   }
 
-  relevant(group: string, e: Entry, length: number, compute: (from: number, to: number) => number[]): RelevanceRecord {
+  relevant(group: string, e: Entry, length: number, among: Among): RelevanceRecord {
     const cluster = this.cluster!;
     let byGroup = this.records.get(e);
     if (byGroup === undefined) this.records.set(e, (byGroup = new Map()));
     const r = byGroup.get(group);
-    const usable = r !== undefined && r.round === this.round - 1 && r.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer);
+    const usable = r !== undefined && r.round === this.round - 1 && stillAnswered(r.answers, cluster);
     if (usable && (this.fault || (r.length === length && length <= (this.changedFrom.get(group) ?? Infinity)))) {
       r.round = this.round;
       this.used.push(r);
@@ -271,14 +270,14 @@ class KeptRelevance implements RelevanceMemo {
     cluster.reads = reads;
     let places: number[];
     try {
-      places = usable ? this.around(group, r, length, compute) : compute(0, length);
+      places = usable ? this.around(group, r, length, among) : placesAmong(among, 0, length);
     } finally {
       cluster.reads = outer;
     }
     const answers = new Map<string, Answered<Cluster>>();
     if (usable) for (const a of r.answers) answers.set(a.key, a);
     for (const [q, { ask, watch }] of reads.entries()) answers.set(q, { key: q, ask, answer: cluster.answer(q, ask), watch });
-    const record = { length, places, id: ++this.nextId, answers: [...answers.values()], round: this.round };
+    const record = { length, places, signature: `\u0003${++this.nextId}`, answers: [...answers.values()], round: this.round };
     byGroup.set(group, record);
     this.used.push(record);
     return record;
@@ -290,17 +289,17 @@ class KeptRelevance implements RelevanceMemo {
    * their answers (whether a cube may intersect depends on its contents alone), and only those
    * between are compared with the entry's.
    */
-  private around(group: string, r: RelevanceRecord, length: number, compute: (from: number, to: number) => number[]): number[] {
+  private around(group: string, r: RelevanceRecord, length: number, among: Among): number[] {
     const last = this.last.get(group);
     const now = this.now.get(group)!;
-    if (last === undefined) return compute(0, length);
+    if (last === undefined) return placesAmong(among, 0, length);
     const from = Math.min(this.changedFrom.get(group) ?? length, length, r.length);
     let same = 0;
     while (same < length - from && same < r.length - from && now.cubes[length - 1 - same] === last.cubes[r.length - 1 - same]) same++;
     const shift = length - r.length;
     const places: number[] = [];
     for (const p of r.places) if (p < from) places.push(p);
-    for (const p of compute(from, length - same)) places.push(p);
+    for (const p of placesAmong(among, from, length - same)) places.push(p);
     for (const p of r.places) if (p >= r.length - same) places.push(p + shift);
     return places;
   }
@@ -342,6 +341,7 @@ export class IncrementalCilium {
    */
   private readonly ruleSteps = new WeakMap<Policy, Kept<RuleStep>[]>();
   private readonly subtractionSteps = new WeakMap<Entry, { readonly kept: Kept<SubtractStep>; readonly earlier: string; readonly mode: Mode; readonly bounded: boolean }>();
+  private readonly emitSteps = new WeakMap<Policy, { readonly kept: Kept<readonly KubeObject[]>; readonly compiled: readonly Compiled[] }>();
   private readonly ids = new CubeIds();
   private readonly relevance: KeptRelevance;
   private readonly shared = new SharedParts();
@@ -432,7 +432,7 @@ export class IncrementalCilium {
     const objects: KubeObject[] = [];
     const byPolicy = new Map<string, { objects: readonly KubeObject[]; findings: Finding[] }>();
     for (const parts of partsByPolicy(compiled, dnsRules(dns, this.options.dns))) {
-      const emitted = this.kept(this.emits, parts.policy.name, this.emitKey(parts), cluster, round, () => emitPolicy(parts, cluster.names, reach), steps.emits);
+      const emitted = this.emitted(parts, cluster, round, () => emitPolicy(parts, cluster.names, reach), steps.emits, fast);
       objects.push(...emitted);
       byPolicy.set(parts.policy.name, { objects: emitted, findings: [] });
     }
@@ -487,7 +487,7 @@ export class IncrementalCilium {
   }
 
   private answered(k: Kept<unknown>, cluster: Cluster): boolean {
-    return this.faults.answers === true || k.answers.every((a) => cluster.answer(a.key, a.ask) === a.answer);
+    return this.faults.answers === true || stillAnswered(k.answers, cluster);
   }
 
   private reuse<T>(k: Kept<T>, round: number, counts: StepCounts): T {
@@ -496,11 +496,7 @@ export class IncrementalCilium {
     return k.value;
   }
 
-  /** The kept result for the slot when its key and answers still hold; otherwise computed (and kept). */
-  private kept<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, round: number, compute: () => T, counts: StepCounts): T {
-    return this.keptStep(table, slot, key, cluster, round, compute, counts).value;
-  }
-
+  /** The kept step for the slot when its key and answers still hold; otherwise computed (and kept). */
   private keptStep<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, round: number, compute: () => T, counts: StepCounts): Kept<T> {
     const k = table.get(slot);
     if (k !== undefined && k.key === key && this.answered(k, cluster)) {
@@ -523,11 +519,39 @@ export class IncrementalCilium {
     return kept;
   }
 
+  /**
+   * A policy's CCNPs: without making its key (the policy's text and every compiled cube, kilobytes
+   * for each of thousands of CNPs in every translation) when the policy and its compiled parts
+   * are the very objects of the last translation.
+   */
+  private emitted(parts: PolicyParts, cluster: Cluster, round: number, compute: () => readonly KubeObject[], counts: StepCounts, fast: boolean): readonly KubeObject[] {
+    const f = this.emitSteps.get(parts.policy);
+    if (fast && f !== undefined && f.kept.round === round - 1 && parts.extra.length === 0 && f.compiled.length === parts.compiled.length && this.answered(f.kept, cluster)) {
+      let same = true;
+      for (let i = 0; same && i < parts.compiled.length; i++) {
+        const a = parts.compiled[i]!;
+        const b = f.compiled[i]!;
+        same = a.cubes === b.cubes && a.rule === b.rule && a.sign === b.sign && a.direction === b.direction;
+      }
+      if (same) return this.reuse(f.kept, round, counts);
+    }
+    const kept = this.keptStep(this.emits, parts.policy.name, this.emitKey(parts), cluster, round, compute, counts);
+    if (parts.extra.length === 0) this.emitSteps.set(parts.policy, { kept, compiled: parts.compiled });
+    else this.emitSteps.delete(parts.policy);
+    return kept.value;
+  }
+
   private emitKey(parts: PolicyParts): string {
     const compiled = parts.compiled.map((c) => `${c.direction}/${c.sign}/${c.rule.index}:${this.ids.list(c.cubes)}`).join(';');
     const extra = parts.extra.map((x: ExtraRule) => JSON.stringify([x.direction, cubeKey(x.subject), x.rule, x.label])).join(';');
     return `${policyKey(parts.policy)}\u0000${compiled}\u0000${extra}`;
   }
+}
+
+/** Whether the cluster answers every question as before (a loop, not every(): asked for tens of thousands of steps a translation). */
+function stillAnswered(answers: readonly Answered<Cluster>[], cluster: Cluster): boolean {
+  for (const a of answers) if (cluster.answer(a.key, a.ask) !== a.answer) return false;
+  return true;
 }
 
 function sameObjects(a: readonly KubeObject[], b: readonly KubeObject[]): boolean {
