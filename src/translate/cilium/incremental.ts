@@ -391,18 +391,18 @@ export class IncrementalCilium {
     const memo: StepMemo = {
       // The slot names the direction and the rule: the policy's text is the rest of the key
       // (one string for all its rules, not a copy per rule).
-      rule: (policy: Policy, direction: Direction, rule: Rule, compute: () => RuleStep): RuleStep => {
+      rule: (policy: Policy, direction: Direction, rule: Rule, compute: (policy: Policy, direction: Direction, rule: Rule) => RuleStep): RuleStep => {
         // The same policy object (an unchanged CNP) has the same text.
         const at = (direction === 'ingress' ? 0 : 1) + 2 * rule.index;
         let byPolicy = this.ruleSteps.get(policy);
         const f = byPolicy?.[at];
         if (fast && f !== undefined && f.round === round - 1 && this.answered(f, cluster)) return this.reuse(f, round, steps.rules);
-        const k = this.keptStep(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, this.faults.policy === true ? policy.name : policyKey(policy), cluster, round, () => this.shared.step(compute()), steps.rules);
+        const k = this.keptStep(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, this.faults.policy === true ? policy.name : policyKey(policy), cluster, round, () => this.shared.step(compute(policy, direction, rule)), steps.rules);
         if (byPolicy === undefined) this.ruleSteps.set(policy, (byPolicy = []));
         byPolicy[at] = k;
         return k.value;
       },
-      subtract: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: () => SubtractStep): SubtractStep => {
+      subtract: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean) => SubtractStep): SubtractStep => {
         const earlier = this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? ids.earlier(relevant.cubes));
         // The same entry object (its rule step reused) has the same rule and cubes.
         const f = this.subtractionSteps.get(e);
@@ -413,7 +413,7 @@ export class IncrementalCilium {
           `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${earlier}`,
           cluster,
           round,
-          compute,
+          () => compute(e, relevant, mode, bounded),
           steps.subtractions,
         );
         this.subtractionSteps.set(e, { kept, earlier, mode, bounded });
