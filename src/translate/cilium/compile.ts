@@ -199,7 +199,6 @@ class Earlier {
     if (out !== undefined) return { cubes: out, signature: undefined };
     return new KeptRelevant(more !== undefined ? undefined : first === undefined ? '' : first.kept.signature, more ?? (first === undefined ? [] : [first]));
   }
-
 }
 
 /** A group's cubes and the places among them that may intersect an entry. */
