@@ -610,7 +610,9 @@ export class Compiler {
     const fqdn = compiled.filter((c) => c.sign === 'allow' && c.direction === 'egress' && c.cubes.some((x) => x.peer.kind === 'fqdn'));
     if (fqdn.length === 0) return [];
     const isolating: LabelCube[] = [];
-    for (const np of this.cluster.snapshot.networkPolicies) {
+    // In a fixed order (as `isolated` takes them): the subjects left open are split by each in turn.
+    const nps = [...this.cluster.snapshot.networkPolicies].sort((a, b) => (a.namespace === b.namespace ? (a.name < b.name ? -1 : 1) : a.namespace < b.namespace ? -1 : 1));
+    for (const np of nps) {
       if (!np.policyTypes.includes('egress')) continue;
       const c = networkPolicyCube(this.cluster, np);
       if (c.over !== undefined) isolating.push(c.over);
