@@ -11,16 +11,11 @@
 // Run: npm run build && npx tsx bench/cilium-cluster.ts [--namespaces 2000] [--pods-per-namespace 10]
 //      [--cnps 200] [--churn-seconds 120] [--churn-rate 20] [--update-every 3] [--operator PATH]
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { startControlPlane } from '../src/cluster/controlplane.js';
 import type { KubeObject, KubePort, ResourceType, WatchEvent } from '../src/controller/port.js';
-import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
 import { agentFromCiliumConfig, translateCilium } from '../src/translate/cilium/index.js';
-import { installCrdsWith } from '../test/harness/crds.js';
-import { Kube } from '../test/harness/client.js';
-import { cpuSeconds, percentile, pool, procMemory, until } from './common.js';
+import { applyCiliumAgent, benchControlPlane, cpuSeconds, percentile, pool, procMemory, until } from './common.js';
 import { clusterShape, podIp, podObject, shapeSnapshot, tenantCnp, tenantOf, type Json } from './cluster-shape.js';
 
 const args = new Map<string, string>();
@@ -41,8 +36,6 @@ const T = {
   namespace: type('', 'v1', 'namespaces', 'Namespace', false),
   pod: type('', 'v1', 'pods', 'Pod', true),
   node: type('', 'v1', 'nodes', 'Node', false),
-  configMap: type('', 'v1', 'configmaps', 'ConfigMap', true),
-  daemonSet: type('apps', 'v1', 'daemonsets', 'DaemonSet', true),
   networkPolicy: type('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true),
   cnp: type('policy.networking.k8s.io', 'v1beta1', 'clusternetworkpolicies', 'ClusterNetworkPolicy', false),
   ccnp: type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy', false),
@@ -82,17 +75,7 @@ interface Sample {
 
 async function main(): Promise<void> {
   const shape = clusterShape({ namespaces: NAMESPACES, podsPerNamespace: PODS_PER_NS, cnps: CNPS });
-  const cp = await startControlPlane({
-    name: 'cilium-bench',
-    stateDir: mkdtempSync(join(tmpdir(), 'cnp-cilium-bench-')),
-    controllerManager: false,
-    beforeControllerManager: async (api) => {
-      const k = Kube.fromFile(api.kubeconfigPath);
-      await installCrdsWith(k);
-      k.close();
-    },
-  });
-  const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
+  const { cp, port } = await benchControlPlane('cilium-bench');
   const results: [string, string][] = [];
   const record = (k: string, v: string) => {
     results.push([k, v]);
@@ -102,18 +85,7 @@ async function main(): Promise<void> {
   try {
     // ---- the cluster ----
     let t0 = performance.now();
-    await port.apply(T.configMap, obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cilium-config', namespace: 'kube-system' }, data: CILIUM_CONFIG }), APPLY);
-    const labels = { 'k8s-app': 'cilium' };
-    await port.apply(
-      T.daemonSet,
-      obj({
-        apiVersion: 'apps/v1',
-        kind: 'DaemonSet',
-        metadata: { name: 'cilium', namespace: 'kube-system' },
-        spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:v1.${CILIUM_MINOR}.3` }] } } },
-      }),
-      APPLY,
-    );
+    await applyCiliumAgent(port, CILIUM_CONFIG, CILIUM_MINOR);
     await pool(shape.namespaces, SETUP_CONCURRENCY, (n) => port.apply(T.namespace, obj(n), APPLY));
     await pool(shape.nodes, SETUP_CONCURRENCY, async (n) => {
       const { status, ...rest } = n;

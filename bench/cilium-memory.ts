@@ -9,17 +9,12 @@
 // Run: npm run build && npx tsx bench/cilium-memory.ts [--cnps 5000] [--namespaces 100]
 //      [--pods 1000] [--updates 20] [--settle-seconds 60]
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { startControlPlane } from '../src/cluster/controlplane.js';
 import type { KubeObject, ResourceType, WatchEvent } from '../src/controller/port.js';
-import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
-import { installCrdsWith } from '../test/harness/crds.js';
-import { Kube } from '../test/harness/client.js';
 import { benchCnp } from './bench-cnp.js';
 import { nodeObject, podObject, type Json } from './cluster-shape.js';
-import { CNP_TYPE, cpuSeconds, deployedNodeOptions, freePort, percentile, pool, procMemory, programmedTracker, until } from './common.js';
+import { applyCiliumAgent, benchControlPlane, CNP_TYPE, cpuSeconds, deployedNodeOptions, freePort, percentile, pool, procMemory, programmedTracker, until } from './common.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -39,8 +34,6 @@ const T = {
   namespace: type('', 'v1', 'namespaces', 'Namespace', false),
   pod: type('', 'v1', 'pods', 'Pod', true),
   node: type('', 'v1', 'nodes', 'Node', false),
-  configMap: type('', 'v1', 'configmaps', 'ConfigMap', true),
-  daemonSet: type('apps', 'v1', 'daemonsets', 'DaemonSet', true),
   ccnp: type('cilium.io', 'v2', 'ciliumclusterwidenetworkpolicies', 'CiliumClusterwideNetworkPolicy', false),
 };
 const APPLY = { fieldManager: 'bench', force: true } as const;
@@ -51,17 +44,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const UPDATE_PORTS = 40000;
 
 async function main(): Promise<void> {
-  const cp = await startControlPlane({
-    name: 'cilium-memory',
-    stateDir: mkdtempSync(join(tmpdir(), 'cnp-cilium-memory-')),
-    controllerManager: false,
-    beforeControllerManager: async (api) => {
-      const k = Kube.fromFile(api.kubeconfigPath);
-      await installCrdsWith(k);
-      k.close();
-    },
-  });
-  const port = createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath }));
+  const { cp, port } = await benchControlPlane('cilium-memory');
   const results: [string, string][] = [];
   const record = (k: string, v: string) => {
     results.push([k, v]);
@@ -71,14 +54,7 @@ async function main(): Promise<void> {
   let stopping = false;
   try {
     // ---- the cluster ----
-    await port.apply(T.configMap, obj({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cilium-config', namespace: 'kube-system' }, data: { 'enable-k8s-cluster-network-policy': 'false' } }), APPLY);
-    const labels = { 'k8s-app': 'cilium' };
-    await port.apply(T.daemonSet, obj({
-      apiVersion: 'apps/v1',
-      kind: 'DaemonSet',
-      metadata: { name: 'cilium', namespace: 'kube-system' },
-      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:v1.${CILIUM_MINOR}.3` }] } } },
-    }), APPLY);
+    await applyCiliumAgent(port, { 'enable-k8s-cluster-network-policy': 'false' }, CILIUM_MINOR);
     await pool(Array.from({ length: NODES }, (_, i) => nodeObject(i)), 8, async (n) => {
       const { status, ...rest } = n;
       await port.apply(T.node, obj(rest), APPLY);

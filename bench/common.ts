@@ -2,10 +2,15 @@
 // condition, percentiles, a process's CPU and memory from /proc, and a watch that counts
 // Programmed CNPs (polling lists of thousands of CNPs would load the API server under test).
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubePort, ResourceType } from '../src/controller/port.js';
+import { startControlPlane, type ControlPlane } from '../src/cluster/controlplane.js';
+import type { KubeObject, KubePort, ResourceType } from '../src/controller/port.js';
+import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
+import { installCrdsWith } from '../test/harness/crds.js';
+import { Kube } from '../test/harness/client.js';
 
 export const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
 
@@ -87,4 +92,34 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A local control plane (no controller manager) with the CRDs installed, and a port to it. */
+export async function benchControlPlane(name: string): Promise<{ cp: ControlPlane; port: ReturnType<typeof createKubePort> }> {
+  const cp = await startControlPlane({
+    name,
+    stateDir: mkdtempSync(join(tmpdir(), `cnp-${name}-`)),
+    controllerManager: false,
+    beforeControllerManager: async (api) => {
+      const k = Kube.fromFile(api.kubeconfigPath);
+      await installCrdsWith(k);
+      k.close();
+    },
+  });
+  return { cp, port: createKubePort(loadKubeConfig({ kubeconfig: cp.kubeconfigPath })) };
+}
+
+/** What the operator detects Cilium by: kube-system/cilium-config and a cilium DaemonSet of Cilium 1.MINOR. */
+export async function applyCiliumAgent(port: KubePort, config: Record<string, string>, minor: number): Promise<void> {
+  const apply = { fieldManager: 'bench', force: true } as const;
+  const type = (group: string, plural: string, kind: string): ResourceType => ({ group, version: 'v1', plural, kind, namespaced: true });
+  await port.apply(type('', 'configmaps', 'ConfigMap'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cilium-config', namespace: 'kube-system' }, data: config } as unknown as KubeObject, apply);
+  const labels = { 'k8s-app': 'cilium' };
+  const daemonSet = {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'cilium', namespace: 'kube-system' },
+    spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'cilium-agent', image: `quay.io/cilium/cilium:v1.${minor}.3` }] } } },
+  };
+  await port.apply(type('apps', 'daemonsets', 'DaemonSet'), daemonSet as unknown as KubeObject, apply);
 }
