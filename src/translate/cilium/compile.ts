@@ -512,8 +512,30 @@ function differenceOf(cluster: Cluster, findings: Findings, e: Entry, relevant: 
   return { cubes: current, rules: current.length, takers };
 }
 
+/**
+ * Part of a compilation, for the incremental compiler: per direction (ingress, egress) the
+ * policies to walk, sorted as the whole compilation sorts them, and the subjects whose
+ * NetworkPolicy isolation to take. It gives the whole compilation's results for those policies
+ * when no policy outside it has a subject that meets a subject inside it (then no earlier cube
+ * of one can intersect an entry of the other), and when the rule bound is not reached.
+ */
+export interface Walk {
+  readonly policies: readonly [readonly Policy[], readonly Policy[]];
+  readonly subjects: readonly [ReadonlySet<string>, ReadonlySet<string>];
+}
+
+/** What a policy's rules in one direction gave: the subjects of their entries and allows, and how many rules. */
+export interface UnitRecord {
+  readonly subjects: Map<string, LabelCube>;
+  rules: number;
+}
+
 export class Compiler {
   readonly findings: Finding[] = [];
+  /** With `record`: per direction (ingress, egress), what each walked policy gave, by name (entries of reused steps may hold an equal policy object of an earlier snapshot). */
+  readonly units: readonly [Map<string, UnitRecord>, Map<string, UnitRecord>] | undefined;
+  /** With `record`: per direction, the subjects NetworkPolicies isolate (all of them, walked or not). */
+  readonly isolatedSubjects: [Map<string, LabelCube>, Map<string, LabelCube>] = [new Map(), new Map()];
   private readonly seen = new Set<string>();
   private rules = 0;
   private readonly computeRule = (policy: Policy, direction: Direction, rule: Rule): RuleStep => ruleStep(this.cluster, policy, direction, rule);
@@ -522,14 +544,20 @@ export class Compiler {
   constructor(
     readonly cluster: Cluster,
     private readonly memo: StepMemo = COMPUTE_EVERY_STEP,
-  ) {}
+    record = false,
+  ) {
+    this.units = record ? [new Map(), new Map()] : undefined;
+  }
 
-  compile(): Compilation {
+  compile(walk?: Walk): Compilation {
     const compiled: Compiled[] = [];
-    const sorted = [...this.cluster.snapshot.policies].sort(comparePolicies);
+    const sorted = walk === undefined ? [...this.cluster.snapshot.policies].sort(comparePolicies) : undefined;
     for (const direction of DIRECTIONS) {
-      const admin = this.entries(sorted, 'Admin', direction);
-      const baseline = this.entries(sorted, 'Baseline', direction);
+      const at = direction === 'ingress' ? 0 : 1;
+      const policies = sorted ?? walk!.policies[at];
+      const units = this.units?.[at];
+      const admin = this.entries(policies, 'Admin', direction, units);
+      const baseline = this.entries(policies, 'Baseline', direction, units);
       // Admin rules, then NetworkPolicies, then Baseline rules: the order of evaluation.
       let order = 0;
       const memo = this.memo.relevance;
@@ -539,28 +567,31 @@ export class Compiler {
       for (const e of admin) {
         const from: Origin = { words: entryWords(e), order: order++ };
         if (e.kind === 'accept') {
-          const l = this.subtract(e, passed, 'under');
+          const l = this.subtract(e, passed, 'under', units);
           if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
+          if (units !== undefined) for (const cube of l) units.get(e.policy.name)!.subjects.set(cubeKey(cube.subject), cube.subject);
           for (const cube of l) allowed.push({ cube, from });
           acceptedOrPassed.add(e.cubes, from);
         } else if (e.kind === 'pass') {
           acceptedOrPassed.add(e.cubes, from);
           passed.add(e.cubes, from);
         } else {
-          const d = this.subtract(e, acceptedOrPassed, 'over');
+          const d = this.subtract(e, acceptedOrPassed, 'over', units);
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
         }
       }
       // Sections: NetworkPolicy isolation comes after the Admin accepts in evaluation and before
       // the Baseline rules, whatever the order they are added in.
       const decided = new Earlier(`${direction}/decided`, memo);
-      const isolated = this.isolated(direction, baseline, order);
+      let isolated = this.isolated(direction, baseline, order);
+      if (units !== undefined) for (const c of isolated) this.isolatedSubjects[at].set(cubeKey(c.cube.subject), c.cube.subject);
+      if (walk !== undefined) isolated = isolated.filter((c) => walk.subjects[at].has(cubeKey(c.cube.subject)));
       order += isolated.length;
       decided.addAll(isolated, 1);
       decided.addAll(allowed, 2);
       for (const e of baseline) {
         if (e.kind === 'deny') {
-          const d = this.subtract(e, decided, 'over');
+          const d = this.subtract(e, decided, 'over', units);
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
         } else decided.add(e.cubes, { words: entryWords(e), order: order++ }, 3);
       }
@@ -577,23 +608,27 @@ export class Compiler {
     }
   }
 
-  private subtract(e: Entry, earlier: Earlier, mode: Mode): readonly Cube[] {
+  private subtract(e: Entry, earlier: Earlier, mode: Mode, units: Map<string, UnitRecord> | undefined): readonly Cube[] {
     const relevant = earlier.relevant(e, this.cluster.space);
     const bounded = this.rules >= this.cluster.options.maxRules;
     const step = this.memo.subtract(e, relevant, mode, bounded, this.computeSubtraction);
     this.rules += step.rules;
+    if (units !== undefined) units.get(e.policy.name)!.rules += step.rules;
     this.add(step.findings);
     return step.cubes;
   }
 
-  private entries(policies: readonly Policy[], tier: Tier, direction: Direction): Entry[] {
+  private entries(policies: readonly Policy[], tier: Tier, direction: Direction, units: Map<string, UnitRecord> | undefined): Entry[] {
     const out: Entry[] = [];
     for (const policy of policies) {
       if (policy.tier !== tier) continue;
+      const unit: UnitRecord | undefined = units === undefined ? undefined : { subjects: new Map(), rules: 0 };
+      if (unit !== undefined) units!.set(policy.name, unit);
       for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {
         const step = this.memo.rule(policy, direction, rule, this.computeRule);
         this.add(step.findings);
         out.push(...step.entries);
+        if (unit !== undefined) for (const e of step.entries) for (const c of e.cubes) unit.subjects.set(cubeKey(c.subject), c.subject);
       }
     }
     return out;

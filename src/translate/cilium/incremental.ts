@@ -1,14 +1,15 @@
-import type { Direction, Policy, Rule, Snapshot } from '../../api/model.js';
+import { comparePolicies, DIRECTIONS, type Direction, type Namespace, type NetworkPolicy, type Policy, type Rule, type Snapshot } from '../../api/model.js';
 import type { Finding, KubeObject } from '../types.js';
-import { Compiler, placesAmong, type Among, type Compiled, type EarlierCube, type KeptPlaces, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
+import { Compiler, placesAmong, ruleStep, type Among, type Compiled, type DnsVisibility, type EarlierCube, type KeptPlaces, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
 import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
-import { cubeKey } from './labels.js';
+import { cubeKey, type LabelCube } from './labels.js';
 import { Cluster } from './match.js';
 import type { PodTally, PodWatch } from './pod-watch.js';
 import { resolveCiliumOptions, type CiliumOptions, type ResolvedCiliumOptions } from './options.js';
 import { Reads, type Answered } from './reads.js';
 import { cubeSetKey, peerKey, type Cube } from './space.js';
 import { portsKey } from './ports.js';
+import { SubjectGraph, type Reach } from './subject-graph.js';
 import { dnsRules, sortFindings } from './translate.js';
 
 // The Cilium translation, redone only where its inputs changed. It runs the same compiler as
@@ -41,16 +42,24 @@ import { dnsRules, sortFindings } from './translate.js';
 //   named port's values, a CIDR's coverage, the addresses a selector picks in CIDR mode …);
 //   most pod changes answer every question the same, and nothing is recomputed.
 // With a single group of earlier cubes, a subtraction's key names that group's kept relevance
-// by number instead of listing the cubes. The NetworkPolicy isolation runs every time. Every
-// translation still walks every policy's steps in order (to build the lists of earlier cubes):
-// an update costs little per unchanged step, but that cost is not yet flat in the number of CNPs.
+// by number instead of listing the cubes.
+//
+// Walking every policy's steps in order (to build the lists of earlier cubes) costs little per
+// unchanged step, but with thousands of CNPs that is most of an update. So when every question
+// keeps its answer (no pod change moved a tally; namespaces, nodes and NetworkPolicies as
+// before), only the policies connected to the changed ones by meeting subjects are walked
+// (walkPart, subject-graph.ts): the others cannot see the change. The whole walk runs otherwise,
+// and when the partial one would cover more than half of the policies.
 
 /** A step result with the inputs it was computed for. */
 interface Kept<T> {
   readonly key: string;
   readonly answers: readonly Answered<Cluster>[];
   readonly value: T;
+  /** The last translation that used it. */
   round: number;
+  /** Whether its table still holds it (fast paths find it by object, not through the table). */
+  live: boolean;
 }
 
 export interface PolicyOutput {
@@ -68,7 +77,7 @@ export interface IncrementalTranslation {
   /** As translateCilium gives them: objects sorted by name, findings in their total order. */
   readonly objects: readonly KubeObject[];
   readonly findings: readonly Finding[];
-  /** Every policy with objects or findings. */
+  /** Every policy with objects or findings (kept up to date: read it before the next translation). */
   readonly byPolicy: ReadonlyMap<string, PolicyOutput>;
   /** Policies whose objects or findings differ from the previous translation's (gone ones included). */
   readonly changed: readonly string[];
@@ -77,11 +86,19 @@ export interface IncrementalTranslation {
   readonly questions: readonly Answered<Cluster>[];
   /** With `watchPods`: tallies of the pods behind those questions, to judge later pod events by. */
   readonly pods: PodWatch | undefined;
+  /** Whether only the policies the changes could affect were walked (see `walkPart`). */
+  readonly partial: boolean;
 }
 
 export interface IncrementalOptions {
   /** Seed a PodWatch with every translation (the operator's event filter). */
   readonly watchPods?: boolean;
+  /**
+   * The largest share of the policies (in both directions) a partial walk may walk; above it the
+   * whole walk runs, which costs about as much and clears what partial walks leave behind. 0.5
+   * unless set (tests set 1 to walk partially whenever that is right).
+   */
+  readonly partialUpTo?: number;
   /** Deliberately wrong invalidation (tests only). */
   readonly faults?: Faults;
 }
@@ -191,11 +208,12 @@ class SharedParts {
   }
 }
 
-/** A group's earlier cubes as numbers, with their origins' words and sections. */
+/** A group's earlier cubes as numbers, with their origins' words and sections, as built in `round`. */
 interface GroupItems {
   readonly cubes: number[];
   readonly words: string[];
   readonly sections: number[];
+  readonly round: number;
 }
 
 interface RelevanceRecord extends KeptPlaces {
@@ -219,8 +237,8 @@ class KeptRelevance implements RelevanceMemo {
   private readonly changedFrom = new Map<string, number>();
   /**
    * Per entry (the same object while its rule step is reused, so its cubes are the same) and
-   * group. A record holds only if it was used in the last translation: its places are places
-   * in that translation's cubes.
+   * group. A record holds only if it was used when its group was last built: its places are
+   * places in those cubes.
    */
   private readonly records = new WeakMap<Entry, Map<string, RelevanceRecord>>();
   /** The records this translation used: what they asked the cluster is among its questions. */
@@ -239,11 +257,13 @@ class KeptRelevance implements RelevanceMemo {
     this.cluster = cluster;
     this.round = round;
     this.used = [];
+    this.now = new Map();
+    this.changedFrom.clear();
   }
 
   added(group: string, c: EarlierCube, section: number): void {
     let g = this.now.get(group);
-    if (g === undefined) this.now.set(group, (g = { cubes: [], words: [], sections: [] }));
+    if (g === undefined) this.now.set(group, (g = { cubes: [], words: [], sections: [], round: this.round }));
     const i = g.cubes.length;
     const id = this.ids.id(c.cube);
     g.cubes.push(id);
@@ -259,7 +279,7 @@ class KeptRelevance implements RelevanceMemo {
     let byGroup = this.records.get(e);
     if (byGroup === undefined) this.records.set(e, (byGroup = new Map()));
     const r = byGroup.get(group);
-    const usable = r !== undefined && r.round === this.round - 1 && stillAnswered(r.answers, cluster);
+    const usable = r !== undefined && r.round === this.last.get(group)?.round && stillAnswered(r.answers, cluster);
     if (usable && (this.fault || (r.length === length && length <= (this.changedFrom.get(group) ?? Infinity)))) {
       r.round = this.round;
       this.used.push(r);
@@ -304,9 +324,20 @@ class KeptRelevance implements RelevanceMemo {
     return places;
   }
 
-  /** A translation is over. */
-  endRound(): void {
-    this.last = this.now;
+  /**
+   * A translation is over. After a partial walk (`covered`: per direction, the subjects whose
+   * groups it built in full), the groups of other subjects are as they were.
+   */
+  endRound(covered: readonly [ReadonlySet<string>, ReadonlySet<string>] | undefined): void {
+    if (covered === undefined) this.last = this.now;
+    else {
+      for (const name of this.last.keys()) {
+        if (this.now.has(name)) continue;
+        const cut = name.indexOf('\u0000');
+        if (covered[name.startsWith('ingress') ? 0 : 1].has(name.slice(cut + 1))) this.last.delete(name);
+      }
+      for (const [name, items] of this.now) this.last.set(name, items);
+    }
     this.now = new Map();
     this.changedFrom.clear();
     this.cluster = undefined;
@@ -319,7 +350,8 @@ class KeptRelevance implements RelevanceMemo {
  * the cluster answers now, `policy` keys a rule step by the policy's name alone, `vouch` takes
  * a pod tally's word for its answer even when pod changes moved it, `origins` keys a
  * subtraction by the earlier cubes without the rules they come from, `relevance` keeps which
- * earlier cubes may intersect an entry whatever the earlier cubes are now.
+ * earlier cubes may intersect an entry whatever the earlier cubes are now, `reach` walks only
+ * the changed policies in a partial walk (not those their subjects connect to).
  */
 export interface Faults {
   readonly earlier?: boolean;
@@ -328,7 +360,21 @@ export interface Faults {
   readonly policy?: boolean;
   readonly vouch?: boolean;
   readonly relevance?: boolean;
+  readonly reach?: boolean;
 }
+
+/** A policy in one direction, as its last compilation left it. */
+interface Unit {
+  readonly compiled: readonly Compiled[];
+  readonly findings: readonly Finding[];
+  readonly dns: readonly DnsVisibility[];
+  readonly rules: number;
+  readonly subjects: ReadonlyMap<string, LabelCube>;
+}
+
+type PerDirection<T> = [T, T];
+
+const directionAt = (d: Direction): 0 | 1 => (d === 'ingress' ? 0 : 1);
 
 export class IncrementalCilium {
   private readonly options: ResolvedCiliumOptions;
@@ -346,7 +392,6 @@ export class IncrementalCilium {
   private readonly relevance: KeptRelevance;
   private readonly shared = new SharedParts();
   private round = 0;
-  private last = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
   private lastCluster: Cluster | undefined;
   /**
    * The compiler's own tallies of the pods behind each question, with the answer they stand
@@ -355,6 +400,25 @@ export class IncrementalCilium {
    * answering is most of the cost of a translation after pod churn).
    */
   private tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
+  /** Every question kept steps depend on (after a partial walk, some that no step needs any more). */
+  private questions = new Map<string, Answered<Cluster>>();
+  /** Answers recorded by steps computed in this translation. */
+  private fresh: Answered<Cluster>[] = [];
+
+  // What a partial walk builds on, as of the last translation.
+  private units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
+  private readonly graphs: PerDirection<SubjectGraph> = [new SubjectGraph(), new SubjectGraph()];
+  private policies = new Map<string, Policy>();
+  private list: readonly Policy[] = [];
+  private networkPolicies: readonly NetworkPolicy[] = [];
+  private namespaces: readonly Namespace[] = [];
+  private totalRules = 0;
+  private outputs = new Map<string, PolicyOutput>();
+  private findingsText = new Map<string, string>();
+  /** Whether the last translation left all of the above (a translation with faults does not). */
+  private partialReady = false;
+  /** Steps computed since the last whole walk: what partial walks may leave behind (see `translate`). */
+  private computedSinceWhole = 0;
 
   private readonly faults: Faults;
 
@@ -382,22 +446,70 @@ export class IncrementalCilium {
         cluster.knownAnswer(key, t.answer);
       }
     }
-    const steps = { rules: { computed: 0, reused: 0 }, subtractions: { computed: 0, reused: 0 }, emits: { computed: 0, reused: 0 } };
-    const ids = this.ids;
+    this.fresh = [];
+    const partial =
+      this.partialReady && this.allAnswered(cluster, snapshot, vouched) && sameNetworkPolicies(this.networkPolicies, snapshot.networkPolicies) && this.computedSinceWhole <= this.rules.size + this.subtractions.size
+        ? this.walkPart(snapshot, cluster, round)
+        : undefined;
+    const out = partial ?? this.walkWhole(snapshot, cluster, round);
 
-    this.relevance.begin(cluster, round);
-    // With deliberate faults the keys alone decide (the fast paths would hide them).
-    const fast = Object.keys(this.faults).length === 0;
-    const memo: StepMemo = {
+    const tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
+    for (const q of this.questions.values()) {
+      if (q.watch === undefined) continue;
+      tallies.set(q.key, vouched.get(q.key) ?? { tally: q.watch(cluster), answer: q.answer });
+    }
+    this.tallies = tallies;
+    // The operator's watch moves with pod events: copies, so the compiler's own stay as of this snapshot.
+    const pods = this.incremental.watchPods === true ? cluster.podWatch([...tallies.values()].map((t) => t.tally.clone())) : undefined;
+    const outputs = this.outputs;
+    const questions = this.questions;
+    // The whole lists only when asked for (the operator takes the changed policies' outputs).
+    return {
+      get objects() {
+        return sortObjects([...outputs.values()].flatMap((o) => o.objects));
+      },
+      get findings() {
+        return sortFindings([...outputs.values()].flatMap((o) => o.findings));
+      },
+      byPolicy: outputs,
+      changed: out.changed,
+      steps: out.steps,
+      get questions() {
+        return [...questions.values()];
+      },
+      pods,
+      partial: partial !== undefined,
+    };
+  }
+
+  /**
+   * Whether every question kept steps depend on has the same answer: the same pods, namespaces
+   * and nodes, or pod changes that moved no tally (pods no question involves).
+   */
+  private allAnswered(cluster: Cluster, snapshot: Snapshot, vouched: ReadonlyMap<string, unknown>): boolean {
+    if (cluster.inherited) return true;
+    if (cluster.changes === undefined || !sameNamespaces(this.namespaces, snapshot.namespaces)) return false;
+    for (const key of this.questions.keys()) if (!vouched.has(key)) return false;
+    return true;
+  }
+
+  private counts(): Steps {
+    return { rules: { computed: 0, reused: 0 }, subtractions: { computed: 0, reused: 0 }, emits: { computed: 0, reused: 0 } };
+  }
+
+  /** The steps of the compiler, reused where their inputs are unchanged. */
+  private memo(cluster: Cluster, steps: Steps, fast: boolean): StepMemo {
+    const ids = this.ids;
+    return {
       // The slot names the direction and the rule: the policy's text is the rest of the key
       // (one string for all its rules, not a copy per rule).
       rule: (policy: Policy, direction: Direction, rule: Rule, compute: (policy: Policy, direction: Direction, rule: Rule) => RuleStep): RuleStep => {
         // The same policy object (an unchanged CNP) has the same text.
-        const at = (direction === 'ingress' ? 0 : 1) + 2 * rule.index;
+        const at = directionAt(direction) + 2 * rule.index;
         let byPolicy = this.ruleSteps.get(policy);
         const f = byPolicy?.[at];
-        if (fast && f !== undefined && f.round === round - 1 && this.answered(f, cluster)) return this.reuse(f, round, steps.rules);
-        const k = this.keptStep(this.rules, `${policy.name}\u0000${direction}\u0000${rule.index}`, this.faults.policy === true ? policy.name : policyKey(policy), cluster, round, () => this.shared.step(compute(policy, direction, rule)), steps.rules);
+        if (fast && f !== undefined && f.live && this.answered(f, cluster)) return this.reuse(f, steps.rules);
+        const k = this.keptStep(this.rules, ruleSlot(policy.name, direction, rule.index), this.faults.policy === true ? policy.name : policyKey(policy), cluster, () => this.shared.step(compute(policy, direction, rule)), steps.rules);
         if (byPolicy === undefined) this.ruleSteps.set(policy, (byPolicy = []));
         byPolicy[at] = k;
         return k.value;
@@ -406,13 +518,12 @@ export class IncrementalCilium {
         const earlier = this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? ids.earlier(relevant.cubes));
         // The same entry object (its rule step reused) has the same rule and cubes.
         const f = this.subtractionSteps.get(e);
-        if (fast && f !== undefined && f.kept.round === round - 1 && f.earlier === earlier && f.mode === mode && f.bounded === bounded && this.answered(f.kept, cluster)) return this.reuse(f.kept, round, steps.subtractions);
+        if (fast && f !== undefined && f.kept.live && f.earlier === earlier && f.mode === mode && f.bounded === bounded && this.answered(f.kept, cluster)) return this.reuse(f.kept, steps.subtractions);
         const kept = this.keptStep(
           this.subtractions,
-          `${e.policy.name}\u0000${e.direction}\u0000${e.rule.index}\u0000${e.kind}`,
+          subtractionSlot(e.policy.name, e.direction, e.rule.index, e.kind),
           `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${earlier}`,
           cluster,
-          round,
           () => compute(e, relevant, mode, bounded),
           steps.subtractions,
         );
@@ -421,27 +532,21 @@ export class IncrementalCilium {
       },
       relevance: this.relevance,
     };
+  }
+
+  /** The whole compilation: every policy walked, and what partial walks left behind cleared. */
+  private walkWhole(snapshot: Snapshot, cluster: Cluster, round: number): { changed: string[]; steps: Steps } {
+    const steps = this.counts();
+    this.relevance.begin(cluster, round);
+    // With deliberate faults in the steps the keys alone decide (the fast paths would hide them).
+    const fast = Object.keys(this.faults).every((f) => f === 'reach');
     // What the compilation asks outside the steps (which earlier cubes may intersect an entry,
     // the NetworkPolicies' isolation) is asked again every time; a pod event may change it too.
     const around = new Reads<Cluster>();
     cluster.reads = around;
-    const { compiled, dns, findings } = new Compiler(cluster, memo).compile();
+    const compiler = new Compiler(cluster, this.memo(cluster, steps, fast), true);
+    const { compiled, dns, findings } = compiler.compile();
     cluster.reads = undefined;
-    const { cidrPods, cidrNodes } = this.options.agent;
-    const reach = { pods: cidrPods, nodes: cidrNodes };
-    const objects: KubeObject[] = [];
-    const byPolicy = new Map<string, { objects: readonly KubeObject[]; findings: Finding[] }>();
-    for (const parts of partsByPolicy(compiled, dnsRules(dns, this.options.dns))) {
-      const emitted = this.emitted(parts, cluster, round, () => emitPolicy(parts, cluster.names, reach), steps.emits, fast);
-      objects.push(...emitted);
-      byPolicy.set(parts.policy.name, { objects: emitted, findings: [] });
-    }
-    const sorted = sortFindings(findings);
-    for (const f of sorted) {
-      let out = byPolicy.get(f.policy);
-      if (out === undefined) byPolicy.set(f.policy, (out = { objects: [], findings: [] }));
-      out.findings.push(f);
-    }
 
     // Steps not used this time belong to rules, policies or entries that are gone. Each slot is
     // used at most once a translation: when as many were used as the table holds, none is stale.
@@ -451,22 +556,68 @@ export class IncrementalCilium {
       [this.emits, steps.emits],
     ] as [Map<string, Kept<unknown>>, StepCounts][]) {
       if (used.computed + used.reused === table.size) continue;
-      for (const [slot, k] of table) if (k.round !== round) table.delete(slot);
+      for (const [slot, k] of table) {
+        if (k.round === round) continue;
+        k.live = false;
+        table.delete(slot);
+      }
     }
-    this.relevance.endRound();
-    this.shared.endRound();
-    ids.endRound();
 
-    const changed: string[] = [];
-    const now = new Map<string, { objects: readonly KubeObject[]; findings: string }>();
-    for (const [name, out] of byPolicy) {
-      const entry = { objects: out.objects, findings: JSON.stringify(out.findings) };
-      now.set(name, entry);
-      const before = this.last.get(name);
-      if (before === undefined || before.findings !== entry.findings || !sameObjects(before.objects, entry.objects)) changed.push(name);
+    // Per policy and direction, what a partial walk builds on.
+    const units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
+    const lists = new Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>();
+    const list = (at: 0 | 1, name: string) => {
+      const k = `${at}\u0000${name}`;
+      let l = lists.get(k);
+      if (l === undefined) lists.set(k, (l = { compiled: [], findings: [], dns: [] }));
+      return l;
+    };
+    for (const c of compiled) list(directionAt(c.direction), c.policy.name).compiled.push(c);
+    for (const f of findings) list(directionAt(f.direction ?? 'ingress'), f.policy).findings.push(f);
+    for (const d of dns) list(1, d.policy.name).dns.push(d);
+    let total = 0;
+    let complete = fast;
+    for (const at of [0, 1] as const) {
+      for (const [name, record] of compiler.units![at]) {
+        const l = list(at, name);
+        units[at].set(name, { ...l, rules: record.rules, subjects: record.subjects });
+        total += record.rules;
+      }
+      for (const [name, unit] of units[at]) this.graphs[at].setUnit(name, unit.subjects);
+      for (const name of this.units[at].keys()) if (!units[at].has(name)) this.graphs[at].setUnit(name, new Map());
+      this.graphs[at].pin(compiler.isolatedSubjects[at]);
     }
-    for (const name of this.last.keys()) if (!now.has(name)) changed.push(name);
-    this.last = now;
+    // Every finding and compiled rule belongs to a walked policy in its direction.
+    for (const k of lists.keys()) {
+      const [at, name] = [Number(k[0]) as 0 | 1, k.slice(2)];
+      if (!units[at].has(name)) complete = false;
+    }
+    this.units = units;
+    this.totalRules = total;
+    this.policies = new Map(snapshot.policies.map((p) => [p.name, p]));
+    this.list = snapshot.policies;
+    this.networkPolicies = snapshot.networkPolicies;
+    this.namespaces = snapshot.namespaces;
+    // Steps computed with the rule bound reached depend on every policy before them.
+    this.partialReady = complete && this.policies.size === snapshot.policies.length && total < this.options.maxRules;
+    this.computedSinceWhole = 0;
+
+    const { cidrPods, cidrNodes } = this.options.agent;
+    const reach = { pods: cidrPods, nodes: cidrNodes };
+    const outputs = new Map<string, PolicyOutput>();
+    for (const parts of partsByPolicy(compiled, dnsRules(dns, this.options.dns))) {
+      const emitted = this.emitted(parts, cluster, () => emitPolicy(parts, cluster.names, reach), steps.emits, fast);
+      outputs.set(parts.policy.name, { objects: emitted, findings: [] });
+    }
+    for (const f of sortFindings(findings)) {
+      let out = outputs.get(f.policy);
+      if (out === undefined) outputs.set(f.policy, (out = { objects: [], findings: [] }));
+      (out.findings as Finding[]).push(f);
+    }
+    this.relevance.endRound(undefined);
+    this.shared.endRound();
+    this.ids.endRound();
+    const changed = this.replaceOutputs(outputs);
 
     const questions = new Map<string, Answered<Cluster>>();
     for (const [key, { ask, watch }] of around.entries()) questions.set(key, { key, ask, answer: cluster.answer(key, ask), watch });
@@ -474,33 +625,240 @@ export class IncrementalCilium {
       for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
     }
     for (const r of this.relevance.used) for (const a of r.answers) questions.set(a.key, a);
-    const asked = [...questions.values()];
-    const tallies = new Map<string, { readonly tally: PodTally; readonly answer: string }>();
-    for (const q of asked) {
-      if (q.watch === undefined) continue;
-      tallies.set(q.key, vouched.get(q.key) ?? { tally: q.watch(cluster), answer: q.answer });
+    this.questions = questions;
+    return { changed, steps };
+  }
+
+  /**
+   * Only the policies a change can affect: those whose subjects are connected (subject-graph.ts)
+   * to the subjects of the changed policies, before or after the change. Only when the pods,
+   * namespaces, nodes and NetworkPolicies are as in the last translation (every question has its
+   * answer), no rule bound is reached, and the affected policies are still all that the changed
+   * results connect to; otherwise undefined (the whole walk decides).
+   */
+  private walkPart(snapshot: Snapshot, cluster: Cluster, round: number): { changed: string[]; steps: Steps } | undefined {
+    const changes = this.policyChanges(snapshot.policies);
+    if (changes === undefined) return undefined;
+    const now = this.policies;
+    const changedPolicies = [...changes.keys()];
+    const steps = this.counts();
+    if (changedPolicies.length === 0) return { changed: [], steps };
+    const memo = this.memo(cluster, steps, true);
+    const compute = (policy: Policy, direction: Direction, rule: Rule) => ruleStep(cluster, policy, direction, rule);
+    const reached: Reach[] = [];
+    const walked: PerDirection<Set<string>> = [new Set(), new Set()];
+    for (const at of [0, 1] as const) {
+      const direction = DIRECTIONS[at]!;
+      const graph = this.graphs[at];
+      const from = new Set<string>();
+      for (const name of changedPolicies) {
+        const old = this.units[at].get(name);
+        const subjects = new Map(old?.subjects ?? []);
+        for (const k of subjects.keys()) from.add(k);
+        const p = now.get(name);
+        if (p === undefined) continue;
+        walked[at].add(name);
+        for (const rule of direction === 'ingress' ? p.ingress : p.egress) {
+          for (const e of memo.rule(p, direction, rule, compute).entries) for (const c of e.cubes) subjects.set(cubeKey(c.subject), c.subject);
+        }
+        for (const k of subjects.keys()) from.add(k);
+        graph.setUnit(name, subjects);
+      }
+      const r = graph.reach(from);
+      reached.push(r);
+      if (this.faults.reach !== true) for (const name of r.units) if (now.has(name)) walked[at].add(name);
     }
-    this.tallies = tallies;
-    // The operator's watch moves with pod events: copies, so the compiler's own stay as of this snapshot.
-    const pods = this.incremental.watchPods === true ? cluster.podWatch([...tallies.values()].map((t) => t.tally.clone())) : undefined;
-    return { objects: sortObjects(objects), findings: sorted, byPolicy, changed, steps, questions: asked, pods };
+    // When most is affected, the whole walk costs as much and clears what partial walks leave.
+    if (walked[0].size + walked[1].size > (this.graphs[0].unitCount() + this.graphs[1].unitCount()) * (this.incremental.partialUpTo ?? 0.5)) return undefined;
+    const sorted = (names: Set<string>) => [...names].map((n) => now.get(n)!).sort(comparePolicies);
+    this.relevance.begin(cluster, round);
+    const around = new Reads<Cluster>();
+    cluster.reads = around;
+    const compiler = new Compiler(cluster, memo, true);
+    const { compiled, dns, findings } = compiler.compile({ policies: [sorted(walked[0]), sorted(walked[1])], subjects: [reached[0]!.subjects, reached[1]!.subjects] });
+    cluster.reads = undefined;
+
+    const lists = new Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>();
+    const list = (at: 0 | 1, name: string) => {
+      const k = `${at}\u0000${name}`;
+      let l = lists.get(k);
+      if (l === undefined) lists.set(k, (l = { compiled: [], findings: [], dns: [] }));
+      return l;
+    };
+    for (const c of compiled) list(directionAt(c.direction), c.policy.name).compiled.push(c);
+    for (const f of findings) list(directionAt(f.direction ?? 'ingress'), f.policy).findings.push(f);
+    for (const d of dns) list(1, d.policy.name).dns.push(d);
+    let total = this.totalRules;
+    const units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
+    for (const at of [0, 1] as const) {
+      for (const [name, record] of compiler.units![at]) {
+        units[at].set(name, { ...list(at, name), rules: record.rules, subjects: record.subjects });
+        total += record.rules;
+      }
+      for (const name of walked[at]) total -= this.units[at].get(name)?.rules ?? 0;
+      for (const name of changedPolicies) if (!now.has(name)) total -= this.units[at].get(name)?.rules ?? 0;
+    }
+    for (const k of lists.keys()) if (!units[Number(k[0]) as 0 | 1].has(k.slice(2))) return undefined;
+    if (total >= this.options.maxRules) return undefined;
+    // The results must not connect to what was not walked (an allow's pieces are new subjects).
+    const covered: PerDirection<Set<string>> = [new Set(reached[0]!.subjects), new Set(reached[1]!.subjects)];
+    for (const at of [0, 1] as const) {
+      const graph = this.graphs[at];
+      for (const [name, unit] of units[at]) graph.setUnit(name, unit.subjects);
+      for (const name of changedPolicies) if (!now.has(name)) graph.setUnit(name, new Map());
+      const seeds = new Set<string>();
+      for (const unit of units[at].values()) for (const k of unit.subjects.keys()) seeds.add(k);
+      const after = graph.reach(seeds);
+      for (const name of after.units) if (!walked[at].has(name)) return undefined;
+      for (const k of after.subjects) if (!reached[at]!.subjects.has(k) && !seeds.has(k)) return undefined;
+      for (const k of seeds) covered[at].add(k);
+    }
+
+    for (const at of [0, 1] as const) {
+      for (const [name, unit] of units[at]) this.units[at].set(name, unit);
+      for (const name of changedPolicies) if (!now.has(name)) this.units[at].delete(name);
+    }
+    this.totalRules = total;
+    this.forgetSlots(changes);
+    this.computedSinceWhole += steps.rules.computed + steps.subtractions.computed;
+
+    const { cidrPods, cidrNodes } = this.options.agent;
+    const reach = { pods: cidrPods, nodes: cidrNodes };
+    const outputs = new Map<string, PolicyOutput | undefined>();
+    for (const name of new Set([...walked[0], ...walked[1], ...changedPolicies])) {
+      outputs.set(name, undefined);
+      const policy = now.get(name);
+      if (policy === undefined) continue;
+      const ingress = this.units[0].get(name);
+      const egress = this.units[1].get(name);
+      const parts: PolicyParts = { policy, compiled: [...(ingress?.compiled ?? []), ...(egress?.compiled ?? [])], extra: dnsRules(egress?.dns ?? [], this.options.dns) };
+      const objects = parts.compiled.length === 0 && parts.extra.length === 0 ? [] : this.emitted(parts, cluster, () => emitPolicy(parts, cluster.names, reach), steps.emits, true);
+      const policyFindings = sortFindings([...(ingress?.findings ?? []), ...(egress?.findings ?? [])]);
+      if (objects.length > 0 || policyFindings.length > 0) outputs.set(name, { objects, findings: policyFindings });
+    }
+    this.relevance.endRound(covered);
+    const changed = this.updateOutputs(outputs);
+
+    for (const [key, { ask, watch }] of around.entries()) this.questions.set(key, { key, ask, answer: cluster.answer(key, ask), watch });
+    for (const a of this.fresh) this.questions.set(a.key, a);
+    for (const r of this.relevance.used) for (const a of r.answers) this.questions.set(a.key, a);
+    return { changed, steps };
+  }
+
+  /**
+   * The policies that differ from the last translation's (by name, with the policy before;
+   * the map of policies updated), or undefined when names repeat. The operator's snapshots keep
+   * unchanged policies as the same objects in the same places: those are passed over by identity.
+   */
+  private policyChanges(policies: readonly Policy[]): Map<string, Policy | undefined> | undefined {
+    const changes = new Map<string, Policy | undefined>();
+    const last = this.list;
+    let inPlace = policies.length === last.length;
+    for (let i = 0; inPlace && i < policies.length; i++) {
+      const a = last[i]!;
+      const b = policies[i]!;
+      if (a === b) continue;
+      if (a.name !== b.name) inPlace = false;
+      else {
+        if (policyKey(a) !== policyKey(b)) changes.set(a.name, a);
+        this.policies.set(b.name, b);
+      }
+    }
+    if (!inPlace) {
+      changes.clear();
+      const now = new Map<string, Policy>();
+      for (const p of policies) now.set(p.name, p);
+      if (now.size !== policies.length) return undefined;
+      for (const [name, p] of now) {
+        const before = this.policies.get(name);
+        if (before !== p && (before === undefined || policyKey(before) !== policyKey(p))) changes.set(name, before);
+      }
+      for (const [name, p] of this.policies) if (!now.has(name)) changes.set(name, p);
+      this.policies = now;
+    }
+    this.list = policies;
+    return changes;
+  }
+
+  /** Kept steps of rules and entries the changed policies no longer have. */
+  private forgetSlots(changes: ReadonlyMap<string, Policy | undefined>): void {
+    for (const [name, before] of changes) {
+      const after = this.policies.get(name);
+      if (before === undefined) continue;
+      for (const direction of DIRECTIONS) {
+        const rulesBefore = direction === 'ingress' ? before.ingress.length : before.egress.length;
+        const rulesAfter = after === undefined ? 0 : direction === 'ingress' ? after.ingress.length : after.egress.length;
+        for (let i = 0; i < rulesBefore; i++) {
+          const kept = i < rulesAfter ? new Set(this.rules.get(ruleSlot(name, direction, i))?.value.entries.map((e) => e.kind)) : new Set<string>();
+          if (i >= rulesAfter) this.forget(this.rules, ruleSlot(name, direction, i));
+          for (const kind of ['accept', 'deny', 'pass'] as const) if (!kept.has(kind)) this.forget(this.subtractions, subtractionSlot(name, direction, i, kind));
+        }
+      }
+      if (after === undefined) this.forget(this.emits, name);
+    }
+  }
+
+  private forget(table: Map<string, Kept<unknown>>, slot: string): void {
+    const k = table.get(slot);
+    if (k === undefined) return;
+    k.live = false;
+    table.delete(slot);
+  }
+
+  /** Outputs anew for some policies (undefined: none), and those of them whose outputs changed. */
+  private updateOutputs(outputs: ReadonlyMap<string, PolicyOutput | undefined>): string[] {
+    const changed: string[] = [];
+    for (const [name, out] of outputs) {
+      const before = this.outputs.get(name);
+      if (out === undefined) {
+        if (before !== undefined) changed.push(name);
+        this.outputs.delete(name);
+        this.findingsText.delete(name);
+        continue;
+      }
+      const findings = JSON.stringify(out.findings);
+      if (before === undefined || this.findingsText.get(name) !== findings || !sameObjects(before.objects, out.objects)) changed.push(name);
+      this.outputs.set(name, out);
+      this.findingsText.set(name, findings);
+    }
+    return changed;
+  }
+
+  /** The outputs now, and the policies whose outputs changed (gone ones included). */
+  private replaceOutputs(outputs: Map<string, PolicyOutput>): string[] {
+    const changed: string[] = [];
+    const text = new Map<string, string>();
+    for (const [name, out] of outputs) {
+      const before = this.outputs.get(name);
+      if (before === out) {
+        text.set(name, this.findingsText.get(name)!);
+        continue;
+      }
+      const findings = JSON.stringify(out.findings);
+      text.set(name, findings);
+      if (before === undefined || this.findingsText.get(name) !== findings || !sameObjects(before.objects, out.objects)) changed.push(name);
+    }
+    for (const name of this.outputs.keys()) if (!outputs.has(name)) changed.push(name);
+    this.outputs = outputs;
+    this.findingsText = text;
+    return changed;
   }
 
   private answered(k: Kept<unknown>, cluster: Cluster): boolean {
     return this.faults.answers === true || stillAnswered(k.answers, cluster);
   }
 
-  private reuse<T>(k: Kept<T>, round: number, counts: StepCounts): T {
-    k.round = round;
+  private reuse<T>(k: Kept<T>, counts: StepCounts): T {
+    k.round = this.round;
     counts.reused++;
     return k.value;
   }
 
   /** The kept step for the slot when its key and answers still hold; otherwise computed (and kept). */
-  private keptStep<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, round: number, compute: () => T, counts: StepCounts): Kept<T> {
+  private keptStep<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, compute: () => T, counts: StepCounts): Kept<T> {
     const k = table.get(slot);
     if (k !== undefined && k.key === key && this.answered(k, cluster)) {
-      this.reuse(k, round, counts);
+      this.reuse(k, counts);
       return k;
     }
     counts.computed++;
@@ -514,7 +872,9 @@ export class IncrementalCilium {
       cluster.reads = outer;
     }
     const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
-    const kept = { key, answers, value, round };
+    for (const a of answers) this.fresh.push(a);
+    if (k !== undefined) k.live = false;
+    const kept = { key, answers, value, round: this.round, live: true };
     table.set(slot, kept);
     return kept;
   }
@@ -524,18 +884,18 @@ export class IncrementalCilium {
    * for each of thousands of CNPs in every translation) when the policy and its compiled parts
    * are the very objects of the last translation.
    */
-  private emitted(parts: PolicyParts, cluster: Cluster, round: number, compute: () => readonly KubeObject[], counts: StepCounts, fast: boolean): readonly KubeObject[] {
+  private emitted(parts: PolicyParts, cluster: Cluster, compute: () => readonly KubeObject[], counts: StepCounts, fast: boolean): readonly KubeObject[] {
     const f = this.emitSteps.get(parts.policy);
-    if (fast && f !== undefined && f.kept.round === round - 1 && parts.extra.length === 0 && f.compiled.length === parts.compiled.length && this.answered(f.kept, cluster)) {
+    if (fast && f !== undefined && f.kept.live && parts.extra.length === 0 && f.compiled.length === parts.compiled.length && this.answered(f.kept, cluster)) {
       let same = true;
       for (let i = 0; same && i < parts.compiled.length; i++) {
         const a = parts.compiled[i]!;
         const b = f.compiled[i]!;
         same = a.cubes === b.cubes && a.rule === b.rule && a.sign === b.sign && a.direction === b.direction;
       }
-      if (same) return this.reuse(f.kept, round, counts);
+      if (same) return this.reuse(f.kept, counts);
     }
-    const kept = this.keptStep(this.emits, parts.policy.name, this.emitKey(parts), cluster, round, compute, counts);
+    const kept = this.keptStep(this.emits, parts.policy.name, this.emitKey(parts), cluster, compute, counts);
     if (parts.extra.length === 0) this.emitSteps.set(parts.policy, { kept, compiled: parts.compiled });
     else this.emitSteps.delete(parts.policy);
     return kept.value;
@@ -546,6 +906,40 @@ export class IncrementalCilium {
     const extra = parts.extra.map((x: ExtraRule) => JSON.stringify([x.direction, cubeKey(x.subject), x.rule, x.label])).join(';');
     return `${policyKey(parts.policy)}\u0000${compiled}\u0000${extra}`;
   }
+}
+
+interface Steps {
+  readonly rules: StepCounts;
+  readonly subtractions: StepCounts;
+  readonly emits: StepCounts;
+}
+
+const ruleSlot = (policy: string, direction: Direction, index: number): string => `${policy}\u0000${direction}\u0000${index}`;
+const subtractionSlot = (policy: string, direction: Direction, index: number, kind: Entry['kind']): string => `${policy}\u0000${direction}\u0000${index}\u0000${kind}`;
+
+function sameNamespaces(a: readonly Namespace[], b: readonly Namespace[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.name !== y.name || JSON.stringify(x.labels) !== JSON.stringify(y.labels))) return false;
+  }
+  return true;
+}
+
+const networkPolicyKeys = new WeakMap<NetworkPolicy, string>();
+
+function sameNetworkPolicies(a: readonly NetworkPolicy[], b: readonly NetworkPolicy[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  const key = (np: NetworkPolicy) => {
+    let k = networkPolicyKeys.get(np);
+    if (k === undefined) networkPolicyKeys.set(np, (k = JSON.stringify(np, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))));
+    return k;
+  };
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && key(a[i]!) !== key(b[i]!)) return false;
+  return true;
 }
 
 /** Whether the cluster answers every question as before (a loop, not every(): asked for tens of thousands of steps a translation). */

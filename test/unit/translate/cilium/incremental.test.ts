@@ -34,13 +34,14 @@ const optionsArb: fc.Arbitrary<CiliumOptions> = fc.record({
 const json = (x: unknown): string => JSON.stringify(x);
 
 /** Runs the sequence; the first step whose incremental output differs from the full one, or undefined. */
-function firstDifference(start: Snapshot, family: Family, changes: readonly Change[], options: CiliumOptions, faults: Faults = {}): string | undefined {
-  const incremental = new IncrementalCilium(options, { faults });
+function firstDifference(start: Snapshot, family: Family, changes: readonly Change[], options: CiliumOptions, faults: Faults = {}, partialUpTo?: number, partial?: { steps: number }): string | undefined {
+  const incremental = new IncrementalCilium(options, { faults, ...(partialUpTo === undefined ? {} : { partialUpTo }) });
   let snapshot = start;
   for (let step = 0; step <= changes.length; step++) {
     if (step > 0) snapshot = applyChange(snapshot, changes[step - 1]!, family, step);
     const full = translateCilium(snapshot, options);
     const inc = incremental.translate(snapshot);
+    if (partial !== undefined && inc.partial) partial.steps++;
     if (json(inc.objects) !== json(full.objects)) return `step ${step} (${step === 0 ? 'start' : changes[step - 1]!.kind}): objects differ`;
     if (json(inc.findings) !== json(full.findings)) return `step ${step} (${step === 0 ? 'start' : changes[step - 1]!.kind}): findings differ`;
     // What it says per policy is the same translation, and what it says changed did.
@@ -62,6 +63,40 @@ describe('incremental Cilium translation', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  // Changes of policies and pods (namespaces, nodes and NetworkPolicies stay as they are): the
+  // partial walk, whenever it applies.
+  const policyChanges = changeSequenceArb({ maxPolicies: 8, maxPods: 7 }, 12).map((s) => ({ ...s, changes: s.changes.filter((c) => c.kind.startsWith('cnp-') || c.kind.startsWith('pod-')) }));
+
+  it(`equals the full translation after every step of policy and pod changes, walking only the policies a change can affect (${RUNS} sequences)`, () => {
+    const partial = { steps: 0 };
+    fc.assert(
+      fc.property(policyChanges, optionsArb, ({ family, snapshot, changes }, options) => {
+        const diff = firstDifference(snapshot, family, changes, options, {}, 1, partial);
+        if (diff !== undefined) throw new Error(diff);
+      }),
+      { numRuns: RUNS },
+    );
+    // Most sequences have steps walked partially (the equality above is about them).
+    expect(partial.steps).toBeGreaterThan(RUNS);
+  });
+
+  it('walks everything after a translation that reached the rule bound, even when the change brings it below', () => {
+    // With the bound reached, the steps after it were cut short because of everything before
+    // them: none can be kept for a partial walk.
+    const cnp = (name: string, priority: number, subject: string, rules: string) =>
+      `---\napiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: ${name}}\nspec:\n  tier: Admin\n  priority: ${priority}\n  subject: {namespaces: ${subject}}\n${rules}`;
+    const all = cnp('all', 0, '{}', '  ingress:\n  - {action: Pass, from: [{namespaces: {matchLabels: {app: a}}}], protocols: [{tcp: {destinationPort: {number: 53}}}]}\n  egress:\n  - {action: Accept, to: [{nodes: {}}]}\n');
+    const ns0 = cnp('ns0', 5, '{matchLabels: {kubernetes.io/metadata.name: ns-0}}', `  ingress:\n${['{}', '{matchLabels: {kubernetes.io/metadata.name: ns-0}}', '{}'].map((n) => `  - {action: Accept, from: [{namespaces: ${n}}]}\n`).join('')}`);
+    const options = { maxRules: 6 };
+    const incremental = new IncrementalCilium(options, { partialUpTo: 1 });
+    for (const text of [`${CLUSTER}\n${all}${ns0}`, `${CLUSTER}\n${all}`]) {
+      const snapshot = snapshotOf(text);
+      const inc = incremental.translate(snapshot);
+      expect(json(inc.objects)).toBe(json(translateCilium(snapshot, options).objects));
+      expect(inc.partial).toBe(false);
+    }
   });
 
   it('reports as changed exactly the policies whose objects or findings changed', () => {
@@ -158,4 +193,12 @@ describe('incremental Cilium translation', () => {
       expect(found.failed).toBe(true);
     });
   }
+
+  it('catches a partial walk that leaves out the policies the changed ones connect to', () => {
+    const found = fc.check(
+      fc.property(policyChanges, optionsArb, ({ family, snapshot, changes }, options) => firstDifference(snapshot, family, changes, options, { reach: true }, 1) === undefined),
+      { numRuns: 2000, seed: 1 },
+    );
+    expect(found.failed).toBe(true);
+  });
 });
