@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { comparePolicies, DIRECTIONS, type Direction, type Namespace, type NetworkPolicy, type Policy, type Rule, type Snapshot } from '../../api/model.js';
 import type { Finding, KubeObject } from '../types.js';
 import { Compiler, placesAmong, ruleStep, type Among, type Compiled, type DnsVisibility, type EarlierCube, type KeptPlaces, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
@@ -105,14 +106,21 @@ export interface IncrementalOptions {
 
 const policyKeys = new WeakMap<Policy, string>();
 
-/** The whole policy as text (bigint addresses as decimals). */
+/**
+ * A digest of the whole policy (its text, bigint addresses as decimals): kept steps only compare
+ * it, and the text of thousands of CNPs, kept for as long as they are, is tens of megabytes.
+ */
 export function policyKey(p: Policy): string {
   let k = policyKeys.get(p);
   if (k === undefined) {
-    k = JSON.stringify(p, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+    k = digest(JSON.stringify(p, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
     policyKeys.set(p, k);
   }
   return k;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
 }
 
 /**
@@ -515,14 +523,15 @@ export class IncrementalCilium {
         return k.value;
       },
       subtract: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean, compute: (e: Entry, relevant: Relevant, mode: Mode, bounded: boolean) => SubtractStep): SubtractStep => {
-        const earlier = this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? ids.earlier(relevant.cubes));
+        // Kept with the step: a digest (the text, made piece by piece, would be kept as thousands of pieces).
+        const earlier = this.faults.earlier === true ? '' : this.faults.origins === true ? ids.list(relevant.cubes.map((r) => r.cube)) : (relevant.signature ?? digest(ids.earlier(relevant.cubes)));
         // The same entry object (its rule step reused) has the same rule and cubes.
         const f = this.subtractionSteps.get(e);
         if (fast && f !== undefined && f.kept.live && f.earlier === earlier && f.mode === mode && f.bounded === bounded && this.answered(f.kept, cluster)) return this.reuse(f.kept, steps.subtractions);
         const kept = this.keptStep(
           this.subtractions,
           subtractionSlot(e.policy.name, e.direction, e.rule.index, e.kind),
-          `${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${earlier}`,
+          digest(`${e.rule.action}\u0000${e.rule.name ?? '\u0001'}\u0000${mode}\u0000${bounded}\u0000${ids.list(e.cubes)}\u0000${earlier}`),
           cluster,
           () => compute(e, relevant, mode, bounded),
           steps.subtractions,
@@ -904,7 +913,7 @@ export class IncrementalCilium {
   private emitKey(parts: PolicyParts): string {
     const compiled = parts.compiled.map((c) => `${c.direction}/${c.sign}/${c.rule.index}:${this.ids.list(c.cubes)}`).join(';');
     const extra = parts.extra.map((x: ExtraRule) => JSON.stringify([x.direction, cubeKey(x.subject), x.rule, x.label])).join(';');
-    return `${policyKey(parts.policy)}\u0000${compiled}\u0000${extra}`;
+    return digest(`${policyKey(parts.policy)}\u0000${compiled}\u0000${extra}`);
   }
 }
 
