@@ -514,14 +514,14 @@ function differenceOf(cluster: Cluster, findings: Findings, e: Entry, relevant: 
 
 /**
  * Part of a compilation, for the incremental compiler: per direction (ingress, egress) the
- * policies to walk, sorted as the whole compilation sorts them, and the subjects whose
- * NetworkPolicy isolation to take. It gives the whole compilation's results for those policies
- * when no policy outside it has a subject that meets a subject inside it (then no earlier cube
- * of one can intersect an entry of the other), and when the rule bound is not reached.
+ * policies to walk, sorted as the whole compilation sorts them. It gives the whole
+ * compilation's results for those policies when no policy outside it has a subject that meets
+ * a subject inside it (then no earlier cube of one can intersect an entry of the other), and
+ * when the rule bound is not reached. The NetworkPolicies' isolated subjects are all taken:
+ * the cubes of a subject that no walked entry meets are never compared with one.
  */
 export interface Walk {
   readonly policies: readonly [readonly Policy[], readonly Policy[]];
-  readonly subjects: readonly [ReadonlySet<string>, ReadonlySet<string>];
 }
 
 /** What a policy's rules in one direction gave: the subjects of their entries and allows, and how many rules. */
@@ -534,8 +534,6 @@ export class Compiler {
   readonly findings: Finding[] = [];
   /** With `record`: per direction (ingress, egress), what each walked policy gave, by name (entries of reused steps may hold an equal policy object of an earlier snapshot). */
   readonly units: readonly [Map<string, UnitRecord>, Map<string, UnitRecord>] | undefined;
-  /** With `record`: per direction, the subjects NetworkPolicies isolate (all of them, walked or not). */
-  readonly isolatedSubjects: [Map<string, LabelCube>, Map<string, LabelCube>] = [new Map(), new Map()];
   private readonly seen = new Set<string>();
   private rules = 0;
   private readonly computeRule = (policy: Policy, direction: Direction, rule: Rule): RuleStep => ruleStep(this.cluster, policy, direction, rule);
@@ -583,9 +581,7 @@ export class Compiler {
       // Sections: NetworkPolicy isolation comes after the Admin accepts in evaluation and before
       // the Baseline rules, whatever the order they are added in.
       const decided = new Earlier(`${direction}/decided`, memo);
-      let isolated = this.isolated(direction, baseline, order);
-      if (units !== undefined) for (const c of isolated) this.isolatedSubjects[at].set(cubeKey(c.cube.subject), c.cube.subject);
-      if (walk !== undefined) isolated = isolated.filter((c) => walk.subjects[at].has(cubeKey(c.cube.subject)));
+      const isolated = this.isolated(direction, baseline, order);
       order += isolated.length;
       decided.addAll(isolated, 1);
       decided.addAll(allowed, 2);

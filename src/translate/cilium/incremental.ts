@@ -97,7 +97,7 @@ export interface IncrementalOptions {
   /**
    * The largest share of the policies (in both directions) a partial walk may walk; above it the
    * whole walk runs, which costs about as much and clears what partial walks leave behind. 0.5
-   * unless set (tests set 1 to walk partially whenever that is right).
+   * unless set; 0: the whole walk always (tests set 1 to walk partially whenever that is right).
    */
   readonly partialUpTo?: number;
   /** Deliberately wrong invalidation (tests only). */
@@ -456,6 +456,7 @@ export class IncrementalCilium {
     }
     this.fresh = [];
     const partial =
+      this.incremental.partialUpTo !== 0 &&
       this.partialReady && this.allAnswered(cluster, snapshot, vouched) && sameNetworkPolicies(this.networkPolicies, snapshot.networkPolicies) && this.computedSinceWhole <= this.rules.size + this.subtractions.size
         ? this.walkPart(snapshot, cluster, round)
         : undefined;
@@ -557,21 +558,6 @@ export class IncrementalCilium {
     const { compiled, dns, findings } = compiler.compile();
     cluster.reads = undefined;
 
-    // Steps not used this time belong to rules, policies or entries that are gone. Each slot is
-    // used at most once a translation: when as many were used as the table holds, none is stale.
-    for (const [table, used] of [
-      [this.rules, steps.rules],
-      [this.subtractions, steps.subtractions],
-      [this.emits, steps.emits],
-    ] as [Map<string, Kept<unknown>>, StepCounts][]) {
-      if (used.computed + used.reused === table.size) continue;
-      for (const [slot, k] of table) {
-        if (k.round === round) continue;
-        k.live = false;
-        table.delete(slot);
-      }
-    }
-
     // Per policy and direction, what a partial walk builds on.
     const units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
     const lists = new Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>();
@@ -594,7 +580,6 @@ export class IncrementalCilium {
       }
       for (const [name, unit] of units[at]) this.graphs[at].setUnit(name, unit.subjects);
       for (const name of this.units[at].keys()) if (!units[at].has(name)) this.graphs[at].setUnit(name, new Map());
-      this.graphs[at].pin(compiler.isolatedSubjects[at]);
     }
     // Every finding and compiled rule belongs to a walked policy in its direction.
     for (const k of lists.keys()) {
@@ -623,6 +608,21 @@ export class IncrementalCilium {
       if (out === undefined) outputs.set(f.policy, (out = { objects: [], findings: [] }));
       (out.findings as Finding[]).push(f);
     }
+    // Steps not used this time belong to rules, policies or entries that are gone. Each slot is
+    // used at most once a translation: when as many were used as the table holds, none is stale.
+    for (const [table, used] of [
+      [this.rules, steps.rules],
+      [this.subtractions, steps.subtractions],
+      [this.emits, steps.emits],
+    ] as [Map<string, Kept<unknown>>, StepCounts][]) {
+      if (used.computed + used.reused === table.size) continue;
+      for (const [slot, k] of table) {
+        if (k.round === round) continue;
+        k.live = false;
+        table.delete(slot);
+      }
+    }
+
     this.relevance.endRound(undefined);
     this.shared.endRound();
     this.ids.endRound();
@@ -656,6 +656,7 @@ export class IncrementalCilium {
     const compute = (policy: Policy, direction: Direction, rule: Rule) => ruleStep(cluster, policy, direction, rule);
     const reached: Reach[] = [];
     const walked: PerDirection<Set<string>> = [new Set(), new Set()];
+    const most = (this.graphs[0].unitCount() + this.graphs[1].unitCount()) * (this.incremental.partialUpTo ?? 0.5);
     for (const at of [0, 1] as const) {
       const direction = DIRECTIONS[at]!;
       const graph = this.graphs[at];
@@ -673,18 +674,19 @@ export class IncrementalCilium {
         for (const k of subjects.keys()) from.add(k);
         graph.setUnit(name, subjects);
       }
-      const r = graph.reach(from);
+      // When most is affected, the whole walk costs as much and clears what partial walks leave.
+      const r = graph.reach(from, most - (at === 1 ? walked[0].size : 0));
+      if (r === undefined) return undefined;
       reached.push(r);
       if (this.faults.reach !== true) for (const name of r.units) if (now.has(name)) walked[at].add(name);
     }
-    // When most is affected, the whole walk costs as much and clears what partial walks leave.
-    if (walked[0].size + walked[1].size > (this.graphs[0].unitCount() + this.graphs[1].unitCount()) * (this.incremental.partialUpTo ?? 0.5)) return undefined;
+    if (walked[0].size + walked[1].size > most) return undefined;
     const sorted = (names: Set<string>) => [...names].map((n) => now.get(n)!).sort(comparePolicies);
     this.relevance.begin(cluster, round);
     const around = new Reads<Cluster>();
     cluster.reads = around;
     const compiler = new Compiler(cluster, memo, true);
-    const { compiled, dns, findings } = compiler.compile({ policies: [sorted(walked[0]), sorted(walked[1])], subjects: [reached[0]!.subjects, reached[1]!.subjects] });
+    const { compiled, dns, findings } = compiler.compile({ policies: [sorted(walked[0]), sorted(walked[1])] });
     cluster.reads = undefined;
 
     const lists = new Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>();
@@ -717,10 +719,9 @@ export class IncrementalCilium {
       for (const name of changedPolicies) if (!now.has(name)) graph.setUnit(name, new Map());
       const seeds = new Set<string>();
       for (const unit of units[at].values()) for (const k of unit.subjects.keys()) seeds.add(k);
-      const after = graph.reach(seeds);
+      const after = graph.reach(seeds)!;
       for (const name of after.units) if (!walked[at].has(name)) return undefined;
-      for (const k of after.subjects) if (!reached[at]!.subjects.has(k) && !seeds.has(k)) return undefined;
-      for (const k of seeds) covered[at].add(k);
+      for (const k of after.subjects) covered[at].add(k);
     }
 
     for (const at of [0, 1] as const) {

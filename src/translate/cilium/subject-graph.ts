@@ -14,11 +14,10 @@ export interface Reach {
 
 export class SubjectGraph {
   private readonly subjects = new Map<string, LabelCube>();
-  /** Per subject: the units that use it (the empty string: pinned, see `pin`). */
+  /** Per subject: the units that use it. */
   private readonly users = new Map<string, Set<string>>();
   private readonly meeting = new Map<string, Set<string>>();
   private readonly unitSubjects = new Map<string, readonly string[]>();
-  private pinned: readonly string[] = [];
 
   /** The unit's subjects now (none: the unit is gone). */
   setUnit(unit: string, subjects: ReadonlyMap<string, LabelCube>): void {
@@ -27,13 +26,6 @@ export class SubjectGraph {
     for (const key of before) if (!subjects.has(key)) this.release(key, unit);
     if (subjects.size === 0) this.unitSubjects.delete(unit);
     else this.unitSubjects.set(unit, [...subjects.keys()]);
-  }
-
-  /** Subjects in use whatever the units (the NetworkPolicies' isolated subjects). */
-  pin(subjects: ReadonlyMap<string, LabelCube>): void {
-    for (const [key, subject] of subjects) this.use(key, subject, '');
-    for (const key of this.pinned) if (!subjects.has(key)) this.release(key, '');
-    this.pinned = [...subjects.keys()];
   }
 
   has(subject: string): boolean {
@@ -49,8 +41,11 @@ export class SubjectGraph {
     return this.unitSubjects.size;
   }
 
-  /** The subjects and units connected to any of `from` (subjects in use). */
-  reach(from: Iterable<string>): Reach {
+  /**
+   * The subjects and units connected to any of `from` (subjects in use); undefined as soon as
+   * more than `most` units are found (a caller that would not walk so many need not know all).
+   */
+  reach(from: Iterable<string>, most = Infinity): Reach | undefined {
     const subjects = new Set<string>();
     const units = new Set<string>();
     const queue: string[] = [];
@@ -62,14 +57,11 @@ export class SubjectGraph {
     for (const key of from) visit(key);
     while (queue.length > 0) {
       const key = queue.pop()!;
-      const users = this.users.get(key)!;
-      // A subject only NetworkPolicies isolate adds the same cubes whatever changed: it is
-      // reached (its cubes are needed), but connects nothing further.
-      if (users.size === 1 && users.has('')) continue;
       for (const other of this.meeting.get(key)!) visit(other);
-      for (const unit of users) {
-        if (unit === '' || units.has(unit)) continue;
+      for (const unit of this.users.get(key)!) {
+        if (units.has(unit)) continue;
         units.add(unit);
+        if (units.size > most) return undefined;
         for (const k of this.unitSubjects.get(unit)!) visit(k);
       }
     }
