@@ -75,7 +75,10 @@ export interface StepCounts {
 }
 
 export interface IncrementalTranslation {
-  /** As translateCilium gives them: objects sorted by name, findings in their total order. */
+  /**
+   * As translateCilium gives them: objects sorted by name, findings in their total order. Like
+   * `byPolicy`, made from the translator's current state: read them before the next translation.
+   */
   readonly objects: readonly KubeObject[];
   readonly findings: readonly Finding[];
   /** Every policy with objects or findings (kept up to date: read it before the next translation). */
@@ -455,6 +458,9 @@ export class IncrementalCilium {
       }
     }
     this.fresh = [];
+    // Partially when every question keeps its answer and the NetworkPolicies are as before; the
+    // whole walk now and then anyway, to forget what partial walks leave behind (cube numbers,
+    // shared parts and questions no step needs any more).
     const partial =
       this.incremental.partialUpTo !== 0 &&
       this.partialReady && this.allAnswered(cluster, snapshot, vouched) && sameNetworkPolicies(this.networkPolicies, snapshot.networkPolicies) && this.computedSinceWhole <= this.rules.size + this.subtractions.size
