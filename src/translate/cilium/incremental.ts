@@ -542,6 +542,7 @@ export class IncrementalCilium {
           cluster,
           () => compute(e, relevant, mode, bounded),
           steps.subtractions,
+          this.sameSubtraction,
         );
         this.subtractionSteps.set(e, { kept, earlier, mode, bounded });
         return kept.value;
@@ -860,6 +861,12 @@ export class IncrementalCilium {
     return changed;
   }
 
+  private readonly sameSubtraction = (a: SubtractStep, b: SubtractStep): boolean => {
+    if (a.rules !== b.rules || a.cubes.length !== b.cubes.length || a.findings.length !== b.findings.length) return false;
+    for (let i = 0; i < a.cubes.length; i++) if (a.cubes[i] !== b.cubes[i] && this.ids.id(a.cubes[i]!) !== this.ids.id(b.cubes[i]!)) return false;
+    return JSON.stringify(a.findings) === JSON.stringify(b.findings);
+  };
+
   private answered(k: Kept<unknown>, cluster: Cluster): boolean {
     return this.faults.answers === true || stillAnswered(k.answers, cluster);
   }
@@ -871,7 +878,7 @@ export class IncrementalCilium {
   }
 
   /** The kept step for the slot when its key and answers still hold; otherwise computed (and kept). */
-  private keptStep<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, compute: () => T, counts: StepCounts): Kept<T> {
+  private keptStep<T>(table: Map<string, Kept<T>>, slot: string, key: string, cluster: Cluster, compute: () => T, counts: StepCounts, same?: (a: T, b: T) => boolean): Kept<T> {
     const k = table.get(slot);
     if (k !== undefined && k.key === key && this.answered(k, cluster)) {
       this.reuse(k, counts);
@@ -889,6 +896,9 @@ export class IncrementalCilium {
     }
     const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
     for (const a of answers) this.fresh.push(a);
+    // An equal result keeps the slot's object: what was built from it is still found by identity,
+    // and the new one is garbage while it is young.
+    if (k !== undefined && same?.(k.value, value) === true) value = k.value;
     if (k !== undefined) k.live = false;
     const kept = { key, answers, value, round: this.round, live: true };
     table.set(slot, kept);
