@@ -567,22 +567,12 @@ export class IncrementalCilium {
 
     // Per policy and direction, what a partial walk builds on.
     const units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
-    const lists = new Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>();
-    const list = (at: 0 | 1, name: string) => {
-      const k = `${at}\u0000${name}`;
-      let l = lists.get(k);
-      if (l === undefined) lists.set(k, (l = { compiled: [], findings: [], dns: [] }));
-      return l;
-    };
-    for (const c of compiled) list(directionAt(c.direction), c.policy.name).compiled.push(c);
-    for (const f of findings) list(directionAt(f.direction ?? 'ingress'), f.policy).findings.push(f);
-    for (const d of dns) list(1, d.policy.name).dns.push(d);
+    const lists = unitLists(compiled, findings, dns);
     let total = 0;
     let complete = fast;
     for (const at of [0, 1] as const) {
       for (const [name, record] of compiler.units![at]) {
-        const l = list(at, name);
-        units[at].set(name, { ...l, rules: record.rules, subjects: record.subjects });
+        units[at].set(name, { ...unitList(lists, at, name), rules: record.rules, subjects: record.subjects });
         total += record.rules;
       }
       for (const [name, unit] of units[at]) this.graphs[at].setUnit(name, unit.subjects);
@@ -696,21 +686,12 @@ export class IncrementalCilium {
     const { compiled, dns, findings } = compiler.compile({ policies: [sorted(walked[0]), sorted(walked[1])] });
     cluster.reads = undefined;
 
-    const lists = new Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>();
-    const list = (at: 0 | 1, name: string) => {
-      const k = `${at}\u0000${name}`;
-      let l = lists.get(k);
-      if (l === undefined) lists.set(k, (l = { compiled: [], findings: [], dns: [] }));
-      return l;
-    };
-    for (const c of compiled) list(directionAt(c.direction), c.policy.name).compiled.push(c);
-    for (const f of findings) list(directionAt(f.direction ?? 'ingress'), f.policy).findings.push(f);
-    for (const d of dns) list(1, d.policy.name).dns.push(d);
+    const lists = unitLists(compiled, findings, dns);
     let total = this.totalRules;
     const units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
     for (const at of [0, 1] as const) {
       for (const [name, record] of compiler.units![at]) {
-        units[at].set(name, { ...list(at, name), rules: record.rules, subjects: record.subjects });
+        units[at].set(name, { ...unitList(lists, at, name), rules: record.rules, subjects: record.subjects });
         total += record.rules;
       }
       for (const name of walked[at]) total -= this.units[at].get(name)?.rules ?? 0;
@@ -932,6 +913,24 @@ export class IncrementalCilium {
     const extra = parts.extra.map((x: ExtraRule) => JSON.stringify([x.direction, cubeKey(x.subject), x.rule, x.label])).join(';');
     return digest(`${policyKey(parts.policy)}\u0000${compiled}\u0000${extra}`);
   }
+}
+
+type UnitLists = Map<string, { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] }>;
+
+/** A compilation's results by policy and direction (the key: direction's place, then the name). */
+function unitLists(compiled: readonly Compiled[], findings: readonly Finding[], dns: readonly DnsVisibility[]): UnitLists {
+  const lists: UnitLists = new Map();
+  for (const c of compiled) unitList(lists, directionAt(c.direction), c.policy.name).compiled.push(c);
+  for (const f of findings) unitList(lists, directionAt(f.direction ?? 'ingress'), f.policy).findings.push(f);
+  for (const d of dns) unitList(lists, 1, d.policy.name).dns.push(d);
+  return lists;
+}
+
+function unitList(lists: UnitLists, at: 0 | 1, name: string): { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] } {
+  const k = `${at}\u0000${name}`;
+  let l = lists.get(k);
+  if (l === undefined) lists.set(k, (l = { compiled: [], findings: [], dns: [] }));
+  return l;
 }
 
 interface Steps {
