@@ -28,15 +28,6 @@ export class SubjectGraph {
     else this.unitSubjects.set(unit, [...subjects.keys()]);
   }
 
-  has(subject: string): boolean {
-    return this.subjects.has(subject);
-  }
-
-  /** Every subject that meets this one (itself included when in use). */
-  meets(subject: string): ReadonlySet<string> {
-    return this.meeting.get(subject) ?? new Set();
-  }
-
   unitCount(): number {
     return this.unitSubjects.size;
   }
