@@ -138,8 +138,9 @@ export interface KeptCondition extends Omit<Condition, 'message'> {
 
 export function keep(c: Condition | KeptCondition): KeptCondition {
   if ('messageDigest' in c) return c;
-  const { message, ...rest } = c;
-  return { ...rest, messageDigest: digest(message) };
+  // Written out rather than spread from a rest: V8 gave each object made that way a map of its
+  // own (30,000 of them with 5,000 CNPs), which every garbage collection traces.
+  return { type: c.type, status: c.status, observedGeneration: c.observedGeneration, lastTransitionTime: c.lastTransitionTime, reason: c.reason, messageDigest: digest(c.message) };
 }
 
 /** Whether writing `next` would change anything a reader sees. */

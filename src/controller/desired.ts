@@ -52,7 +52,9 @@ export function groupTranslation(t: Translation): DesiredState {
 }
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {
-  return `${obj.apiVersion}/${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+  // Joined, not a template: a key kept in maps for as long as its object is one string, not a
+  // tree of pieces every garbage collection traces.
+  return [obj.apiVersion, obj.kind, obj.metadata.namespace ?? '', obj.metadata.name].join('/');
 }
 
 /** Owner keys whose desired objects differ between two states (for recomputing exactly what changed). */

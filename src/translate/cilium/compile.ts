@@ -1,5 +1,6 @@
 import { comparePolicies, DIRECTIONS, type Action, type Direction, type Policy, type Rule, type Tier } from '../../api/model.js';
 import { policyRuleWords } from '../../semantics/analysis-warnings.js';
+import { compact, orNone } from '../lists.js';
 import type { Finding, FindingEffect, FindingKind } from '../types.js';
 import { Cluster, networkPolicyCube, ruleMatch } from './match.js';
 import { cubeKey, cubesDisjoint, subtractCube, type LabelCube } from './labels.js';
@@ -82,7 +83,7 @@ export interface RelevanceMemo {
    * The places among the group's first `length` cubes that may intersect the entry's cubes
    * (`placesAmong` gives those in a range): kept while those cubes, the entry's cubes and the
    * answers the comparison read are unchanged, with a signature that changes whenever they are
-   * computed again.
+   * computed again and name other cubes (or the same cubes from other rules or in another order).
    */
   relevant(group: string, e: Entry, length: number, among: Among): KeptPlaces;
 }
@@ -355,7 +356,7 @@ export function ruleStep(cluster: Cluster, policy: Policy, direction: Direction,
     // What might be passed but cannot be told apart is denied, right after the Pass.
     if (!exact) entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
   }
-  return { entries, findings: findings.list };
+  return { entries, findings: orNone(findings.list) };
 }
 
 /**
@@ -368,7 +369,7 @@ export function subtractStep(cluster: Cluster, e: Entry, relevant: readonly Earl
   const { cubes: difference, rules, takers } = differenceOf(cluster, findings, e, relevant, mode, bounded);
   const cubes = unknownReach(cluster, findings, e, whole(cluster, findings, e, difference, mode), mode);
   reportPortComplement(cluster, findings, e, cubes, takers, mode === 'under' ? 'allow' : 'deny');
-  return { cubes, findings: findings.list, rules };
+  return { cubes: compact(cubes), findings: orNone(findings.list), rules };
 }
 
 /**

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { comparePolicies, DIRECTIONS, type Direction, type Namespace, type NetworkPolicy, type Policy, type Rule, type Snapshot } from '../../api/model.js';
+import { compact, NONE, orNone } from '../lists.js';
 import type { Finding, KubeObject } from '../types.js';
-import { Compiler, placesAmong, ruleStep, type Among, type Compiled, type DnsVisibility, type EarlierCube, type KeptPlaces, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep } from './compile.js';
+import { Compiler, placesAmong, ruleStep, type Among, type Compiled, type DnsVisibility, type EarlierCube, type KeptPlaces, type Entry, type Mode, type Origin, type Relevant, type RelevanceMemo, type RuleStep, type StepMemo, type SubtractStep, type UnitRecord } from './compile.js';
 import { emitPolicy, partsByPolicy, sortObjects, type ExtraRule, type PolicyParts } from './emit.js';
 import { cubeKey, type LabelCube } from './labels.js';
 import { Cluster } from './match.js';
 import type { PodTally, PodWatch } from './pod-watch.js';
 import { resolveCiliumOptions, type CiliumOptions, type ResolvedCiliumOptions } from './options.js';
-import { Reads, type Answered } from './reads.js';
+import { Reads, type Answered, type Ask, type Watch } from './reads.js';
 import { cubeSetKey, peerKey, type Cube } from './space.js';
 import { portsKey } from './ports.js';
 import { SubjectGraph, type Reach } from './subject-graph.js';
@@ -227,6 +228,23 @@ interface GroupItems {
   readonly round: number;
 }
 
+/** Whether places `a` among `now`'s cubes name the same cubes, from the same rules, in the same order as `b` among `last`'s. */
+function samePlaces(now: GroupItems, a: readonly number[], last: GroupItems, b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) {
+    const p = a[k]!;
+    const q = b[k]!;
+    if (now.cubes[p] !== last.cubes[q] || now.words[p] !== last.words[q] || now.sections[p] !== last.sections[q]) return false;
+  }
+  return true;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 interface RelevanceRecord extends KeptPlaces {
   readonly length: number;
   readonly answers: readonly Answered<Cluster>[];
@@ -308,7 +326,18 @@ class KeptRelevance implements RelevanceMemo {
     const answers = new Map<string, Answered<Cluster>>();
     if (usable) for (const a of r.answers) answers.set(a.key, a);
     for (const [q, { ask, watch }] of reads.entries()) answers.set(q, { key: q, ask, answer: cluster.answer(q, ask), watch });
-    const record = { length, places, signature: `\u0003${++this.nextId}`, answers: [...answers.values()], round: this.round };
+    // Places that name the same cubes from the same rules as before (those after a changed CNP,
+    // shifted) keep the record's signature: the subtraction built on them is still found.
+    const last = usable ? this.last.get(group) : undefined;
+    const same = last !== undefined && samePlaces(this.now.get(group)!, places, last, r!.places);
+    const record = {
+      length,
+      // The places themselves are where those cubes are now (they may have moved).
+      places: same && sameNumbers(places, r!.places) ? r!.places : compact(places),
+      signature: same ? r!.signature : `\u0003${++this.nextId}`,
+      answers: answers.size === 0 ? NONE : [...answers.values()],
+      round: this.round,
+    };
     byGroup.set(group, record);
     this.used.push(record);
     return record;
@@ -415,6 +444,8 @@ export class IncrementalCilium {
   private questions = new Map<string, Answered<Cluster>>();
   /** Answers recorded by steps computed in this translation. */
   private fresh: Answered<Cluster>[] = [];
+  /** The same, by question: one object per question and answer (thousands of steps ask the same). */
+  private recorded = new Map<string, Answered<Cluster>>();
 
   // What a partial walk builds on, as of the last translation.
   private units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
@@ -458,6 +489,7 @@ export class IncrementalCilium {
       }
     }
     this.fresh = [];
+    this.recorded = new Map();
     // Partially when every question keeps its answer and the NetworkPolicies are as before; the
     // whole walk now and then anyway, to forget what partial walks leave behind (cube numbers,
     // shared parts and questions no step needs any more).
@@ -572,7 +604,7 @@ export class IncrementalCilium {
     let complete = fast;
     for (const at of [0, 1] as const) {
       for (const [name, record] of compiler.units![at]) {
-        units[at].set(name, { ...unitList(lists, at, name), rules: record.rules, subjects: record.subjects });
+        units[at].set(name, unitOf(lists, at, name, record));
         total += record.rules;
       }
       for (const [name, unit] of units[at]) this.graphs[at].setUnit(name, unit.subjects);
@@ -595,16 +627,18 @@ export class IncrementalCilium {
 
     const { cidrPods, cidrNodes } = this.options.agent;
     const reach = { pods: cidrPods, nodes: cidrNodes };
+    const found = new Map<string, Finding[]>();
+    for (const f of sortFindings(findings)) {
+      const list = found.get(f.policy);
+      if (list === undefined) found.set(f.policy, [f]);
+      else list.push(f);
+    }
     const outputs = new Map<string, PolicyOutput>();
     for (const parts of partsByPolicy(compiled, dnsRules(dns, this.options.dns))) {
       const emitted = this.emitted(parts, cluster, () => emitPolicy(parts, cluster.names, reach), steps.emits, fast);
-      outputs.set(parts.policy.name, { objects: emitted, findings: [] });
+      outputs.set(parts.policy.name, { objects: emitted, findings: found.get(parts.policy.name) ?? NONE });
     }
-    for (const f of sortFindings(findings)) {
-      let out = outputs.get(f.policy);
-      if (out === undefined) outputs.set(f.policy, (out = { objects: [], findings: [] }));
-      (out.findings as Finding[]).push(f);
-    }
+    for (const [name, list] of found) if (!outputs.has(name)) outputs.set(name, { objects: NONE, findings: list });
     // Steps not used this time belong to rules, policies or entries that are gone. Each slot is
     // used at most once a translation: when as many were used as the table holds, none is stale.
     for (const [table, used] of [
@@ -626,7 +660,7 @@ export class IncrementalCilium {
     const changed = this.replaceOutputs(outputs);
 
     const questions = new Map<string, Answered<Cluster>>();
-    for (const [key, { ask, watch }] of around.entries()) questions.set(key, { key, ask, answer: cluster.answer(key, ask), watch });
+    for (const [key, { ask, watch }] of around.entries()) questions.set(key, this.answerNow(key, ask, watch, cluster));
     for (const table of [this.rules, this.subtractions, this.emits] as Map<string, Kept<unknown>>[]) {
       for (const k of table.values()) for (const a of k.answers) questions.set(a.key, a);
     }
@@ -691,7 +725,7 @@ export class IncrementalCilium {
     const units: PerDirection<Map<string, Unit>> = [new Map(), new Map()];
     for (const at of [0, 1] as const) {
       for (const [name, record] of compiler.units![at]) {
-        units[at].set(name, { ...unitList(lists, at, name), rules: record.rules, subjects: record.subjects });
+        units[at].set(name, unitOf(lists, at, name, record));
         total += record.rules;
       }
       for (const name of walked[at]) total -= this.units[at].get(name)?.rules ?? 0;
@@ -732,12 +766,12 @@ export class IncrementalCilium {
       const parts: PolicyParts = { policy, compiled: [...(ingress?.compiled ?? []), ...(egress?.compiled ?? [])], extra: dnsRules(egress?.dns ?? [], this.options.dns) };
       const objects = parts.compiled.length === 0 && parts.extra.length === 0 ? [] : this.emitted(parts, cluster, () => emitPolicy(parts, cluster.names, reach), steps.emits, true);
       const policyFindings = sortFindings([...(ingress?.findings ?? []), ...(egress?.findings ?? [])]);
-      if (objects.length > 0 || policyFindings.length > 0) outputs.set(name, { objects, findings: policyFindings });
+      if (objects.length > 0 || policyFindings.length > 0) outputs.set(name, { objects, findings: orNone(policyFindings) });
     }
     this.relevance.endRound(covered);
     const changed = this.updateOutputs(outputs);
 
-    for (const [key, { ask, watch }] of around.entries()) this.questions.set(key, { key, ask, answer: cluster.answer(key, ask), watch });
+    for (const [key, { ask, watch }] of around.entries()) this.questions.set(key, this.answerNow(key, ask, watch, cluster));
     for (const a of this.fresh) this.questions.set(a.key, a);
     for (const r of this.relevance.used) for (const a of r.answers) this.questions.set(a.key, a);
     return { changed, steps };
@@ -848,6 +882,21 @@ export class IncrementalCilium {
     return JSON.stringify(a.findings) === JSON.stringify(b.findings);
   };
 
+  /**
+   * A question's answer now, as the object already made for it in this translation or the last
+   * one when the answer is the same: a key names its question completely, and thousands of kept
+   * steps ask the same few hundred questions.
+   */
+  private answerNow(key: string, ask: Ask<Cluster>, watch: Watch<Cluster> | undefined, cluster: Cluster): Answered<Cluster> {
+    const answer = cluster.answer(key, ask);
+    const now = this.recorded.get(key);
+    if (now !== undefined && now.answer === answer) return now;
+    const last = this.questions.get(key);
+    const a = last !== undefined && last.answer === answer ? last : { key, ask, answer, watch };
+    this.recorded.set(key, a);
+    return a;
+  }
+
   private answered(k: Kept<unknown>, cluster: Cluster): boolean {
     return this.faults.answers === true || stillAnswered(k.answers, cluster);
   }
@@ -875,7 +924,7 @@ export class IncrementalCilium {
     } finally {
       cluster.reads = outer;
     }
-    const answers = [...reads.entries()].map(([q, { ask, watch }]) => ({ key: q, ask, answer: cluster.answer(q, ask), watch }));
+    const answers = reads.size === 0 ? NONE : [...reads.entries()].map(([q, { ask, watch }]) => this.answerNow(q, ask, watch, cluster));
     for (const a of answers) this.fresh.push(a);
     // An equal result keeps the slot's object: what was built from it is still found by identity,
     // and the new one is garbage while it is young.
@@ -926,6 +975,12 @@ function unitLists(compiled: readonly Compiled[], findings: readonly Finding[], 
   return lists;
 }
 
+/** A walked policy's unit: its results in the direction, the shared empty list where it has none. */
+function unitOf(lists: UnitLists, at: 0 | 1, name: string, record: UnitRecord): Unit {
+  const l = lists.get(`${at}\u0000${name}`);
+  return { compiled: orNone(l?.compiled ?? NONE), findings: orNone(l?.findings ?? NONE), dns: orNone(l?.dns ?? NONE), rules: record.rules, subjects: record.subjects };
+}
+
 function unitList(lists: UnitLists, at: 0 | 1, name: string): { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] } {
   const k = `${at}\u0000${name}`;
   let l = lists.get(k);
@@ -939,8 +994,10 @@ interface Steps {
   readonly emits: StepCounts;
 }
 
-const ruleSlot = (policy: string, direction: Direction, index: number): string => `${policy}\u0000${direction}\u0000${index}`;
-const subtractionSlot = (policy: string, direction: Direction, index: number, kind: Entry['kind']): string => `${policy}\u0000${direction}\u0000${index}\u0000${kind}`;
+// Slots are joined, not templates: tens of thousands are kept, each as one string rather than a
+// tree of pieces every garbage collection traces.
+const ruleSlot = (policy: string, direction: Direction, index: number): string => [policy, direction, index].join('\u0000');
+const subtractionSlot = (policy: string, direction: Direction, index: number, kind: Entry['kind']): string => [policy, direction, index, kind].join('\u0000');
 
 function sameNamespaces(a: readonly Namespace[], b: readonly Namespace[]): boolean {
   if (a === b) return true;
