@@ -236,6 +236,8 @@ export interface Entry {
   readonly rule: Rule;
   readonly kind: 'accept' | 'deny' | 'pass';
   readonly cubes: readonly Cube[];
+  /** How messages name its rule (`web egress[2] "name"`). */
+  readonly words: string;
 }
 
 /** What one rule gives before subtraction: its entries (two for a Pass that is not exact) and findings. */
@@ -295,21 +297,13 @@ const MAX_NAMED = 3;
  * none) and whether there are several.
  */
 function namedOrigins(e: Entry, from: Iterable<Origin>): { words: string; several: boolean } {
-  const own = entryWords(e);
+  const own = e.words;
   const names = [...new Set([...from].sort((a, b) => a.order - b.order).map((o) => o.words))].filter((w) => w !== own);
   if (names.length === 0) return { words: '', several: false };
   const more = names.length > MAX_NAMED ? ` and ${names.length - MAX_NAMED} more` : '';
   return { words: ` (${names.slice(0, MAX_NAMED).join(', ')}${more})`, several: names.length > 1 };
 }
 
-/** By entry: an entry of a reused rule step is the same object in every translation. */
-const wordsOf = new WeakMap<Entry, string>();
-
-function entryWords(e: Entry): string {
-  let words = wordsOf.get(e);
-  if (words === undefined) wordsOf.set(e, (words = policyRuleWords({ policy: e.policy.name, direction: e.direction, ruleIndex: e.rule.index, ruleName: e.rule.name })));
-  return words;
-}
 
 function effectOf(action: Action): FindingEffect {
   return action === 'Accept' ? 'accept-narrowed' : 'deny-widened';
@@ -349,12 +343,13 @@ export function ruleStep(cluster: Cluster, policy: Policy, direction: Direction,
     );
   }
   const exact = m.issues.length === 0;
-  if (rule.action === 'Accept') entries.push({ policy, direction, rule, kind: 'accept', cubes: m.under });
-  else if (rule.action === 'Deny') entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
+  const words = policyRuleWords({ policy: policy.name, direction, ruleIndex: rule.index, ruleName: rule.name });
+  if (rule.action === 'Accept') entries.push({ policy, direction, rule, kind: 'accept', cubes: m.under, words });
+  else if (rule.action === 'Deny') entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over, words });
   else {
-    entries.push({ policy, direction, rule, kind: 'pass', cubes: m.under });
+    entries.push({ policy, direction, rule, kind: 'pass', cubes: m.under, words });
     // What might be passed but cannot be told apart is denied, right after the Pass.
-    if (!exact) entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over });
+    if (!exact) entries.push({ policy, direction, rule, kind: 'deny', cubes: m.over, words });
   }
   return { entries, findings: orNone(findings.list) };
 }
@@ -564,7 +559,7 @@ export class Compiler {
       const passed = new Earlier(`${direction}/passed`, memo);
       const allowed: EarlierCube[] = [];
       for (const e of admin) {
-        const from: Origin = { words: entryWords(e), order: order++ };
+        const from: Origin = { words: e.words, order: order++ };
         if (e.kind === 'accept') {
           const l = this.subtract(e, passed, 'under', units);
           if (l.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'allow', cubes: l });
@@ -590,7 +585,7 @@ export class Compiler {
         if (e.kind === 'deny') {
           const d = this.subtract(e, decided, 'over', units);
           if (d.length > 0) compiled.push({ policy: e.policy, direction, rule: e.rule, sign: 'deny', cubes: d });
-        } else decided.add(e.cubes, { words: entryWords(e), order: order++ }, 3);
+        } else decided.add(e.cubes, { words: e.words, order: order++ }, 3);
       }
     }
     return { compiled, dns: this.dnsVisibility(compiled), findings: this.findings };

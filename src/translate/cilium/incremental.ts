@@ -246,6 +246,7 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
 }
 
 interface RelevanceRecord extends KeptPlaces {
+  readonly group: string;
   readonly length: number;
   readonly answers: readonly Answered<Cluster>[];
   round: number;
@@ -267,9 +268,10 @@ class KeptRelevance implements RelevanceMemo {
   /**
    * Per entry (the same object while its rule step is reused, so its cubes are the same) and
    * group. A record holds only if it was used when its group was last built: its places are
-   * places in those cubes.
+   * places in those cubes. A list, not a map: an entry meets a few groups, and tens of
+   * thousands of small maps were a sixth of the heap.
    */
-  private readonly records = new WeakMap<Entry, Map<string, RelevanceRecord>>();
+  private readonly records = new WeakMap<Entry, RelevanceRecord[]>();
   /** The records this translation used: what they asked the cluster is among its questions. */
   used: RelevanceRecord[] = [];
   /** Makes each record's signature new. */
@@ -305,9 +307,9 @@ class KeptRelevance implements RelevanceMemo {
 
   relevant(group: string, e: Entry, length: number, among: Among): RelevanceRecord {
     const cluster = this.cluster!;
-    let byGroup = this.records.get(e);
-    if (byGroup === undefined) this.records.set(e, (byGroup = new Map()));
-    const r = byGroup.get(group);
+    const byGroup = this.records.get(e);
+    const at = byGroup === undefined ? -1 : byGroup.findIndex((x) => x.group === group);
+    const r = at < 0 ? undefined : byGroup![at];
     const usable = r !== undefined && r.round === this.last.get(group)?.round && stillAnswered(r.answers, cluster);
     if (usable && (this.fault || (r.length === length && length <= (this.changedFrom.get(group) ?? Infinity)))) {
       r.round = this.round;
@@ -331,6 +333,7 @@ class KeptRelevance implements RelevanceMemo {
     const last = usable ? this.last.get(group) : undefined;
     const same = last !== undefined && samePlaces(this.now.get(group)!, places, last, r!.places);
     const record = {
+      group,
       length,
       // The places themselves are where those cubes are now (they may have moved).
       places: same && sameNumbers(places, r!.places) ? r!.places : compact(places),
@@ -338,7 +341,9 @@ class KeptRelevance implements RelevanceMemo {
       answers: answers.size === 0 ? NONE : [...answers.values()],
       round: this.round,
     };
-    byGroup.set(group, record);
+    if (byGroup === undefined) this.records.set(e, [record]);
+    else if (at < 0) this.records.set(e, [...byGroup, record]);
+    else byGroup[at] = record;
     this.used.push(record);
     return record;
   }
