@@ -304,7 +304,6 @@ function namedOrigins(e: Entry, from: Iterable<Origin>): { words: string; severa
   return { words: ` (${names.slice(0, MAX_NAMED).join(', ')}${more})`, several: names.length > 1 };
 }
 
-
 function effectOf(action: Action): FindingEffect {
   return action === 'Accept' ? 'accept-narrowed' : 'deny-widened';
 }

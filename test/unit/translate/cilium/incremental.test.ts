@@ -163,6 +163,27 @@ describe('incremental Cilium translation', () => {
     }
   });
 
+  it('reuses a later entry\'s subtraction when an earlier CNP of its group changes in a way that meets none of its cubes', () => {
+    // Three CNPs on one subject; the first one's port changes. The later entries' places among the
+    // earlier cubes move (the first CNP's cubes are made again) but name the same cubes: their
+    // subtractions are reused, and only the changed CNP's is computed again.
+    const cnp = (name: string, priority: number, rule: string) =>
+      `---\napiVersion: policy.networking.k8s.io/v1beta1\nkind: ClusterNetworkPolicy\nmetadata: {name: ${name}}\nspec:\n  tier: Admin\n  priority: ${priority}\n  subject: {namespaces: {}}\n  egress:\n  - ${rule}\n`;
+    const withPort = (port: number): Snapshot =>
+      snapshotOf(
+        `${CLUSTER}\n${cnp('a', 1, `{action: Accept, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: ${port}}}}]}`)}` +
+          `${cnp('b', 2, '{action: Deny, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 443}}}]}')}` +
+          `${cnp('c', 3, '{action: Accept, to: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 8443}}}]}')}`,
+      );
+    const incremental = new IncrementalCilium({});
+    const first = incremental.translate(withPort(80));
+    expect(first.steps.subtractions.computed).toBe(3);
+    const changed = withPort(81);
+    const after = incremental.translate(changed);
+    expect(json(after.objects)).toBe(json(translateCilium(changed).objects));
+    expect(after.steps.subtractions).toEqual({ computed: 1, reused: 2 });
+  });
+
   it('asks again which earlier cubes meet an entry when the kept answer is older than the last translation', () => {
     // Round 1: y (a CIDR, not meeting the deny) comes before the deny; round 2: y is gone and x
     // comes after it; round 3: x moves before it. x's cubes are where y's were two rounds ago,
