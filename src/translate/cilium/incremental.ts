@@ -980,14 +980,16 @@ function unitLists(compiled: readonly Compiled[], findings: readonly Finding[], 
   return lists;
 }
 
+const unitKey = (at: 0 | 1, name: string): string => `${at}\u0000${name}`;
+
 /** A walked policy's unit: its results in the direction, the shared empty list where it has none. */
 function unitOf(lists: UnitLists, at: 0 | 1, name: string, record: UnitRecord): Unit {
-  const l = lists.get(`${at}\u0000${name}`);
+  const l = lists.get(unitKey(at, name));
   return { compiled: orNone(l?.compiled ?? NONE), findings: orNone(l?.findings ?? NONE), dns: orNone(l?.dns ?? NONE), rules: record.rules, subjects: record.subjects };
 }
 
 function unitList(lists: UnitLists, at: 0 | 1, name: string): { compiled: Compiled[]; findings: Finding[]; dns: DnsVisibility[] } {
-  const k = `${at}\u0000${name}`;
+  const k = unitKey(at, name);
   let l = lists.get(k);
   if (l === undefined) lists.set(k, (l = { compiled: [], findings: [], dns: [] }));
   return l;
