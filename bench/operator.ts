@@ -5,7 +5,10 @@
 //   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
 //   M CNPs, with its cold start against the floor and update latency at M too.
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
+//   It runs on the first Node.js in PATH (and starts `cnp-operator run` with it); to measure on
+//   the image's Node.js: PATH="$(hack/image-node/fetch.sh):$PATH" npx tsx bench/operator.ts …
 //   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
+//   (--memory-cnps 0: no second size; CNP_BENCH_B_*: two ways to start it side by side, below)
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,26 @@ const IDLE_S = args.get('idle-seconds') ?? 120;
 const CONCURRENCY = args.get('workers') ?? 2;
 /** Floor and cold start of `cnp-operator run` are measured this many times at each size. */
 const PAIRS = args.get('pairs') ?? 3;
+
+/** How `cnp-operator run` is started: Node.js's arguments and NODE_OPTIONS. */
+interface Variant {
+  readonly name: string;
+  /** The Node.js executable (CNP_BENCH_NODE; default: the one running this benchmark). */
+  readonly node: string;
+  readonly nodeArgs: readonly string[];
+  readonly nodeOptions: string;
+}
+const words = (v: string | undefined) => (v ?? '').split(' ').filter((a) => a !== '');
+// CNP_BENCH_NODE_ARGS: options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR;
+// CNP_BENCH_NODE_OPTIONS replaces the Deployment's NODE_OPTIONS.
+const BASE: Variant = { name: '', node: process.env['CNP_BENCH_NODE'] ?? process.execPath, nodeArgs: words(process.env['CNP_BENCH_NODE_ARGS']), nodeOptions: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() };
+// CNP_BENCH_B_NODE / CNP_BENCH_B_NODE_ARGS / CNP_BENCH_B_NODE_OPTIONS: a second way to start it, measured side by
+// side at --cnps — each pair of the first way is followed by a pair of the second, each against
+// its own floor — so that the two medians come from the same hour of a noisy machine.
+const B: Variant | undefined =
+  ['CNP_BENCH_B_NODE', 'CNP_BENCH_B_NODE_ARGS', 'CNP_BENCH_B_NODE_OPTIONS'].every((v) => process.env[v] === undefined)
+    ? undefined
+    : { name: 'B: ', node: process.env['CNP_BENCH_B_NODE'] ?? BASE.node, nodeArgs: words(process.env['CNP_BENCH_B_NODE_ARGS'] ?? process.env['CNP_BENCH_NODE_ARGS']), nodeOptions: process.env['CNP_BENCH_B_NODE_OPTIONS'] ?? BASE.nodeOptions };
 
 const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
@@ -184,6 +207,10 @@ async function differingStatuses(port: ReturnType<typeof createKubePort>, floor:
 
 /** CNP spec change → its GlobalNetworkPolicy changed: UPDATES updates, one at a time, spread over n CNPs. */
 async function updateLatencies(port: ReturnType<typeof createKubePort>, kube: Kube, n: number, results: Record<string, string | number>): Promise<void> {
+  // The steady state: after a cold start the operator still writes an Event for each CNP it
+  // programmed (one at a time, behind its work), and the API server compacts; updates measured
+  // meanwhile would time those too.
+  await controlPlaneQuiet();
   const waiting = new Map<string, (at: number) => void>();
   const watchAbort = new AbortController();
   const list = await port.list(GNP_TYPE);
@@ -257,6 +284,7 @@ async function main(): Promise<void> {
   });
   const kube = Kube.fromFile(cp.kubeconfigPath);
   const results: Record<string, string | number> = {};
+  results['Node.js of the benchmark (the floor\'s client) and of cnp-operator run'] = `${process.version}, ${execFileSync(BASE.node, ['--version'], { encoding: 'utf8' }).trim()}`;
   cpPids = controlPlanePids(stateDir);
   const sampler = cpSamples === undefined ? undefined : setInterval(() => appendFileSync(cpSamples, `${Date.now()} ${controlPlaneCpu().toFixed(2)}\n`), 250);
   etcdUrl = `http://127.0.0.1:${readState(stateDir)!.ports.etcd}`;
@@ -320,7 +348,7 @@ async function main(): Promise<void> {
     // The real command as a child process, with the Deployment's Node.js options (the in-process
     // run above shares its process with this benchmark): its cold start at N, then at M, where
     // memory and update latency are measured too.
-    const coldStartOfRun = async (n: number, pair: string): Promise<{ ratio: number; child: ReturnType<typeof spawn>; healthPort: number; stop: () => Promise<void> }> => {
+    const coldStartOfRun = async (n: number, pair: string, variant: Variant = BASE): Promise<{ ratio: number; child: ReturnType<typeof spawn>; healthPort: number; stop: () => Promise<void> }> => {
       // Fresh CNPs, so that no status of an earlier run counts as programmed by this one.
       say(`recreating ${n} CNPs`);
       await pool(created.splice(0), 8, (o) => kube.delete(CNP, 'ClusterNetworkPolicy', o.metadata.name));
@@ -338,15 +366,14 @@ async function main(): Promise<void> {
       const healthPort = await freePort();
       let stopping = false;
       // Metrics beside the probes: the heap figures say how much of the memory is the operator's data.
-      // CNP_BENCH_NODE_ARGS: options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR.
       // CNP_BENCH_CHILD_LOG=FILE keeps the child's log (debug) for a look at slow updates.
       const childLog = process.env['CNP_BENCH_CHILD_LOG'];
-      const nodeArgs = (process.env['CNP_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+      const nodeArgs = variant.nodeArgs;
       // When its first backend object arrives: what the start-up (process, preflight, lists,
       // parsing) took before the API server had writes to do. A watch on the one kind, ended
       // by that first event, so that it costs the API server next to nothing.
       const firstWrite = await firstEvent(port, GNP_TYPE);
-      const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
+      const child = spawn(variant.node, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: variant.nodeOptions } });
       child.once('exit', (code, signal) => {
         if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
       });
@@ -382,48 +409,61 @@ async function main(): Promise<void> {
       results[`cnp-operator run: cold start / floor with ${n} CNPs, ${set}median of ${rs.length} pairs (each)`] = `${sorted[Math.floor((sorted.length - 1) / 2)]!.toFixed(2)}x (${rs.map((r) => `${r.toFixed(2)}x`).join(', ')})`;
     };
     const atN: number[] = [];
+    const atNB: number[] = [];
     for (let k = 1; k <= PAIRS; k++) {
-      const run = await coldStartOfRun(N, `pair ${k}`);
-      atN.push(run.ratio);
-      await run.stop();
+      for (const [variant, rs] of B === undefined ? [[BASE, atN] as const] : [[BASE, atN] as const, [B, atNB] as const]) {
+        const run = await coldStartOfRun(N, `${variant.name}pair ${k}`, variant);
+        rs.push(run.ratio);
+        await run.stop();
+      }
     }
     ratios(N, atN);
-    const atM: number[] = [];
-    // With --memory-cnps equal to --cnps, the second set's results need names of their own.
-    const setM = M === N ? 'second set, ' : '';
-    for (let k = 1; k < PAIRS; k++) {
-      const run = await coldStartOfRun(M, `${setM}pair ${k}`);
-      atM.push(run.ratio);
-      await run.stop();
+    if (B !== undefined) {
+      const how = (v: Variant) => `${v.node} ${[...v.nodeArgs, 'bin/cnp-operator'].join(' ')} (${execFileSync(v.node, ['--version'], { encoding: 'utf8' }).trim()}), NODE_OPTIONS=${v.nodeOptions}`;
+      results['cnp-operator run started as'] = how(BASE);
+      results['B: cnp-operator run started as'] = how(B);
+      ratios(N, atNB, 'B: ');
     }
-    const { ratio, child, healthPort, stop } = await coldStartOfRun(M, `${setM}pair ${PAIRS}`);
-    atM.push(ratio);
-    ratios(M, atM, setM);
-    const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
-    const atConvergence = rss('VmRSS:');
-    const depth = async () => {
+    async function atSecondSize(): Promise<void> {
+      const atM: number[] = [];
+      // With --memory-cnps equal to --cnps, the second set's results need names of their own.
+      const setM = M === N ? 'second set, ' : '';
+      for (let k = 1; k < PAIRS; k++) {
+        const run = await coldStartOfRun(M, `${setM}pair ${k}`);
+        atM.push(run.ratio);
+        await run.stop();
+      }
+      const { ratio, child, healthPort, stop } = await coldStartOfRun(M, `${setM}pair ${PAIRS}`);
+      atM.push(ratio);
+      ratios(M, atM, setM);
+      const rss = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? 0) / 1024;
+      const atConvergence = rss('VmRSS:');
+      const depth = async () => {
+        const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
+        return [...metrics.matchAll(/^workqueue_depth\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      };
+      await until(async () => (await depth()) === 0 && (await new Promise((r) => setTimeout(r, 2000)), (await depth()) === 0));
+      await updateLatencies(port, kube, M, results);
+      // Settled: V8 gives back what the start-up needed once the process has been quiet a while.
+      await new Promise((r) => setTimeout(r, 60_000));
+      results[`resident memory with ${M} CNPs, settled a minute after the updates (VmRSS / at convergence / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${atConvergence.toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
+      if (process.env['CNP_BENCH_HEAPSNAPSHOT'] === '1') {
+        // With NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a snapshot of the converged operator, in the current folder.
+        child.kill('SIGUSR2');
+        await new Promise((r) => setTimeout(r, 15_000));
+      }
       const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
-      return [...metrics.matchAll(/^workqueue_depth\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-    };
-    await until(async () => (await depth()) === 0 && (await new Promise((r) => setTimeout(r, 2000)), (await depth()) === 0));
-    await updateLatencies(port, kube, M, results);
-    // Settled: V8 gives back what the start-up needed once the process has been quiet a while.
-    await new Promise((r) => setTimeout(r, 60_000));
-    results[`resident memory with ${M} CNPs, settled a minute after the updates (VmRSS / at convergence / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${atConvergence.toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
-    if (process.env['CNP_BENCH_HEAPSNAPSHOT'] === '1') {
-      // With NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a snapshot of the converged operator, in the current folder.
-      child.kill('SIGUSR2');
-      await new Promise((r) => setTimeout(r, 15_000));
+      const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
+      // What the API server answered: a 429 (priority and fairness) costs the retry's wait.
+      const label = (set: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(set)?.[1] ?? '?';
+      const codes = [...metrics.matchAll(/^rest_client_requests_total\{([^}]*)\} (\S+)$/gm)].map((m) => `${label(m[1]!, 'method')} ${label(m[1]!, 'code')}: ${m[2]}`);
+      results[`API requests of cnp-operator run with ${M} CNPs, by method and code`] = codes.join(', ');
+      results[`V8 heap with ${M} CNPs (used / total)`] = `${gauge('nodejs_heap_size_used_bytes').toFixed(0)} MiB / ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB`;
+      await stop();
     }
-    const metrics = await fetch(`http://127.0.0.1:${healthPort}/metrics`).then((r) => r.text());
-    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN) / 2 ** 20;
-    // What the API server answered: a 429 (priority and fairness) costs the retry's wait.
-    const label = (set: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(set)?.[1] ?? '?';
-    const codes = [...metrics.matchAll(/^rest_client_requests_total\{([^}]*)\} (\S+)$/gm)].map((m) => `${label(m[1]!, 'method')} ${label(m[1]!, 'code')}: ${m[2]}`);
-    results[`API requests of cnp-operator run with ${M} CNPs, by method and code`] = codes.join(', ');
-    results[`V8 heap with ${M} CNPs (used / total)`] = `${gauge('nodejs_heap_size_used_bytes').toFixed(0)} MiB / ${gauge('nodejs_heap_size_total_bytes').toFixed(0)} MiB`;
+    // --memory-cnps 0: the cold starts at --cnps only.
+    if (M !== 0) await atSecondSize();
     tracker.stop();
-    await stop();
     port.close();
   } finally {
     clearInterval(sampler);
