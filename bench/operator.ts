@@ -5,10 +5,10 @@
 //   latency (p50/p99); zero writes while idle; resident memory of `cnp-operator run` with
 //   M CNPs, with its cold start against the floor and update latency at M too.
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
+//   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
+//   (--memory-cnps 0: no second size; CNP_BENCH_B_*: two ways to start it side by side, below).
 //   It runs on the first Node.js in PATH (and starts `cnp-operator run` with it); to measure on
 //   the image's Node.js: PATH="$(hack/image-node/fetch.sh):$PATH" npx tsx bench/operator.ts …
-//   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
-//   (--memory-cnps 0: no second size; CNP_BENCH_B_*: two ways to start it side by side, below)
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,7 @@ interface Variant {
   readonly nodeArgs: readonly string[];
   readonly nodeOptions: string;
 }
+const versionOf = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 const words = (v: string | undefined) => (v ?? '').split(' ').filter((a) => a !== '');
 // CNP_BENCH_NODE_ARGS: options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR;
 // CNP_BENCH_NODE_OPTIONS replaces the Deployment's NODE_OPTIONS.
@@ -284,7 +285,7 @@ async function main(): Promise<void> {
   });
   const kube = Kube.fromFile(cp.kubeconfigPath);
   const results: Record<string, string | number> = {};
-  results['Node.js of the benchmark (the floor\'s client) and of cnp-operator run'] = `${process.version}, ${execFileSync(BASE.node, ['--version'], { encoding: 'utf8' }).trim()}`;
+  results['Node.js of the benchmark (the floor\'s client) and of cnp-operator run'] = `${process.version}, ${versionOf(BASE.node)}`;
   cpPids = controlPlanePids(stateDir);
   const sampler = cpSamples === undefined ? undefined : setInterval(() => appendFileSync(cpSamples, `${Date.now()} ${controlPlaneCpu().toFixed(2)}\n`), 250);
   etcdUrl = `http://127.0.0.1:${readState(stateDir)!.ports.etcd}`;
@@ -368,12 +369,11 @@ async function main(): Promise<void> {
       // Metrics beside the probes: the heap figures say how much of the memory is the operator's data.
       // CNP_BENCH_CHILD_LOG=FILE keeps the child's log (debug) for a look at slow updates.
       const childLog = process.env['CNP_BENCH_CHILD_LOG'];
-      const nodeArgs = variant.nodeArgs;
       // When its first backend object arrives: what the start-up (process, preflight, lists,
       // parsing) took before the API server had writes to do. A watch on the one kind, ended
       // by that first event, so that it costs the API server next to nothing.
       const firstWrite = await firstEvent(port, GNP_TYPE);
-      const child = spawn(variant.node, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: variant.nodeOptions } });
+      const child = spawn(variant.node, [...variant.nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: variant.nodeOptions } });
       child.once('exit', (code, signal) => {
         if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
       });
@@ -419,7 +419,7 @@ async function main(): Promise<void> {
     }
     ratios(N, atN);
     if (B !== undefined) {
-      const how = (v: Variant) => `${v.node} ${[...v.nodeArgs, 'bin/cnp-operator'].join(' ')} (${execFileSync(v.node, ['--version'], { encoding: 'utf8' }).trim()}), NODE_OPTIONS=${v.nodeOptions}`;
+      const how = (v: Variant) => `${v.node} ${[...v.nodeArgs, 'bin/cnp-operator'].join(' ')} (${versionOf(v.node)}), NODE_OPTIONS=${v.nodeOptions}`;
       results['cnp-operator run started as'] = how(BASE);
       results['B: cnp-operator run started as'] = how(B);
       ratios(N, atNB, 'B: ');
