@@ -617,6 +617,7 @@ export class Reconciler {
       this.statusWriting.delete(cnp.metadata.name);
     }
     this.setStatus(cnp.metadata.name, kept);
+    this.o.log?.debug('status written', { cnp: cnp.metadata.name, changed: changedFields(before, next) });
     for (const c of next) {
       const old = before.get(c.type);
       const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;
@@ -645,6 +646,17 @@ const APPLY_ORDER = ['Tier', 'GlobalNetworkSet'];
 function applyRank(kind: string): number {
   const i = APPLY_ORDER.indexOf(kind);
   return i < 0 ? APPLY_ORDER.length : i;
+}
+
+/** Which fields of which conditions a status write changes: what the debug log says about each write. */
+function changedFields(before: ReadonlyMap<string, KeptCondition>, next: readonly Condition[]): string[] {
+  return next.flatMap((c) => {
+    const old = before.get(c.type);
+    if (old === undefined) return [c.type];
+    const now = keep(c);
+    const fields = (['status', 'reason', 'messageDigest', 'observedGeneration', 'lastTransitionTime'] as const).filter((f) => old[f] !== now[f]);
+    return fields.map((f) => `${c.type}.${f === 'messageDigest' ? 'message' : f}`);
+  });
 }
 
 function errorMessage(err: unknown): string {
