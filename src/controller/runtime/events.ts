@@ -127,7 +127,10 @@ export class EventRecorder implements EventSink {
 
   #remember(key: string, event: KubeObject, at: number): void {
     this.#recent.delete(key);
-    this.#recent.set(key, { event, at });
+    // Kept for a count update, which sends it back: the server's managedFields (most of an
+    // Event's size, thousands are remembered) would be sent back for nothing.
+    const { managedFields: _managed, ...metadata } = event.metadata;
+    this.#recent.set(key, { event: { ...event, metadata }, at });
     // Maps iterate in insertion order: the first entry is the least recently recorded.
     if (this.#recent.size > MAX_REMEMBERED) this.#recent.delete(this.#recent.keys().next().value as string);
   }

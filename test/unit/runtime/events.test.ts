@@ -65,6 +65,25 @@ describe('EventRecorder', () => {
     expect(port.peek(EVENT_TYPE, stored.metadata.name, 'default')?.['count']).toBe(2);
   });
 
+  it('sends a count update without the managedFields the server answered with', async () => {
+    const port = new FakePort();
+    const create = port.create.bind(port);
+    port.create = async (type, object) => {
+      const created = await create(type, object);
+      return { ...created, metadata: { ...created.metadata, managedFields: [{ manager: 'cnp-operator', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:count': {} } }] } };
+    };
+    const clock = new FakeClock();
+    const rec = new EventRecorder({ port, component: 'cnp-operator', clock });
+    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
+    await clock.advance(60_000);
+    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
+    await rec.flush();
+    const updated = events(port)[1]!;
+    expect(updated['count']).toBe(2);
+    expect(updated.metadata.resourceVersion).toBeDefined();
+    expect(updated.metadata.managedFields).toBeUndefined();
+  });
+
   it('limits a flood about one object to a burst, then one per refill period', async () => {
     const port = new FakePort();
     const clock = new FakeClock();
