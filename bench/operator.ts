@@ -447,6 +447,9 @@ async function main(): Promise<void> {
       // Settled: V8 gives back what the start-up needed once the process has been quiet a while.
       await new Promise((r) => setTimeout(r, 60_000));
       results[`resident memory with ${M} CNPs, settled a minute after the updates (VmRSS / at convergence / peak VmHWM)`] = `${rss('VmRSS:').toFixed(0)} MiB / ${atConvergence.toFixed(0)} MiB / ${rss('VmHWM:').toFixed(0)} MiB`;
+      // The file-backed part is mostly pages of the Node.js executable that ran (shared, clean:
+      // the kernel drops them under pressure rather than kill the container); the anonymous part is the operator's.
+      results[`  of which anonymous / file-backed (RssAnon / RssFile), ${M} CNPs`] = `${rss('RssAnon:').toFixed(0)} MiB / ${rss('RssFile:').toFixed(0)} MiB`;
       if (process.env['CNP_BENCH_HEAPSNAPSHOT'] === '1') {
         // With NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a snapshot of the converged operator, in the current folder.
         child.kill('SIGUSR2');
