@@ -46,6 +46,17 @@ export function procMemory(pid: number, field: string): number {
   return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 }
 
+/**
+ * The Node.js arguments the image starts the operator with (the Dockerfile's ENTRYPOINT between
+ * the executable and the script): V8 options NODE_OPTIONS refuses go there.
+ */
+export function deployedNodeArgs(): string[] {
+  const dockerfile = readFileSync(join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
+  const entrypoint = JSON.parse([...dockerfile.matchAll(/^ENTRYPOINT (\[.*\])$/gm)].at(-1)?.[1] ?? '[]') as string[];
+  const script = entrypoint.findIndex((a) => a.endsWith('/bin/cnp-operator'));
+  return script < 1 ? [] : entrypoint.slice(1, script);
+}
+
 /** The Node.js options the operator is deployed with (the Deployment's NODE_OPTIONS): measure what runs in clusters. */
 export function deployedNodeOptions(): string {
   const manager = readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8');

@@ -25,7 +25,7 @@ import { Kube, type KubeObject as HarnessObject } from '../test/harness/client.j
 import { benchCnp } from './bench-cnp.js';
 import { floorWrites } from './floor-writes.js';
 import { canonicalJson } from '../src/translate/digest.js';
-import { CNP_TYPE, cpuSeconds, deployedNodeOptions, freePort, percentile, pool, programmedTracker, until } from './common.js';
+import { CNP_TYPE, cpuSeconds, deployedNodeArgs, deployedNodeOptions, freePort, percentile, pool, programmedTracker, until } from './common.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -48,9 +48,9 @@ interface Variant {
 }
 const versionOf = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 const words = (v: string | undefined) => (v ?? '').split(' ').filter((a) => a !== '');
-// CNP_BENCH_NODE_ARGS: options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR;
-// CNP_BENCH_NODE_OPTIONS replaces the Deployment's NODE_OPTIONS.
-const BASE: Variant = { name: '', node: process.env['CNP_BENCH_NODE'] ?? process.execPath, nodeArgs: words(process.env['CNP_BENCH_NODE_ARGS']), nodeOptions: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() };
+// CNP_BENCH_NODE_ARGS replaces the image's Node.js arguments (options NODE_OPTIONS refuses, e.g.
+// --cpu-prof --cpu-prof-dir=DIR); CNP_BENCH_NODE_OPTIONS replaces the Deployment's NODE_OPTIONS.
+const BASE: Variant = { name: '', node: process.env['CNP_BENCH_NODE'] ?? process.execPath, nodeArgs: process.env['CNP_BENCH_NODE_ARGS'] === undefined ? deployedNodeArgs() : words(process.env['CNP_BENCH_NODE_ARGS']), nodeOptions: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() };
 // CNP_BENCH_B_NODE / CNP_BENCH_B_NODE_ARGS / CNP_BENCH_B_NODE_OPTIONS: a second way to start it, measured side by
 // side at --cnps — each pair of the first way is followed by a pair of the second, each against
 // its own floor — so that the two medians come from the same hour of a noisy machine.
