@@ -617,7 +617,7 @@ export class Reconciler {
       this.statusWriting.delete(cnp.metadata.name);
     }
     this.setStatus(cnp.metadata.name, kept);
-    this.o.log?.debug('status written', { cnp: cnp.metadata.name, changed: changedFields(before, next) });
+    this.o.log?.debug('status written', { cnp: cnp.metadata.name, changed: changedFields(before, kept) });
     for (const c of next) {
       const old = before.get(c.type);
       const changed = old === undefined || old.status !== c.status || old.reason !== c.reason;
@@ -649,12 +649,11 @@ function applyRank(kind: string): number {
 }
 
 /** Which fields of which conditions a status write changes: what the debug log says about each write. */
-function changedFields(before: ReadonlyMap<string, KeptCondition>, next: readonly Condition[]): string[] {
+function changedFields(before: ReadonlyMap<string, KeptCondition>, next: readonly KeptCondition[]): string[] {
   return next.flatMap((c) => {
     const old = before.get(c.type);
     if (old === undefined) return [c.type];
-    const now = keep(c);
-    const fields = (['status', 'reason', 'messageDigest', 'observedGeneration', 'lastTransitionTime'] as const).filter((f) => old[f] !== now[f]);
+    const fields = (['status', 'reason', 'messageDigest', 'observedGeneration', 'lastTransitionTime'] as const).filter((f) => old[f] !== c[f]);
     return fields.map((f) => `${c.type}.${f === 'messageDigest' ? 'message' : f}`);
   });
 }

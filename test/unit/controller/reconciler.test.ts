@@ -4,6 +4,7 @@ import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from 
 import { RECOMPUTE_KEY, Reconciler } from '../../../src/controller/reconciler.js';
 import { ParsedCnps } from '../../../src/controller/snapshot-from-cache.js';
 import { calicoTranslator } from '../../../src/controller/translator.js';
+import { createLogger, type Logger } from '../../../src/controller/runtime/index.js';
 
 // An event about an object that arrives while the operator is writing that object: the echo of
 // the write itself must not cost a reconcile, and anything else must not be lost. The fake port
@@ -35,7 +36,7 @@ const stored = (obj: KubeObject, resourceVersion: string): KubeObject => ({
   metadata: { ...structuredClone(obj.metadata), uid: `uid-${obj.metadata.name}`, resourceVersion, managedFields: [{ manager: 'cnp-operator', operation: 'Update' }] },
 });
 
-function setUp(backlog?: () => boolean) {
+function setUp(backlog?: () => boolean, log?: Logger) {
   const parsed = new ParsedCnps();
   parsed.ingest(cnp);
   const enqueued: string[] = [];
@@ -88,6 +89,7 @@ function setUp(backlog?: () => boolean) {
       else enqueuedLow.push(key);
     },
     ...(backlog === undefined ? {} : { backlog }),
+    ...(log === undefined ? {} : { log }),
     now: () => '2026-12-05T00:00:00Z',
     caches: {
       inputs: () => ({ cnps: parsed.list(), networkPolicies: [], nodes: [], namespaces: [], pods: [] }),
@@ -163,6 +165,27 @@ describe('condition counts (the cnp_conditions gauge)', () => {
     t.state.cnpExists = false;
     await t.reconciler.reconcile(cnp.metadata.name);
     expect(counts()).toEqual({});
+  });
+});
+
+describe('the debug log of status writes', () => {
+  it('names what each write changes: every condition at first, then the fields someone else changed', async () => {
+    const lines: string[] = [];
+    const t = setUp(undefined, createLogger({ level: 'debug', write: (line) => lines.push(line) }));
+    const { done } = await writing(t);
+    t.release('42');
+    await done;
+    for (let i = 0; i < 1000 && t.statuses.length === 0; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      await t.reconciler.reconcile(cnp.metadata.name);
+    }
+    const written = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'status written');
+    expect(written()).toEqual([expect.objectContaining({ cnp: cnp.metadata.name, changed: ['Accepted', 'Programmed', 'Exact'] })]);
+    // Someone else rewrites the Accepted message: it is written back, and the log says what moved.
+    const status = t.statuses.at(-1)!['status'] as { conditions: { type: string; message: string }[] };
+    t.statuses.push({ ...t.statuses.at(-1)!, status: { conditions: status.conditions.map((c) => (c.type === 'Accepted' ? { ...c, message: 'edited' } : c)) } });
+    await t.reconciler.reconcile(cnp.metadata.name);
+    expect(written().at(-1)).toEqual(expect.objectContaining({ changed: ['Accepted.message'] }));
   });
 });
 
