@@ -14,6 +14,16 @@ function events(port: FakePort): KubeObject[] {
   return port.calls.filter((c) => c.op === 'create' || c.op === 'replace').map((c) => c.options as KubeObject);
 }
 
+/** The same event recorded twice, a minute apart: the second is a count update. */
+async function sameEventTwice(port: FakePort): Promise<void> {
+  const clock = new FakeClock();
+  const rec = new EventRecorder({ port, component: 'cnp-operator', clock });
+  rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
+  await clock.advance(60_000);
+  rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
+  await rec.flush();
+}
+
 describe('EventRecorder', () => {
   it('waits for yieldTo before each write', async () => {
     const port = new FakePort();
@@ -52,12 +62,7 @@ describe('EventRecorder', () => {
 
   it('counts repeats on one Event instead of creating more', async () => {
     const port = new FakePort();
-    const clock = new FakeClock();
-    const rec = new EventRecorder({ port, component: 'cnp-operator', clock });
-    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
-    await clock.advance(60_000);
-    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
-    await rec.flush();
+    await sameEventTwice(port);
     expect(port.count('create')).toBe(1);
     expect(port.count('replace')).toBe(1);
     const stored = events(port)[1]!;
@@ -72,12 +77,7 @@ describe('EventRecorder', () => {
       const created = await create(type, object);
       return { ...created, metadata: { ...created.metadata, managedFields: [{ manager: 'cnp-operator', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:count': {} } }] } };
     };
-    const clock = new FakeClock();
-    const rec = new EventRecorder({ port, component: 'cnp-operator', clock });
-    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
-    await clock.advance(60_000);
-    rec.emit(cnp, 'Normal', 'DriftCorrected', 'reverted gnp x');
-    await rec.flush();
+    await sameEventTwice(port);
     const updated = events(port)[1]!;
     expect(updated['count']).toBe(2);
     expect(updated.metadata.resourceVersion).toBeDefined();
