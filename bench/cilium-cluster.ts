@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, KubePort, ResourceType, WatchEvent } from '../src/controller/port.js';
 import { agentFromCiliumConfig, translateCilium } from '../src/translate/cilium/index.js';
-import { applyCiliumAgent, benchControlPlane, cpuSeconds, deployedNodeArgs, deployedNodeOptions, percentile, pool, procMemory, until } from './common.js';
+import { applyCiliumAgent, benchControlPlane, cpuSeconds, deployedEnv, deployedNodeArgs, operatorEnv, percentile, pool, procMemory, until } from './common.js';
 import { clusterShape, podIp, podObject, shapeSnapshot, tenantCnp, tenantOf, type Json } from './cluster-shape.js';
 
 const args = new Map<string, string>();
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const healthPort = 20000 + Math.floor(Math.random() * 20000);
     t0 = performance.now();
     // With the image's Node.js arguments and the Deployment's NODE_OPTIONS: what runs in clusters.
-    child = spawn(process.execPath, [...deployedNodeArgs(), OPERATOR, 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'cilium', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: deployedNodeOptions() } });
+    child = spawn(process.execPath, [...deployedNodeArgs(), OPERATOR, 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'cilium', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], env: operatorEnv(deployedEnv(), undefined) });
     const pid = child.pid!;
     const programmed = async () => {
       const list = await port.list(T.cnp);

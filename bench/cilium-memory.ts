@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { KubeObject, ResourceType, WatchEvent } from '../src/controller/port.js';
 import { benchCnp } from './bench-cnp.js';
 import { nodeObject, podObject, type Json } from './cluster-shape.js';
-import { applyCiliumAgent, benchControlPlane, CNP_TYPE, cpuSeconds, deployedNodeArgs, deployedNodeOptions, freePort, percentile, pool, procMemory, programmedTracker, until } from './common.js';
+import { applyCiliumAgent, benchControlPlane, CNP_TYPE, cpuSeconds, deployedEnv, deployedNodeArgs, freePort, operatorEnv, percentile, pool, procMemory, programmedTracker, until } from './common.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     // CNP_BENCH_NODE_ARGS replaces the image's Node.js arguments (options NODE_OPTIONS refuses, e.g. --cpu-prof --cpu-prof-dir=DIR).
     const nodeArgs = process.env['CNP_BENCH_NODE_ARGS'] === undefined ? deployedNodeArgs() : process.env['CNP_BENCH_NODE_ARGS'].split(' ').filter((a) => a !== '');
-    child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'cilium', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() } });
+    child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'cilium', '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], env: operatorEnv({ ...deployedEnv(), ...(process.env['CNP_BENCH_NODE_OPTIONS'] === undefined ? {} : { NODE_OPTIONS: process.env['CNP_BENCH_NODE_OPTIONS'] }) }, process.env['CNP_BENCH_ENV']) });
     child.once('exit', (code, signal) => {
       if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
     });

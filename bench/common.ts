@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../src/cluster/controlplane.js';
 import type { KubeObject, KubePort, ResourceType } from '../src/controller/port.js';
 import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
@@ -57,10 +58,38 @@ export function deployedNodeArgs(): string[] {
   return script < 1 ? [] : entrypoint.slice(1, script);
 }
 
-/** The Node.js options the operator is deployed with (the Deployment's NODE_OPTIONS): measure what runs in clusters. */
-export function deployedNodeOptions(): string {
-  const manager = readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8');
-  return /- name: NODE_OPTIONS\n\s+value: (.*)$/m.exec(manager)?.[1]?.replace(/^"|"$/g, '') ?? '';
+/**
+ * The environment the operator's process runs with in a cluster, as far as it tunes the process:
+ * the image's ENV lines (its runtime stage) with the Deployment's literal values over them
+ * (NODE_OPTIONS replaces the image's, MALLOC_ARENA_MAX comes from the image). The operator's own
+ * CNP_OPERATOR_* settings are left out: the benchmarks pass those as flags.
+ */
+export function deployedEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const image = [...runtime.matchAll(/^ENV (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')] as const);
+  const manager = parse(readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8')) as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
+  const deployed = (manager.spec.template.spec.containers[0]?.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value] as const]));
+  return Object.fromEntries([...image, ...deployed].filter(([name]) => !name.startsWith('CNP_OPERATOR_')));
+}
+
+/** The Deployment's NODE_OPTIONS (see deployedEnv). */
+export const deployedNodeOptions = (): string => deployedEnv()['NODE_OPTIONS'] ?? '';
+
+/**
+ * The environment to start the operator with: this process's, then the deployed tuning, then
+ * `overrides` ("NAME=VALUE …"; "NAME=" removes one), e.g. CNP_BENCH_ENV="MALLOC_ARENA_MAX=".
+ */
+export function operatorEnv(base: Record<string, string>, overrides: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...base };
+  for (const word of (overrides ?? '').split(' ').filter((w) => w !== '')) {
+    const eq = word.indexOf('=');
+    if (eq < 1) throw new Error(`environment override ${JSON.stringify(word)}: expected NAME=VALUE`);
+    const value = word.slice(eq + 1);
+    if (value === '') delete env[word.slice(0, eq)];
+    else env[word.slice(0, eq)] = value;
+  }
+  return env;
 }
 
 const isProgrammed = (o: { [k: string]: unknown }) =>

@@ -7,10 +7,13 @@
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
 //   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
 //   (--memory-cnps 0: no second size; CNP_BENCH_B_*: two ways to start it side by side, below).
+//   The operator runs with the image's and the Deployment's environment (MALLOC_ARENA_MAX,
+//   NODE_OPTIONS); CNP_BENCH_ENV="NAME=VALUE …" changes it ("NAME=" removes one);
+//   CNP_BENCH_SMAPS=FILE keeps its memory mappings at the end.
 //   It runs on the first Node.js in PATH (and starts `cnp-operator run` with it); to measure on
 //   the image's Node.js: PATH="$(hack/image-node/fetch.sh):$PATH" npx tsx bench/operator.ts …
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Condition } from '../src/controller/conditions.js';
@@ -25,7 +28,7 @@ import { Kube, type KubeObject as HarnessObject } from '../test/harness/client.j
 import { benchCnp } from './bench-cnp.js';
 import { floorWrites } from './floor-writes.js';
 import { canonicalJson } from '../src/translate/digest.js';
-import { CNP_TYPE, cpuSeconds, deployedNodeArgs, deployedNodeOptions, freePort, percentile, pool, programmedTracker, until } from './common.js';
+import { CNP_TYPE, cpuSeconds, deployedEnv, deployedNodeArgs, deployedNodeOptions, freePort, operatorEnv, percentile, pool, programmedTracker, until } from './common.js';
 
 const args = new Map<string, number>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), Number(process.argv[i + 1]));
@@ -45,19 +48,37 @@ interface Variant {
   readonly node: string;
   readonly nodeArgs: readonly string[];
   readonly nodeOptions: string;
+  /** Its environment: the deployed tuning (see deployedEnv) with NODE_OPTIONS and CNP_BENCH_ENV's changes. */
+  readonly env: NodeJS.ProcessEnv;
 }
 const versionOf = (node: string) => execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
 const words = (v: string | undefined) => (v ?? '').split(' ').filter((a) => a !== '');
 // CNP_BENCH_NODE_ARGS replaces the image's Node.js arguments (options NODE_OPTIONS refuses, e.g.
 // --cpu-prof --cpu-prof-dir=DIR); CNP_BENCH_NODE_OPTIONS replaces the Deployment's NODE_OPTIONS.
-const BASE: Variant = { name: '', node: process.env['CNP_BENCH_NODE'] ?? process.execPath, nodeArgs: process.env['CNP_BENCH_NODE_ARGS'] === undefined ? deployedNodeArgs() : words(process.env['CNP_BENCH_NODE_ARGS']), nodeOptions: process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions() };
-// CNP_BENCH_B_NODE / CNP_BENCH_B_NODE_ARGS / CNP_BENCH_B_NODE_OPTIONS: a second way to start it, measured side by
-// side at --cnps — each pair of the first way is followed by a pair of the second, each against
+const baseOptions = process.env['CNP_BENCH_NODE_OPTIONS'] ?? deployedNodeOptions();
+const BASE: Variant = {
+  name: '',
+  node: process.env['CNP_BENCH_NODE'] ?? process.execPath,
+  nodeArgs: process.env['CNP_BENCH_NODE_ARGS'] === undefined ? deployedNodeArgs() : words(process.env['CNP_BENCH_NODE_ARGS']),
+  nodeOptions: baseOptions,
+  env: operatorEnv({ ...deployedEnv(), NODE_OPTIONS: baseOptions }, process.env['CNP_BENCH_ENV']),
+};
+// CNP_BENCH_B_NODE / CNP_BENCH_B_NODE_ARGS / CNP_BENCH_B_NODE_OPTIONS / CNP_BENCH_B_ENV: a second way to start it,
+// measured side by side at --cnps — each pair of the first way is followed by a pair of the second, each against
 // its own floor — so that the two medians come from the same hour of a noisy machine.
-const B: Variant | undefined =
-  ['CNP_BENCH_B_NODE', 'CNP_BENCH_B_NODE_ARGS', 'CNP_BENCH_B_NODE_OPTIONS'].every((v) => process.env[v] === undefined)
-    ? undefined
-    : { name: 'B: ', node: process.env['CNP_BENCH_B_NODE'] ?? BASE.node, nodeArgs: words(process.env['CNP_BENCH_B_NODE_ARGS'] ?? process.env['CNP_BENCH_NODE_ARGS']), nodeOptions: process.env['CNP_BENCH_B_NODE_OPTIONS'] ?? BASE.nodeOptions };
+const B_VARS = ['CNP_BENCH_B_NODE', 'CNP_BENCH_B_NODE_ARGS', 'CNP_BENCH_B_NODE_OPTIONS', 'CNP_BENCH_B_ENV'];
+const B: Variant | undefined = B_VARS.every((v) => process.env[v] === undefined)
+  ? undefined
+  : (() => {
+      const nodeOptions = process.env['CNP_BENCH_B_NODE_OPTIONS'] ?? BASE.nodeOptions;
+      return {
+        name: 'B: ',
+        node: process.env['CNP_BENCH_B_NODE'] ?? BASE.node,
+        nodeArgs: words(process.env['CNP_BENCH_B_NODE_ARGS'] ?? process.env['CNP_BENCH_NODE_ARGS']),
+        nodeOptions,
+        env: operatorEnv({ ...deployedEnv(), NODE_OPTIONS: nodeOptions }, `${process.env['CNP_BENCH_ENV'] ?? ''} ${process.env['CNP_BENCH_B_ENV'] ?? ''}`),
+      };
+    })();
 
 const CNP = 'policy.networking.k8s.io/v1beta1';
 const GNP_TYPE: ResourceType = { group: 'projectcalico.org', version: 'v3', plural: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false };
@@ -373,7 +394,7 @@ async function main(): Promise<void> {
       // parsing) took before the API server had writes to do. A watch on the one kind, ended
       // by that first event, so that it costs the API server next to nothing.
       const firstWrite = await firstEvent(port, GNP_TYPE);
-      const child = spawn(variant.node, [...variant.nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: { ...process.env, NODE_OPTIONS: variant.nodeOptions } });
+      const child = spawn(variant.node, [...variant.nodeArgs, join(import.meta.dirname, '..', 'bin', 'cnp-operator'), 'run', '--kubeconfig', cp.kubeconfigPath, '--leader-elect=false', '--backend', 'calico', '--workers', String(CONCURRENCY), '--health-port', String(healthPort), '--metrics-port', String(healthPort), '--log-level', childLog === undefined ? 'error' : 'debug'], { stdio: ['ignore', 'ignore', childLog === undefined ? 'ignore' : openSync(childLog, 'a')], env: variant.env });
       child.once('exit', (code, signal) => {
         if (!stopping) throw new Error(`cnp-operator run exited (${String(code ?? signal)})`);
       });
@@ -418,9 +439,11 @@ async function main(): Promise<void> {
       }
     }
     ratios(N, atN);
+    // The variables that tune the process: the deployed ones and any a CNP_BENCH_*ENV changed.
+    const tuning = [...new Set([...Object.keys(deployedEnv()), ...words(`${process.env['CNP_BENCH_ENV'] ?? ''} ${process.env['CNP_BENCH_B_ENV'] ?? ''}`).map((w) => w.split('=')[0]!)])].sort();
+    const how = (v: Variant) => `${v.node} ${[...v.nodeArgs, 'bin/cnp-operator'].join(' ')} (${versionOf(v.node)}), ${tuning.map((k) => `${k}=${v.env[k] ?? '(unset)'}`).join(', ')}`;
+    results['cnp-operator run started as'] = how(BASE);
     if (B !== undefined) {
-      const how = (v: Variant) => `${v.node} ${[...v.nodeArgs, 'bin/cnp-operator'].join(' ')} (${versionOf(v.node)}), NODE_OPTIONS=${v.nodeOptions}`;
-      results['cnp-operator run started as'] = how(BASE);
       results['B: cnp-operator run started as'] = how(B);
       ratios(N, atNB, 'B: ');
     }
@@ -450,6 +473,9 @@ async function main(): Promise<void> {
       // The file-backed part is mostly pages of the Node.js executable that ran (shared, clean:
       // the kernel drops them under pressure rather than kill the container); the anonymous part is the operator's.
       results[`  of which anonymous / file-backed (RssAnon / RssFile), ${M} CNPs`] = `${rss('RssAnon:').toFixed(0)} MiB / ${rss('RssFile:').toFixed(0)} MiB`;
+      // CNP_BENCH_SMAPS=FILE: the settled operator's mappings, to see what the anonymous part is made of.
+      const smaps = process.env['CNP_BENCH_SMAPS'];
+      if (smaps !== undefined && smaps !== '') writeFileSync(smaps, readFileSync(`/proc/${child.pid}/smaps`, 'utf8'));
       if (process.env['CNP_BENCH_HEAPSNAPSHOT'] === '1') {
         // With NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2: a snapshot of the converged operator, in the current folder.
         child.kill('SIGUSR2');
