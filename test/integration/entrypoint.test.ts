@@ -145,6 +145,12 @@ describe('the Dockerfile', () => {
     expect(ENTRYPOINT.slice(-1)).toEqual(['run']);
   });
 
+  it('ships a bundle that is ASCII throughout, which V8 keeps at one byte per character', () => {
+    const bundle = readFileSync(join(REPO, 'dist', 'cnp-operator.js'), 'utf8');
+    expect(bundle.length).toBeGreaterThan(100_000);
+    expect(bundle.match(/[^\t\n\r\x20-\x7e]/g) ?? []).toEqual([]);
+  });
+
   it('keeps its Node.js options in the Deployment, whose NODE_OPTIONS replaces the image\'s', () => {
     const image = Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => envInstruction(i.args)))['NODE_OPTIONS'] ?? '';
     expect(image).not.toBe('');
