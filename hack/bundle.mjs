@@ -13,6 +13,18 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// An ES module import of node:http makes Node.js 24 build the module's whole namespace, which
+// reads its lazy WebSocket, MessageEvent and CloseEvent exports and so loads the fetch
+// implementation (undici): 2.4 MiB more heap and about 14 MiB more resident in a bare process,
+// for features the operator never uses. A require() reads no export, so node:http is required.
+const requireNodeHttp = {
+  name: 'require-node-http',
+  setup(b) {
+    b.onResolve({ filter: /^node:http$/ }, (args) => (args.kind === 'require-call' ? undefined : { path: args.path, namespace: 'required-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'required-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
 const outfile = join(root, 'dist', 'cnp-operator.js');
 const result = await build({
   entryPoints: [join(root, 'dist', 'cli', 'main.js')],
@@ -24,6 +36,7 @@ const result = await build({
   external: ['@kubernetes/client-node'],
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module';\nconst require = createRequireForBundle(import.meta.url);" },
   logLevel: 'warning',
+  plugins: [requireNodeHttp],
   write: false,
 });
 // esbuild escapes what is not ASCII in code, but keeps comments as written: one typographic

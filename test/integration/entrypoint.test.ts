@@ -151,6 +151,12 @@ describe('the Dockerfile', () => {
     expect(bundle.match(/[^\t\n\r\x20-\x7e]/g) ?? []).toEqual([]);
   });
 
+  it('ships a bundle that requires node:http rather than importing it (an import loads undici on Node.js 24)', () => {
+    const bundle = readFileSync(join(REPO, 'dist', 'cnp-operator.js'), 'utf8');
+    expect(bundle).toContain('__require("node:http")');
+    expect(bundle.match(/^import\b.*["']node:http["'];?$/gm) ?? []).toEqual([]);
+  });
+
   it('keeps its Node.js options in the Deployment, whose NODE_OPTIONS replaces the image\'s', () => {
     const image = Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => envInstruction(i.args)))['NODE_OPTIONS'] ?? '';
     expect(image).not.toBe('');
