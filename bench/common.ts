@@ -60,9 +60,9 @@ export function deployedNodeArgs(): string[] {
 
 /**
  * The environment the operator's process runs with in a cluster, as far as it tunes the process:
- * the image's ENV lines (its runtime stage) with the Deployment's literal values over them
- * (NODE_OPTIONS replaces the image's, MALLOC_ARENA_MAX comes from the image). The operator's own
- * CNP_OPERATOR_* settings are left out: the benchmarks pass those as flags.
+ * the image's ENV lines (its runtime stage) with the Deployment's literal values over them (its
+ * NODE_OPTIONS replaces the image's). The operator's own CNP_OPERATOR_* settings are left out:
+ * the benchmarks pass those as flags.
  */
 export function deployedEnv(): Record<string, string> {
   const dockerfile = readFileSync(join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
@@ -78,7 +78,7 @@ export const deployedNodeOptions = (): string => deployedEnv()['NODE_OPTIONS'] ?
 
 /**
  * The environment to start the operator with: this process's, then the deployed tuning, then
- * `overrides` ("NAME=VALUE …"; "NAME=" removes one), e.g. CNP_BENCH_ENV="MALLOC_ARENA_MAX=".
+ * `overrides` ("NAME=VALUE …"; "NAME=" removes one), e.g. CNP_BENCH_ENV="MALLOC_ARENA_MAX=2".
  */
 export function operatorEnv(base: Record<string, string>, overrides: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...base };

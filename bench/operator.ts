@@ -7,8 +7,8 @@
 //   Run: npm run build && npx tsx bench/operator.ts [--cnps 1000] [--memory-cnps 5000]
 //   [--updates 100] [--idle-seconds 120] [--workers 2] [--pairs 3] [--split-cores 1]
 //   (--memory-cnps 0: no second size; CNP_BENCH_B_*: two ways to start it side by side, below).
-//   The operator runs with the image's and the Deployment's environment (MALLOC_ARENA_MAX,
-//   NODE_OPTIONS); CNP_BENCH_ENV="NAME=VALUE …" changes it ("NAME=" removes one);
+//   The operator runs with the image's and the Deployment's environment (NODE_ENV,
+//   NODE_OPTIONS); CNP_BENCH_ENV="NAME=VALUE …" changes it (e.g. MALLOC_ARENA_MAX=2; "NAME=" removes one);
 //   CNP_BENCH_SMAPS=FILE keeps its memory mappings at the end.
 //   It runs on the first Node.js in PATH (and starts `cnp-operator run` with it); to measure on
 //   the image's Node.js: PATH="$(hack/image-node/fetch.sh):$PATH" npx tsx bench/operator.ts …
