@@ -6,11 +6,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { startControlPlane, type ControlPlane } from '../src/cluster/controlplane.js';
 import type { KubeObject, KubePort, ResourceType } from '../src/controller/port.js';
 import { createKubePort, loadKubeConfig } from '../src/kube/index.js';
 import { installCrdsWith } from '../test/harness/crds.js';
+import { deploymentEnv, dockerfileStages, imageEnv } from '../test/support/deployment.js';
 import { Kube } from '../test/harness/client.js';
 
 export const CNP_TYPE: ResourceType = { group: 'policy.networking.k8s.io', version: 'v1beta1', plural: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false };
@@ -52,8 +52,7 @@ export function procMemory(pid: number, field: string): number {
  * the executable and the script): V8 options NODE_OPTIONS refuses go there.
  */
 export function deployedNodeArgs(): string[] {
-  const dockerfile = readFileSync(join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
-  const entrypoint = JSON.parse([...dockerfile.matchAll(/^ENTRYPOINT (\[.*\])$/gm)].at(-1)?.[1] ?? '[]') as string[];
+  const entrypoint = JSON.parse(dockerfileStages().at(-1)?.instructions.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args ?? '[]') as string[];
   const script = entrypoint.findIndex((a) => a.endsWith('/bin/cnp-operator'));
   return script < 1 ? [] : entrypoint.slice(1, script);
 }
@@ -65,12 +64,7 @@ export function deployedNodeArgs(): string[] {
  * the benchmarks pass those as flags.
  */
 export function deployedEnv(): Record<string, string> {
-  const dockerfile = readFileSync(join(import.meta.dirname, '..', 'Dockerfile'), 'utf8');
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const image = [...runtime.matchAll(/^ENV (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')] as const);
-  const manager = parse(readFileSync(join(import.meta.dirname, '..', 'config', 'manager', 'manager.yaml'), 'utf8')) as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
-  const deployed = (manager.spec.template.spec.containers[0]?.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value] as const]));
-  return Object.fromEntries([...image, ...deployed].filter(([name]) => !name.startsWith('CNP_OPERATOR_')));
+  return Object.fromEntries(Object.entries({ ...imageEnv(), ...deploymentEnv() }).filter(([name]) => !name.startsWith('CNP_OPERATOR_')));
 }
 
 /** The Deployment's NODE_OPTIONS (see deployedEnv). */

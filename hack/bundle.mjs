@@ -25,10 +25,9 @@ const requireNodeHttp = {
     b.onLoad({ filter: /.*/, namespace: 'required-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
   },
 };
-const outfile = join(root, 'dist', 'cnp-operator.js');
 const result = await build({
   entryPoints: [join(root, 'dist', 'cli', 'main.js')],
-  outfile,
+  outfile: join(root, 'dist', 'cnp-operator.js'),
   bundle: true,
   platform: 'node',
   format: 'esm',

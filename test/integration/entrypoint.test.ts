@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { kube, type KubeObject, uniqueName, waitFor } from '../harness/index.js';
+import { deploymentEnv, dockerfileStages, imageEnv } from '../support/deployment.js';
 import { REPO } from '../support/paths.js';
 import { applyOverlay, NAMESPACE, removeOverlay, serviceAccountKubeconfig } from './install.js';
 import { setCalicoVersion, waitForCondition } from './operator.js';
@@ -15,46 +15,7 @@ import { setCalicoVersion, waitForCondition } from './operator.js';
 // the image (the built dist/ and bin/, package.json, and only the production dependencies),
 // with the environment of the Deployment in config/manager, as the ServiceAccount.
 
-interface Instruction {
-  readonly op: string;
-  readonly args: string;
-}
-
-interface Stage {
-  readonly from: string;
-  readonly name: string | undefined;
-  readonly instructions: readonly Instruction[];
-}
-
-/** The Dockerfile's stages: continuation lines joined, comments dropped, ARG defaults substituted. */
-function parseDockerfile(text: string): Stage[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  const args = new Map<string, string>();
-  const stages: { from: string; name: string | undefined; instructions: Instruction[] }[] = [];
-  for (const line of lines) {
-    const [op = '', ...rest] = line.split(/\s+/);
-    const value = rest.join(' ').replace(/\$\{(\w+)\}/g, (_, k: string) => args.get(k) ?? '');
-    if (op.toUpperCase() === 'ARG' && stages.length === 0) {
-      const [k = '', v = ''] = value.split('=');
-      args.set(k, v);
-    } else if (op.toUpperCase() === 'FROM') {
-      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(value);
-      stages.push({ from: m?.[1] ?? value, name: m?.[2], instructions: [] });
-    } else {
-      stages.at(-1)?.instructions.push({ op: op.toUpperCase(), args: value });
-    }
-  }
-  return stages;
-}
-
-/** `ENV KEY=value` or `ENV KEY="value"` (one variable per instruction, the form this Dockerfile uses). */
-function envInstruction(args: string): [string, string] {
-  const m = /^(\w+)=(?:"([^"]*)"|(\S*))$/.exec(args);
-  if (m === null) throw new Error(`Dockerfile: cannot read ENV ${args}`);
-  return [m[1]!, m[2] ?? m[3] ?? ''];
-}
-
-const stages = parseDockerfile(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+const stages = dockerfileStages();
 const runtime = stages.at(-1)!;
 const last = (op: string): string | undefined => runtime.instructions.filter((i) => i.op === op).at(-1)?.args;
 const WORKDIR = last('WORKDIR') ?? '/';
@@ -108,14 +69,6 @@ function tree(dir: string, prefix = ''): string[] {
   });
 }
 
-/** The Deployment's literal environment (config/manager/manager.yaml). */
-function deploymentEnv(): Record<string, string> {
-  const docs = readFileSync(join(REPO, 'config', 'manager', 'manager.yaml'), 'utf8');
-  const deployment = parse(docs) as { spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } };
-  const env = deployment.spec.template.spec.containers[0]?.env ?? [];
-  return Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-}
-
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path }, (res) => {
@@ -158,7 +111,7 @@ describe('the Dockerfile', () => {
   });
 
   it('keeps its Node.js options in the Deployment, whose NODE_OPTIONS replaces the image\'s', () => {
-    const image = Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => envInstruction(i.args)))['NODE_OPTIONS'] ?? '';
+    const image = imageEnv(stages)['NODE_OPTIONS'] ?? '';
     expect(image).not.toBe('');
     const deployed = (deploymentEnv()['NODE_OPTIONS'] ?? '').split(/\s+/);
     for (const flag of image.split(/\s+/)) expect(deployed).toContain(flag);
@@ -182,7 +135,7 @@ describe('the image entrypoint as the ServiceAccount', () => {
     expect(node).toMatch(/\/node$/);
     const argv = args.map((a) => (a.startsWith(`${WORKDIR}/`) ? join(image, a.slice(WORKDIR.length + 1)) : a));
     const env: Record<string, string> = {
-      ...Object.fromEntries(runtime.instructions.filter((i) => i.op === 'ENV').map((i) => envInstruction(i.args))),
+      ...imageEnv(stages),
       ...deploymentEnv(),
       // The downward API's value, and the pod's credentials in kubeconfig form.
       POD_NAMESPACE: NAMESPACE,
