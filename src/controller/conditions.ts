@@ -1,5 +1,6 @@
 import { digest } from '../translate/digest.js';
 import type { Finding } from '../translate/types.js';
+import { sharedStrings } from './strings.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -140,7 +141,9 @@ export function keep(c: Condition | KeptCondition): KeptCondition {
   if ('messageDigest' in c) return c;
   // Written out rather than spread from a rest: V8 gave each object made that way a map of its
   // own (30,000 of them with 5,000 CNPs), which every garbage collection traces.
-  return { type: c.type, status: c.status, observedGeneration: c.observedGeneration, lastTransitionTime: c.lastTransitionTime, reason: c.reason, messageDigest: digest(c.message) };
+  // Shared: most CNPs carry the same reasons and messages, and timestamps of the same second.
+  const s = sharedStrings;
+  return { type: s.share(c.type), status: c.status, observedGeneration: c.observedGeneration, lastTransitionTime: s.share(c.lastTransitionTime), reason: s.share(c.reason), messageDigest: s.share(digest(c.message)) };
 }
 
 /** Whether writing `next` would change anything a reader sees. */

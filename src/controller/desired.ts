@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { POLICY_ANNOTATION } from '../translate/ownership.js';
 import type { Finding, KubeObject, Translation } from '../translate/types.js';
+import { sharedStrings } from './strings.js';
 
 /** The owner key of objects that belong to no single CNP (tiers, shared network sets). */
 export const SHARED_KEY = '';
@@ -53,8 +54,8 @@ export function groupTranslation(t: Translation): DesiredState {
 
 export function objectKey(obj: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {
   // Joined, not a template: a key kept in maps for as long as its object is one string, not a
-  // tree of pieces every garbage collection traces.
-  return [obj.apiVersion, obj.kind, obj.metadata.namespace ?? '', obj.metadata.name].join('/');
+  // tree of pieces every garbage collection traces. Shared: several maps keep each key.
+  return sharedStrings.share([obj.apiVersion, obj.kind, obj.metadata.namespace ?? '', obj.metadata.name].join('/'));
 }
 
 /** Owner keys whose desired objects differ between two states (for recomputing exactly what changed). */

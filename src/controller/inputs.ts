@@ -1,5 +1,6 @@
 import { parseNamespace, parseNode, parsePod } from '../api/objects.js';
 import type { KubeObject, ResourceType } from './port.js';
+import { sharedStrings } from './strings.js';
 
 export const CNP_GROUP = 'policy.networking.k8s.io';
 export const CNP_PLURAL = 'clusternetworkpolicies';
@@ -37,21 +38,36 @@ export function relevantProjection(type: ResourceType, obj: KubeObject): string 
  */
 export function slim(obj: KubeObject): KubeObject {
   const { managedFields, ...metadata } = obj.metadata;
-  const managers = managedFields?.map(({ manager, operation, subresource }) => ({ manager, operation, subresource }));
+  const managers = managedFields?.map(({ manager, operation, subresource }) => ({ manager: share(manager), operation: share(operation), subresource: share(subresource) }));
+  const apiVersion = sharedStrings.share(obj.apiVersion);
+  const kind = sharedStrings.share(obj.kind);
+  const labels = shareValues(metadata.labels);
   // Nodes carry images and conditions, namespaces little: policy reads labels and addresses.
   if (obj.kind === 'Node') {
     const addresses = (obj['status'] as { addresses?: unknown } | undefined)?.addresses;
-    return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels: metadata.labels }, status: { addresses } };
+    return { apiVersion, kind, metadata: { name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels }, status: { addresses } };
   }
-  if (obj.kind === 'Namespace') return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels: metadata.labels } };
-  if (obj.kind !== 'Pod') return { ...obj, metadata: { ...metadata, ...(managers === undefined ? {} : { managedFields: managers }) } };
+  if (obj.kind === 'Namespace') return { apiVersion, kind, metadata: { name: metadata.name, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels } };
+  if (obj.kind !== 'Pod') {
+    const kept = { ...metadata, ...(managers === undefined ? {} : { managedFields: managers }) };
+    if (kept.creationTimestamp !== undefined) kept.creationTimestamp = share(kept.creationTimestamp);
+    return { ...obj, apiVersion, kind, metadata: kept };
+  }
   const spec = (obj['spec'] ?? {}) as { hostNetwork?: boolean; nodeName?: string; containers?: { name?: string; ports?: unknown }[] };
   const status = (obj['status'] ?? {}) as { podIP?: string; podIPs?: unknown };
   return {
-    apiVersion: obj.apiVersion,
-    kind: obj.kind,
-    metadata: { name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels: metadata.labels },
-    spec: { hostNetwork: spec.hostNetwork, nodeName: spec.nodeName, containers: (spec.containers ?? []).map((c) => ({ name: c.name, ports: c.ports })) },
+    apiVersion,
+    kind,
+    metadata: { name: metadata.name, namespace: share(metadata.namespace), uid: metadata.uid, resourceVersion: metadata.resourceVersion, labels },
+    spec: { hostNetwork: spec.hostNetwork, nodeName: share(spec.nodeName), containers: (spec.containers ?? []).map((c) => ({ name: share(c.name), ports: c.ports })) },
     status: { podIP: status.podIP, podIPs: status.podIPs },
   };
+}
+
+const share = <T extends string | undefined>(s: T): T => sharedStrings.shareOptional(s) as T;
+
+/** Labels with their values shared (the object is the parsed one's, which nothing else holds). */
+function shareValues(labels: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (labels !== undefined) for (const key of Object.keys(labels)) labels[key] = sharedStrings.share(labels[key]!);
+  return labels;
 }

@@ -4,6 +4,7 @@ import type { Namespace, NetworkPolicy, Node, Pod, Policy, Snapshot } from '../a
 import { parseNamespace, parseNetworkPolicy, parseNode, parsePod } from '../api/objects.js';
 import { type Condition, keep } from './conditions.js';
 import { PolicyInterner } from './intern.js';
+import { sharedStrings } from './strings.js';
 import type { KubeObject } from './port.js';
 
 export interface ParsedCnp {
@@ -79,7 +80,8 @@ export class ParsedCnps {
 export function slimCnp(obj: KubeObject, ours: readonly string[]): KubeObject {
   const { name, uid, generation, resourceVersion, creationTimestamp, deletionTimestamp } = obj.metadata;
   const conditions = ((obj['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => ours.includes(c.type)).map(keep);
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata: { name, uid, generation, resourceVersion, creationTimestamp, deletionTimestamp }, status: { conditions } };
+  const s = sharedStrings;
+  return { apiVersion: s.share(obj.apiVersion), kind: s.share(obj.kind), metadata: { name, uid, generation, resourceVersion, creationTimestamp: s.shareOptional(creationTimestamp), deletionTimestamp: s.shareOptional(deletionTimestamp) }, status: { conditions } };
 }
 
 /**
