@@ -51,6 +51,11 @@ export function slim(obj: KubeObject): KubeObject {
   if (obj.kind !== 'Pod') {
     const kept = { ...metadata, ...(managers === undefined ? {} : { managedFields: managers }) };
     if (kept.creationTimestamp !== undefined) kept.creationTimestamp = share(kept.creationTimestamp);
+    // Every object the operator writes names its CNP so (the garbage collector's owner).
+    for (const ref of kept.ownerReferences ?? []) {
+      ref.apiVersion = share(ref.apiVersion);
+      ref.kind = share(ref.kind);
+    }
     return { ...obj, apiVersion, kind, metadata: kept };
   }
   const spec = (obj['spec'] ?? {}) as { hostNetwork?: boolean; nodeName?: string; containers?: { name?: string; ports?: unknown }[] };

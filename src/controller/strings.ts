@@ -41,3 +41,26 @@ export class StringTable {
  * itself takes about 1.7 MiB (measured on Node.js 20): the most it costs where little repeats.
  */
 export const sharedStrings = new StringTable(65_536);
+
+/**
+ * Shares, in place, every string in a parsed JSON value but those under the keys given (values
+ * each object has its own: names, uids, resourceVersions, which would only fill the table).
+ */
+export function shareAll(value: unknown, except: ReadonlySet<string>, table: StringTable = sharedStrings): void {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'string') value[i] = table.share(v);
+      else shareAll(v, except, table);
+    }
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (except.has(key)) continue;
+    const v = record[key];
+    if (typeof v === 'string') record[key] = table.share(v);
+    else shareAll(v, except, table);
+  }
+}

@@ -1,4 +1,5 @@
 import { KubeApiError, type KubeObject, type KubePort, type ResourceType } from '../port.js';
+import { shareAll } from '../strings.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Logger, silentLogger } from './log.js';
 
@@ -39,6 +40,8 @@ interface Recorded {
 /** Writes beyond this many waiting are dropped: a struggling API server must not grow memory. */
 const MAX_PENDING = 1000;
 const MAX_REMEMBERED = 4096;
+/** Fields of a remembered Event whose values are its own or its object's: not worth sharing. */
+const UNIQUE_FIELDS: ReadonlySet<string> = new Set(['name', 'uid', 'resourceVersion']);
 
 /**
  * core/v1 Events in client-go's manner: repeats of an event update its count instead of adding
@@ -61,11 +64,13 @@ export class EventRecorder implements EventSink {
   }
 
   emit(regarding: KubeObject, type: EventKind, reason: string, message: string): void {
-    const objectKey = `${regarding.kind}/${regarding.metadata.namespace ?? ''}/${regarding.metadata.name}/${regarding.metadata.uid ?? ''}`;
+    // Joined, not templates: thousands of these keys are kept, and a template's result is a
+    // tree of pieces (six or so objects a key) where a join makes one string.
+    const objectKey = [regarding.kind, regarding.metadata.namespace ?? '', regarding.metadata.name, regarding.metadata.uid ?? ''].join('/');
     if (!this.#take(objectKey)) return;
     if (this.#pending >= MAX_PENDING) return;
     this.#pending++;
-    const key = `${objectKey}\u0000${type}\u0000${reason}\u0000${message}`;
+    const key = [objectKey, type, reason, message].join('\u0000');
     this.#chain = this.#chain
       .then(() => this.#o.yieldTo?.())
       .then(() => this.#write(key, regarding, type, reason, message))
@@ -130,7 +135,11 @@ export class EventRecorder implements EventSink {
     // Kept for a count update, which sends it back: the server's managedFields (most of an
     // Event's size, thousands are remembered) would be sent back for nothing.
     const { managedFields: _managed, ...metadata } = event.metadata;
-    this.#recent.set(key, { event: { ...event, metadata }, at });
+    const kept = { ...event, metadata };
+    // Thousands of Events (one per CNP at a mass start) repeat their kinds, components, reasons,
+    // messages and timestamps: one copy each.
+    shareAll(kept, UNIQUE_FIELDS);
+    this.#recent.set(key, { event: kept, at });
     // Maps iterate in insertion order: the first entry is the least recently recorded.
     if (this.#recent.size > MAX_REMEMBERED) this.#recent.delete(this.#recent.keys().next().value as string);
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StringTable } from '../../../src/controller/strings.js';
+import { shareAll, StringTable } from '../../../src/controller/strings.js';
 import { digest } from '../../../src/translate/digest.js';
 
 describe('StringTable', () => {
@@ -23,6 +23,16 @@ describe('StringTable', () => {
       expect(table.size).toBeLessThanOrEqual(3);
     }
     expect(table.size).toBe(1);
+  });
+
+  it('shares every string of a parsed value in place, except under the keys given', () => {
+    const table = new StringTable(100);
+    const event = { metadata: { name: 'x.1', uid: 'u', namespace: 'default' }, involvedObject: { kind: 'ClusterNetworkPolicy', name: 'p' }, list: ['a', ['b', { c: 'd' }]], count: 2, eventTime: null };
+    const before = structuredClone(event);
+    shareAll(event, new Set(['name', 'uid']), table);
+    expect(event).toEqual(before);
+    // default, ClusterNetworkPolicy, a, b, d: not the names nor the uid.
+    expect(table.size).toBe(5);
   });
 
   it('refuses a capacity that is not a positive integer', () => {
